@@ -1,0 +1,4 @@
+//! Server functions: thin shells that check who is asking, call the store, and return view models.
+
+pub mod batches;
+pub mod drafts;

@@ -1,0 +1,78 @@
+//! The wizard's draft for this browser session: found or created, and the step it is on.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::wizard_step::WizardStep;
+
+/// What the wizard shows of its draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub id: i64,
+    pub step: WizardStep,
+    pub created: String,
+    pub updated: String,
+}
+
+/// The draft of this session, created on first use.
+#[server(prefix = "/rpc", endpoint = "current_draft")]
+pub async fn current_draft() -> Result<DraftView, AppError> {
+    let state = crate::server::ServerState::from_context()?;
+    let session = leptos_axum::extract::<tower_sessions::Session>().await?;
+    let draft = ssr::session_draft(&state.db, state.user(), &session).await?;
+    Ok(ssr::view(&draft))
+}
+
+/// Remembers the step the user is on, so coming back to the wizard resumes there.
+#[server(prefix = "/rpc", endpoint = "save_step")]
+pub async fn save_step(step: WizardStep) -> Result<(), AppError> {
+    let state = crate::server::ServerState::from_context()?;
+    let session = leptos_axum::extract::<tower_sessions::Session>().await?;
+    let draft = ssr::session_draft(&state.db, state.user(), &session).await?;
+    rowbench_store::drafts::set_step(&state.db, state.user(), draft.id, step.slug()).await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! The plain functions behind the draft server functions.
+
+    use rowbench_store::{Database, drafts, drafts::Draft};
+    use tower_sessions::Session;
+
+    use super::DraftView;
+    use crate::error::AppError;
+    use crate::server::display_time;
+    use crate::wizard_step::WizardStep;
+
+    /// The session key holding the id of the session's draft.
+    const DRAFT_KEY: &str = "draft_id";
+
+    /// The session's draft if it still exists and is `owner`'s; otherwise a new one, remembered
+    /// in the session.
+    pub async fn session_draft(
+        db: &Database,
+        owner: &str,
+        session: &Session,
+    ) -> Result<Draft, AppError> {
+        if let Some(id) = session.get::<i64>(DRAFT_KEY).await? {
+            if let Some(draft) = drafts::find(db, owner, id).await? {
+                return Ok(draft);
+            }
+        }
+        let draft = drafts::create(db, owner).await?;
+        session.insert(DRAFT_KEY, draft.id).await?;
+        Ok(draft)
+    }
+
+    pub fn view(draft: &Draft) -> DraftView {
+        DraftView {
+            id: draft.id,
+            // A step name written by an older version falls back to the first step.
+            step: WizardStep::from_slug(&draft.step).unwrap_or(WizardStep::Upload),
+            created: display_time(draft.created_at),
+            updated: display_time(draft.updated_at),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The frame around every page: top bar with the product name and navigation, then the page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::icons::Logo;
+
+#[component]
+pub fn AppLayout(children: Children) -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar__inner">
+                <A href="/" attr:class="brand" attr:aria-label="Rowbench home">
+                    <Logo />
+                    <span class="brand__name">"Rowbench"</span>
+                </A>
+                <nav class="nav" aria-label="Main">
+                    <A href="/" exact=true attr:class="nav__link">"Batches"</A>
+                    <A href="/new" attr:class="nav__link">"New batch"</A>
+                </nav>
+                <span class="topbar__mode" title="Single user on this machine, no login">
+                    <span class="dot dot--ok" aria-hidden="true"></span>
+                    "Local mode"
+                </span>
+            </div>
+        </header>
+        <main id="main" class="page">{children()}</main>
+        <footer class="footer">
+            <span>"Rowbench · runs a model over every row, returns validated results"</span>
+        </footer>
+    }
+}

@@ -1,0 +1,102 @@
+//! The home page: every batch with its state and progress, or how to start the first one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::batches::{BatchListItem, list_batches};
+use crate::components::empty_state::EmptyState;
+use crate::components::icons::{PlusIcon, TableIcon};
+use crate::components::notice::ErrorNotice;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let batches = Resource::new(|| (), |_| list_batches());
+
+    view! {
+        <Title text="Batches" />
+        <div class="page-header">
+            <div>
+                <h1>"Batches"</h1>
+                <p class="lead">
+                    "Each batch runs one prompt over every row of a spreadsheet and checks every answer against your schema."
+                </p>
+            </div>
+            <A href="/new" attr:class="btn btn--primary">
+                <PlusIcon />
+                "New batch"
+            </A>
+        </div>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading batches…"</div> }>
+            {move || Suspend::new(async move {
+                match batches.await {
+                    Ok(items) if items.is_empty() => view! { <NoBatches /> }.into_any(),
+                    Ok(items) => view! { <BatchTable items /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NoBatches() -> impl IntoView {
+    view! {
+        <EmptyState
+            title="No batches yet — start one"
+            body="Upload a CSV, say what the model should read and what it must answer, and Rowbench runs it over every row."
+            icon=view! { <TableIcon /> }.into_any()
+        >
+            <A href="/new" attr:class="btn btn--primary btn--lg">
+                <PlusIcon />
+                "Start a batch"
+            </A>
+        </EmptyState>
+    }
+}
+
+#[component]
+fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
+    view! {
+        <div class="card card--flush">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Batch"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Progress"</th>
+                        <th scope="col" class="num">"Rows"</th>
+                        <th scope="col">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items
+                        .into_iter()
+                        .map(|b| {
+                            let percent = b.percent_finished();
+                            view! {
+                                <tr>
+                                    <td>
+                                        <span class="strong">{b.name}</span>
+                                        <span class="muted small">{format!(" #{}", b.id)}</span>
+                                    </td>
+                                    <td>
+                                        <span class=format!("badge {}", b.state.tone())>{b.state.label()}</span>
+                                    </td>
+                                    <td>
+                                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+                                            <div class="progress__bar" style=format!("width: {percent}%")></div>
+                                        </div>
+                                        <span class="small muted">{format!("{percent}%")}</span>
+                                    </td>
+                                    <td class="num">{format!("{} / {}", b.done_rows + b.failed_rows, b.total_rows)}</td>
+                                    <td class="muted">{b.created}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

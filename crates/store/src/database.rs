@@ -1,0 +1,103 @@
+//! Opening the database and applying the migrations in `migrations/`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::StoreError;
+
+/// The migrations of the top-level `migrations/` folder, embedded at compile time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// A pool of connections to Rowbench's database, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: SqlitePool,
+}
+
+impl Database {
+    /// Opens (creating it if needed) the SQLite database at `url`, e.g. `sqlite://data/rowbench.db`.
+    ///
+    /// WAL mode lets the web pages read while the queue writes; the busy timeout turns a brief
+    /// writer collision into a short wait instead of an error.
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Connect)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Self { pool })
+    }
+
+    /// Applies every migration not yet applied; fails if one fails or an applied one was edited.
+    #[tracing::instrument(skip_all)]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Answers if the database can run a query right now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The underlying pool, for libraries that keep their own tables (the session store).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A migrated database in a fresh temporary directory, removed when the guard drops.
+    pub(crate) async fn fresh_database() -> (Database, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Database::connect(&url).await.expect("database opens");
+        db.migrate().await.expect("migrations apply");
+        (db, dir)
+    }
+
+    #[tokio::test]
+    async fn migrating_twice_is_harmless() {
+        let (db, _dir) = fresh_database().await;
+        db.migrate().await.expect("second migration run is a no-op");
+    }
+
+    #[tokio::test]
+    async fn connecting_to_an_unreachable_path_fails_with_a_connect_error() {
+        let err = Database::connect("sqlite:///nonexistent-dir/deeper/x.db")
+            .await
+            .expect_err("a directory that does not exist cannot hold the database");
+        assert!(matches!(err, StoreError::Connect(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn an_edited_migration_is_refused() {
+        let (db, _dir) = fresh_database().await;
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00'")
+            .execute(db.pool())
+            .await
+            .expect("tamper with the checksum");
+        let err = db.migrate().await.expect_err("checksum mismatch must fail");
+        assert!(matches!(err, StoreError::Migrate(_)), "{err:?}");
+    }
+}

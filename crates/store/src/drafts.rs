@@ -1,0 +1,126 @@
+//! Drafts: the wizard's saved working state, one row per draft, owned by a user.
+
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::{Database, StoreError, Timestamp};
+
+/// A wizard draft as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: i64,
+    pub owner: String,
+    /// The wizard step the user was last on (a slug such as `upload`).
+    pub step: String,
+    /// Everything the wizard steps have saved so far, as JSON.
+    pub state: serde_json::Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(FromRow)]
+struct DraftRecord {
+    id: i64,
+    owner: String,
+    step: String,
+    state: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl TryFrom<DraftRecord> for Draft {
+    type Error = StoreError;
+
+    fn try_from(r: DraftRecord) -> Result<Self, StoreError> {
+        let state = serde_json::from_str(&r.state).map_err(|e| StoreError::Corrupt {
+            what: "draft state",
+            reason: e.to_string(),
+        })?;
+        Ok(Draft {
+            id: r.id,
+            owner: r.owner,
+            step: r.step,
+            state,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// Creates an empty draft for `owner`, starting at the first step.
+#[tracing::instrument(skip_all)]
+pub async fn create(db: &Database, owner: &str) -> Result<Draft, StoreError> {
+    let now = Timestamp::now();
+    let record: DraftRecord = sqlx::query_as(
+        "INSERT INTO drafts (owner, created_at, updated_at) VALUES (?, ?, ?) \
+         RETURNING id, owner, step, state, created_at, updated_at",
+    )
+    .bind(owner)
+    .bind(now)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    record.try_into()
+}
+
+/// The draft `id` if it exists and belongs to `owner`; anyone else's draft is simply not found.
+#[tracing::instrument(skip_all, fields(draft_id = id))]
+pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Draft>, StoreError> {
+    let record: Option<DraftRecord> = sqlx::query_as(
+        "SELECT id, owner, step, state, created_at, updated_at FROM drafts \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db.pool())
+    .await?;
+    record.map(Draft::try_from).transpose()
+}
+
+/// Records the step the user is on; returns false if the draft is not `owner`'s or is gone.
+#[tracing::instrument(skip_all, fields(draft_id = id))]
+pub async fn set_step(db: &Database, owner: &str, id: i64, step: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE drafts SET step = ?, updated_at = ? WHERE id = ? AND owner = ?")
+        .bind(step)
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(owner)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::database::tests::fresh_database;
+
+    #[tokio::test]
+    async fn a_new_draft_starts_empty_on_the_upload_step() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "local").await.expect("create");
+        assert_eq!(draft.step, "upload");
+        assert_eq!(draft.state, serde_json::json!({}));
+        assert_eq!(draft.created_at, draft.updated_at);
+    }
+
+    #[tokio::test]
+    async fn a_draft_is_found_by_its_owner_and_by_nobody_else() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "alice").await.expect("create");
+        let found = find(&db, "alice", draft.id).await.expect("query");
+        assert_eq!(found.as_ref(), Some(&draft));
+        assert_eq!(find(&db, "bob", draft.id).await.expect("query"), None);
+    }
+
+    #[tokio::test]
+    async fn the_step_is_saved_only_for_the_owner() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "alice").await.expect("create");
+        assert!(!set_step(&db, "bob", draft.id, "prompt").await.expect("query"));
+        assert!(set_step(&db, "alice", draft.id, "prompt").await.expect("query"));
+        let found = find(&db, "alice", draft.id).await.expect("query").expect("exists");
+        assert_eq!(found.step, "prompt");
+        assert!(found.updated_at >= draft.updated_at);
+    }
+}

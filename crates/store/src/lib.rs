@@ -1,0 +1,13 @@
+//! Rowbench's database: one pool, the embedded migrations, and the queries each table needs.
+//!
+//! The rest of the server never writes SQL; it calls the functions in [`drafts`] and [`batches`].
+
+pub mod batches;
+mod database;
+pub mod drafts;
+mod error;
+mod timestamp;
+
+pub use database::Database;
+pub use error::StoreError;
+pub use timestamp::Timestamp;

@@ -1,0 +1,140 @@
+//! Server configuration, read from environment variables with the names this stack's users expect.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address to listen on (port 0 picks a free port) |
+//! | `ROWBENCH_DATA_DIR` | `./data` | where the SQLite database lives |
+//! | `DATABASE_URL` | `sqlite://<data dir>/rowbench.db` | database to use |
+//! | `LEPTOS_SITE_ROOT` | `target/site` | the built site (wasm, JS, CSS, public files) |
+//! | `LEPTOS_SITE_PKG_DIR` | `pkg` | folder of the built wasm/JS/CSS inside the site root |
+//! | `LEPTOS_OUTPUT_NAME` | `rowbench` | file name of the built wasm/JS/CSS |
+//! | `RUST_LOG` | `info` | log filter |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub site_root: PathBuf,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+}
+
+/// A configuration value that cannot be used, named with the variable that holds it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("LEPTOS_SITE_ADDR must be an address such as 127.0.0.1:3000, but is {0:?}")]
+    Address(String),
+    #[error(
+        "DATABASE_URL must be a SQLite URL such as sqlite://data/rowbench.db \
+         (PostgreSQL is not supported yet), but starts with {0:?}"
+    )]
+    UnsupportedDatabase(String),
+    #[error("{0} is set but empty")]
+    Empty(&'static str),
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            match lookup(name) {
+                Some(v) if v.trim().is_empty() => Err(ConfigError::Empty(name)),
+                other => Ok(other),
+            }
+        };
+
+        let addr = match get("LEPTOS_SITE_ADDR")? {
+            Some(raw) => raw.trim().parse().map_err(|_| ConfigError::Address(raw))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let data_dir = PathBuf::from(get("ROWBENCH_DATA_DIR")?.unwrap_or_else(|| "data".into()));
+        let database_url = match get("DATABASE_URL")? {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join("rowbench.db").display()),
+        };
+        if !database_url.starts_with("sqlite:") {
+            let scheme = database_url.split(':').next().unwrap_or_default().to_string();
+            return Err(ConfigError::UnsupportedDatabase(scheme));
+        }
+
+        Ok(Config {
+            addr,
+            data_dir,
+            database_url,
+            site_root: PathBuf::from(get("LEPTOS_SITE_ROOT")?.unwrap_or_else(|| "target/site".into())),
+            site_pkg_dir: get("LEPTOS_SITE_PKG_DIR")?.unwrap_or_else(|| "pkg".into()),
+            output_name: get("LEPTOS_OUTPUT_NAME")?.unwrap_or_else(|| "rowbench".into()),
+        })
+    }
+
+    /// Whether the database lives in the data directory (so the directory must exist).
+    pub fn database_in_data_dir(&self) -> bool {
+        let path = self.database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        std::path::Path::new(path).starts_with(&self.data_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_it_serves_localhost_3000_from_a_sqlite_file_in_data() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.addr, "127.0.0.1:3000".parse().expect("address"));
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.database_url, "sqlite://data/rowbench.db");
+        assert!(c.database_in_data_dir());
+        assert_eq!(c.site_root, PathBuf::from("target/site"));
+    }
+
+    #[test]
+    fn the_data_dir_moves_the_default_database_with_it() {
+        let c = config(&[("ROWBENCH_DATA_DIR", "/var/lib/rowbench")]).expect("valid");
+        assert_eq!(c.database_url, "sqlite:///var/lib/rowbench/rowbench.db");
+        assert!(c.database_in_data_dir());
+    }
+
+    #[test]
+    fn an_explicit_database_url_wins_over_the_data_dir() {
+        let c = config(&[("DATABASE_URL", "sqlite://elsewhere.db")]).expect("valid");
+        assert_eq!(c.database_url, "sqlite://elsewhere.db");
+        assert!(!c.database_in_data_dir());
+    }
+
+    #[test]
+    fn a_bad_address_is_reported_with_its_variable_and_value() {
+        let err = config(&[("LEPTOS_SITE_ADDR", "localhost")]).expect_err("not a socket address");
+        assert_eq!(err, ConfigError::Address("localhost".into()));
+        assert!(err.to_string().contains("LEPTOS_SITE_ADDR"));
+    }
+
+    #[test]
+    fn a_postgres_url_is_refused_clearly_until_it_is_supported() {
+        let err = config(&[("DATABASE_URL", "postgres://u:secret@db/rowbench")]).expect_err("unsupported");
+        assert_eq!(err, ConfigError::UnsupportedDatabase("postgres".into()));
+        assert!(!err.to_string().contains("secret"), "the password never reaches a message");
+    }
+
+    #[test]
+    fn an_empty_variable_is_an_error_not_a_silent_default() {
+        assert_eq!(config(&[("ROWBENCH_DATA_DIR", " ")]), Err(ConfigError::Empty("ROWBENCH_DATA_DIR")));
+    }
+}

@@ -1,0 +1,13 @@
+//! The Rowbench server: configuration, start-up, the plain axum routes and the Leptos app wiring.
+//!
+//! `main.rs` only reads the configuration and runs [`Application`]; tests build the same
+//! [`Application`] on port 0 with a fresh database.
+
+pub mod config;
+mod routes;
+mod shutdown;
+mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;

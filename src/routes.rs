@@ -1,0 +1,3 @@
+//! Plain axum routes, outside the Leptos app.
+
+pub mod health;

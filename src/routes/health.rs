@@ -1,0 +1,27 @@
+//! `GET /healthz`: 200 when the server can reach its database, 503 otherwise.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use rowbench_store::Database;
+use serde_json::{Value, json};
+
+use crate::startup::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz))
+}
+
+async fn healthz(State(db): State<Database>) -> (StatusCode, Json<Value>) {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "ok" }))),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+        }
+    }
+}

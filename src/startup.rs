@@ -1,0 +1,131 @@
+//! Building the application: database, migrations, sessions, routes, and the listening socket.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use app::server::ServerState;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use rowbench_store::Database;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, ExpiredDeletion, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::config::Config;
+use crate::{routes, shutdown};
+
+/// How long a browser session (and so the way back to its draft) lasts without a visit.
+const SESSION_IDLE_DAYS: i64 = 30;
+/// How often expired sessions are deleted from the database.
+const SESSION_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 10);
+
+/// What the axum handlers share.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+}
+
+/// A configured server, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Database,
+    session_sweeper: JoinHandle<()>,
+}
+
+impl Application {
+    /// Opens and migrates the database, then binds the address; any failure stops start-up.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if config.database_in_data_dir() {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating the data directory {}", config.data_dir.display())
+            })?;
+        }
+        let db = Database::connect(&config.database_url).await.context("opening the database")?;
+        db.migrate().await.context("applying the database migrations in migrations/")?;
+
+        let session_store = SqliteStore::new(db.pool().clone());
+        session_store.migrate().await.context("creating the sessions table")?;
+        let session_sweeper = tokio::spawn({
+            let store = session_store.clone();
+            async move {
+                if let Err(err) = store.continuously_delete_expired(SESSION_SWEEP_EVERY).await {
+                    tracing::error!(error = %err, "expired-session cleanup stopped");
+                }
+            }
+        });
+        let sessions = SessionManagerLayer::new(session_store)
+            .with_name("rowbench_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            // Local mode serves plain HTTP on 127.0.0.1; a Secure cookie would never come back.
+            .with_secure(false)
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {} (is another server using it?)", config.addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(config.output_name.as_str())
+            .site_root(config.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir(config.site_pkg_dir.as_str())
+            .site_addr(addr)
+            .build();
+        let state = AppState { leptos_options, db: db.clone() };
+        let router = router(state).layer(sessions);
+
+        Ok(Self { listener, router, db, session_sweeper })
+    }
+
+    /// The address actually bound (useful when the configured port was 0).
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, letting requests in flight finish, then closes the database.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await;
+        self.session_sweeper.abort();
+        self.db.close().await;
+        served
+    }
+}
+
+/// Every route: health, the Leptos pages and server functions, then static files and the 404 page.
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let server_state = ServerState { db: state.db.clone() };
+        move || provide_context(server_state.clone())
+    };
+    let leptos_options = state.leptos_options.clone();
+
+    Router::new()
+        .merge(routes::health::router())
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,90 @@
+//! `spawn_app()`: the real Rowbench server on a free port, with a fresh temporary database.
+
+use std::path::PathBuf;
+
+use rowbench::{Application, Config};
+use rowbench_store::Database;
+use tokio::sync::oneshot;
+
+/// A running server and a client that keeps its cookies, like one browser.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The configuration of a server on port 0 whose data lives in `dir`.
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let data_dir = dir.join("data");
+    Config {
+        addr: "127.0.0.1:0".parse().expect("address"),
+        database_url: format!("sqlite://{}", data_dir.join("rowbench.db").display()),
+        data_dir,
+        site_root: PathBuf::from(dir.join("site")),
+        site_pkg_dir: "pkg".into(),
+        output_name: "rowbench".into(),
+    }
+}
+
+/// A client that keeps cookies, asks for HTML like a browser, and does not follow redirects,
+/// so tests see them.
+pub fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}
+
+pub async fn spawn_app() -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        rowbench::telemetry::init();
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = test_config(dir.path());
+    let app = Application::build(config.clone()).await.expect("the server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp { address, client: browser(), config, stop: Some(stop), _dir: dir }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request is answered")
+    }
+
+    /// `GET path` and the body as text, asserting the status first.
+    pub async fn get_text(&self, path: &str, status: u16) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "status of GET {path}");
+        response.text().await.expect("body")
+    }
+
+    /// A second handle on the server's database, for arranging data the UI cannot create yet.
+    pub async fn database(&self) -> Database {
+        Database::connect(&self.config.database_url).await.expect("database opens")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests: each starts the real server on port 0 with a fresh database.
+
+mod health;
+mod helpers;
+mod pages;
+mod sessions;
+mod startup;
