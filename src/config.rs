@@ -63,7 +63,11 @@ impl Config {
             None => format!("sqlite://{}", data_dir.join("rowbench.db").display()),
         };
         if !database_url.starts_with("sqlite:") {
-            let scheme = database_url.split(':').next().unwrap_or_default().to_string();
+            let scheme = database_url
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             return Err(ConfigError::UnsupportedDatabase(scheme));
         }
 
@@ -71,7 +75,9 @@ impl Config {
             addr,
             data_dir,
             database_url,
-            site_root: PathBuf::from(get("LEPTOS_SITE_ROOT")?.unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(
+                get("LEPTOS_SITE_ROOT")?.unwrap_or_else(|| "target/site".into()),
+            ),
             site_pkg_dir: get("LEPTOS_SITE_PKG_DIR")?.unwrap_or_else(|| "pkg".into()),
             output_name: get("LEPTOS_OUTPUT_NAME")?.unwrap_or_else(|| "rowbench".into()),
         })
@@ -79,7 +85,10 @@ impl Config {
 
     /// Whether the database lives in the data directory (so the directory must exist).
     pub fn database_in_data_dir(&self) -> bool {
-        let path = self.database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = self
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
         std::path::Path::new(path).starts_with(&self.data_dir)
     }
 }
@@ -90,8 +99,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -128,13 +139,20 @@ mod tests {
 
     #[test]
     fn a_postgres_url_is_refused_clearly_until_it_is_supported() {
-        let err = config(&[("DATABASE_URL", "postgres://u:secret@db/rowbench")]).expect_err("unsupported");
+        let err = config(&[("DATABASE_URL", "postgres://u:secret@db/rowbench")])
+            .expect_err("unsupported");
         assert_eq!(err, ConfigError::UnsupportedDatabase("postgres".into()));
-        assert!(!err.to_string().contains("secret"), "the password never reaches a message");
+        assert!(
+            !err.to_string().contains("secret"),
+            "the password never reaches a message"
+        );
     }
 
     #[test]
     fn an_empty_variable_is_an_error_not_a_silent_default() {
-        assert_eq!(config(&[("ROWBENCH_DATA_DIR", " ")]), Err(ConfigError::Empty("ROWBENCH_DATA_DIR")));
+        assert_eq!(
+            config(&[("ROWBENCH_DATA_DIR", " ")]),
+            Err(ConfigError::Empty("ROWBENCH_DATA_DIR"))
+        );
     }
 }

@@ -7,7 +7,9 @@ use rowbench::{Application, Config, telemetry};
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let config = Config::from_env().context("reading the configuration from the environment")?;
-    let app = Application::build(config).await.context("starting Rowbench")?;
+    let app = Application::build(config)
+        .await
+        .context("starting Rowbench")?;
     tracing::info!("Rowbench is listening on http://{}", app.address());
     app.run_until_stopped().await.context("serving HTTP")?;
     Ok(())

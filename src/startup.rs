@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, ExpiredDeletion, SessionManagerLayer};
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
@@ -49,11 +49,18 @@ impl Application {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
-        let db = Database::connect(&config.database_url).await.context("opening the database")?;
-        db.migrate().await.context("applying the database migrations in migrations/")?;
+        let db = Database::connect(&config.database_url)
+            .await
+            .context("opening the database")?;
+        db.migrate()
+            .await
+            .context("applying the database migrations in migrations/")?;
 
         let session_store = SqliteStore::new(db.pool().clone());
-        session_store.migrate().await.context("creating the sessions table")?;
+        session_store
+            .migrate()
+            .await
+            .context("creating the sessions table")?;
         let session_sweeper = tokio::spawn({
             let store = session_store.clone();
             async move {
@@ -68,7 +75,9 @@ impl Application {
             .with_same_site(SameSite::Lax)
             // Local mode serves plain HTTP on 127.0.0.1; a Secure cookie would never come back.
             .with_secure(false)
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
+            .with_expiry(Expiry::OnInactivity(time::Duration::days(
+                SESSION_IDLE_DAYS,
+            )));
 
         let listener = TcpListener::bind(config.addr)
             .await
@@ -81,15 +90,25 @@ impl Application {
             .site_pkg_dir(config.site_pkg_dir.as_str())
             .site_addr(addr)
             .build();
-        let state = AppState { leptos_options, db: db.clone() };
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+        };
         let router = router(state).layer(sessions);
 
-        Ok(Self { listener, router, db, session_sweeper })
+        Ok(Self {
+            listener,
+            router,
+            db,
+            session_sweeper,
+        })
     }
 
     /// The address actually bound (useful when the configured port was 0).
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn port(&self) -> u16 {
@@ -102,8 +121,13 @@ impl Application {
     }
 
     /// Serves until `stop` resolves, letting requests in flight finish, then closes the database.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await;
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await;
         self.session_sweeper.abort();
         self.db.close().await;
         served
@@ -114,7 +138,9 @@ impl Application {
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
-        let server_state = ServerState { db: state.db.clone() };
+        let server_state = ServerState {
+            db: state.db.clone(),
+        };
         move || provide_context(server_state.clone())
     };
     let leptos_options = state.leptos_options.clone();
@@ -124,7 +150,9 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

@@ -7,7 +7,8 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_sessions=warn,tower_http=info
 
 /// Installs the global subscriber; a second call (as in tests) is ignored.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // Ignored error: a subscriber is already installed, which is fine.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -17,7 +17,9 @@ pub enum AppError {
     #[error("{0}")]
     Invalid(String),
     /// Something failed on the server; details are in the server log only.
-    #[error("Something went wrong on the server. Try again; if it keeps happening, check the server log.")]
+    #[error(
+        "Something went wrong on the server. Try again; if it keeps happening, check the server log."
+    )]
     Internal,
     /// The request never reached the server function, or its answer could not be read.
     #[error("Could not reach the server: {0}")]

@@ -68,7 +68,10 @@ impl WizardStep {
 
     /// 1-based position, as shown to people.
     pub fn number(self) -> usize {
-        Self::ALL.iter().position(|s| *s == self).map_or(0, |i| i + 1)
+        Self::ALL
+            .iter()
+            .position(|s| *s == self)
+            .map_or(0, |i| i + 1)
     }
 
     pub fn previous(self) -> Option<Self> {

@@ -15,7 +15,10 @@ pub fn router() -> Router<AppState> {
 
 async fn healthz(State(db): State<Database>) -> (StatusCode, Json<Value>) {
     match db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "ok" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ok", "database": "ok" })),
+        ),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
             (

@@ -6,5 +6,8 @@ async fn healthz_answers_ok_when_the_database_is_reachable() {
     let response = app.get("/healthz").await;
     assert_eq!(response.status().as_u16(), 200);
     let body: serde_json::Value = response.json().await.expect("JSON body");
-    assert_eq!(body, serde_json::json!({ "status": "ok", "database": "ok" }));
+    assert_eq!(
+        body,
+        serde_json::json!({ "status": "ok", "database": "ok" })
+    );
 }

@@ -50,13 +50,21 @@ pub async fn spawn_app() -> TestApp {
     }
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = test_config(dir.path());
-    let app = Application::build(config.clone()).await.expect("the server starts");
+    let app = Application::build(config.clone())
+        .await
+        .expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { address, client: browser(), config, stop: Some(stop), _dir: dir }
+    TestApp {
+        address,
+        client: browser(),
+        config,
+        stop: Some(stop),
+        _dir: dir,
+    }
 }
 
 impl TestApp {
@@ -65,7 +73,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request is answered")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request is answered")
     }
 
     /// `GET path` and the body as text, asserting the status first.
@@ -77,7 +89,9 @@ impl TestApp {
 
     /// A second handle on the server's database, for arranging data the UI cannot create yet.
     pub async fn database(&self) -> Database {
-        Database::connect(&self.config.database_url).await.expect("database opens")
+        Database::connect(&self.config.database_url)
+            .await
+            .expect("database opens")
     }
 }
 

@@ -8,7 +8,10 @@ async fn the_home_page_of_a_fresh_install_shows_the_empty_state() {
     let html = app.get_text("/", 200).await;
     assert!(html.contains("<title>Batches · Rowbench</title>"), "{html}");
     assert!(html.contains("No batches yet — start one"));
-    assert!(html.contains(r#"href="/new""#), "the empty state links to the wizard");
+    assert!(
+        html.contains(r#"href="/new""#),
+        "the empty state links to the wizard"
+    );
     assert!(!html.contains("<table"), "no table without batches");
 }
 
@@ -18,9 +21,17 @@ async fn the_home_page_lists_batches_newest_first_with_their_progress() {
     let db = app.database().await;
     let config = serde_json::json!({});
     for (name, rows) in [("Older reviews", 10), ("Newer tickets", 40)] {
-        batches::create(&db, NewBatch { owner: "local", name, total_rows: rows, config: &config })
-            .await
-            .expect("batch stored");
+        batches::create(
+            &db,
+            NewBatch {
+                owner: "local",
+                name,
+                total_rows: rows,
+                config: &config,
+            },
+        )
+        .await
+        .expect("batch stored");
     }
 
     let html = app.get_text("/", 200).await;
@@ -38,9 +49,17 @@ async fn batch_names_are_shown_as_text_never_as_markup() {
     let db = app.database().await;
     let config = serde_json::json!({});
     let name = "<script>alert('x')</script>";
-    batches::create(&db, NewBatch { owner: "local", name, total_rows: 1, config: &config })
-        .await
-        .expect("batch stored");
+    batches::create(
+        &db,
+        NewBatch {
+            owner: "local",
+            name,
+            total_rows: 1,
+            config: &config,
+        },
+    )
+    .await
+    .expect("batch stored");
 
     let html = app.get_text("/", 200).await;
     assert!(!html.contains(name));
@@ -75,8 +94,14 @@ async fn every_wizard_step_renders_with_the_stepper_marking_it_current() {
     ];
     for (number, (slug, label)) in steps.iter().enumerate() {
         let html = app.get_text(&format!("/new/{slug}"), 200).await;
-        assert!(html.contains(&format!("Step {} of 6", number + 1)), "{slug}");
-        assert!(html.contains(&format!(r#"<h2 id="step-title">{label}</h2>"#)), "{slug}");
+        assert!(
+            html.contains(&format!("Step {} of 6", number + 1)),
+            "{slug}"
+        );
+        assert!(
+            html.contains(&format!(r#"<h2 id="step-title">{label}</h2>"#)),
+            "{slug}"
+        );
         assert!(
             html.contains(&format!(r#"href="/new/{slug}" aria-current="page""#)),
             "the stepper marks {slug} as the current page"
@@ -96,7 +121,10 @@ async fn pages_are_compressed_for_clients_that_accept_it() {
         .expect("answered");
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
-        response.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
         Some("gzip")
     );
 }

@@ -2,7 +2,10 @@ use crate::helpers::{browser, spawn_app};
 
 /// The draft id the wizard page shows.
 fn draft_id(html: &str) -> i64 {
-    let start = html.find("data-draft-id=\"").expect("the page shows its draft") + 15;
+    let start = html
+        .find("data-draft-id=\"")
+        .expect("the page shows its draft")
+        + 15;
     let end = start + html[start..].find('"').expect("closing quote");
     html[start..end].parse().expect("numeric draft id")
 }
@@ -52,7 +55,11 @@ async fn another_browser_gets_a_draft_of_its_own() {
 async fn the_wizard_entrance_resumes_the_step_the_draft_was_left_on() {
     let app = spawn_app().await;
     let response = app.get("/new").await;
-    assert_eq!(response.status().as_u16(), 302, "a new draft starts at upload");
+    assert_eq!(
+        response.status().as_u16(),
+        302,
+        "a new draft starts at upload"
+    );
     assert_eq!(response.headers()["location"], "/new/upload");
 
     let saved = app
@@ -83,7 +90,10 @@ async fn saving_an_unknown_step_is_refused() {
         .expect("answered");
     assert!(!response.status().is_success(), "{}", response.status());
     let body = response.text().await.expect("body");
-    assert!(body.contains("`nowhere`") && body.contains("expected one of"), "{body}");
+    assert!(
+        body.contains("`nowhere`") && body.contains("expected one of"),
+        "{body}"
+    );
     let response = app.get("/new").await;
     assert_eq!(response.headers()["location"], "/new/upload");
 }

@@ -16,16 +16,25 @@ async fn startup_creates_the_data_directory_and_the_database() {
 async fn startup_fails_loudly_when_an_applied_migration_was_edited() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = test_config(dir.path());
-    drop(Application::build(config.clone()).await.expect("first start migrates"));
+    drop(
+        Application::build(config.clone())
+            .await
+            .expect("first start migrates"),
+    );
 
-    let db = rowbench_store::Database::connect(&config.database_url).await.expect("opens");
+    let db = rowbench_store::Database::connect(&config.database_url)
+        .await
+        .expect("opens");
     sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00'")
         .execute(db.pool())
         .await
         .expect("tamper with a migration checksum");
     db.close().await;
 
-    let err = Application::build(config).await.err().expect("start-up must refuse the database");
+    let err = Application::build(config)
+        .await
+        .err()
+        .expect("start-up must refuse the database");
     let message = format!("{err:#}");
     assert!(message.contains("migrations"), "{message}");
 }
@@ -33,10 +42,15 @@ async fn startup_fails_loudly_when_an_applied_migration_was_edited() {
 #[tokio::test]
 async fn startup_names_the_address_it_could_not_bind() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let first = Application::build(test_config(dir.path())).await.expect("starts");
+    let first = Application::build(test_config(dir.path()))
+        .await
+        .expect("starts");
     let mut config = test_config(dir.path());
     config.addr = first.address();
-    let err = Application::build(config).await.err().expect("the port is taken");
+    let err = Application::build(config)
+        .await
+        .err()
+        .expect("the port is taken");
     let message = format!("{err:#}");
     assert!(message.contains(&first.address().to_string()), "{message}");
 }

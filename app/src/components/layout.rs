@@ -7,6 +7,11 @@ use crate::components::icons::Logo;
 
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
+    // Effects run only in the browser, after hydration: the attribute tells end-to-end tests
+    // (and anyone curious) that the page is interactive.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -25,7 +30,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                 </span>
             </div>
         </header>
-        <main id="main" class="page">{children()}</main>
+        <main id="main" class="page" data-hydrated=move || hydrated.get().then_some("true")>
+            {children()}
+        </main>
         <footer class="footer">
             <span>"Rowbench · runs a model over every row, returns validated results"</span>
         </footer>

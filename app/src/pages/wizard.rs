@@ -28,15 +28,17 @@ pub fn WizardLayout() -> impl IntoView {
     provide_context(DraftResource(draft));
     let location = use_location();
     let current = Memo::new(move |_| step_in_path(&location.pathname.get()));
+    let title = move || match current.get() {
+        Some(step) => format!("{} · New batch", step.label()),
+        None => "New batch".to_string(),
+    };
 
     view! {
-        <Title text="New batch" />
+        <Title text=title />
         <div class="page-header page-header--tight">
             <div>
-                <p class="eyebrow">"New batch"</p>
-                <h1>
-                    {move || current.get().map_or("New batch", WizardStep::label)}
-                </h1>
+                <h1>"New batch"</h1>
+                <p class="lead">"Six steps from a spreadsheet to validated answers for every row."</p>
             </div>
             <Suspense fallback=|| view! { <span class="draft-status muted">"Loading draft…"</span> }>
                 {move || Suspend::new(async move {
@@ -109,7 +111,13 @@ pub fn ResumeDraft() -> impl IntoView {
 #[component]
 pub fn WizardStepPage() -> impl IntoView {
     let params = use_params_map();
-    let step = Memo::new(move |_| params.read().get("step").as_deref().and_then(WizardStep::from_slug));
+    let step = Memo::new(move |_| {
+        params
+            .read()
+            .get("step")
+            .as_deref()
+            .and_then(WizardStep::from_slug)
+    });
 
     // Remember where the user is, so `/new` brings them back here; browser only.
     let save_step = ServerAction::<SaveStep>::new();

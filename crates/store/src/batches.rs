@@ -77,7 +77,12 @@ mod tests {
     use crate::database::tests::fresh_database;
 
     fn batch<'a>(owner: &'a str, name: &'a str, config: &'a serde_json::Value) -> NewBatch<'a> {
-        NewBatch { owner, name, total_rows: 10, config }
+        NewBatch {
+            owner,
+            name,
+            total_rows: 10,
+            config,
+        }
     }
 
     #[tokio::test]
@@ -90,9 +95,15 @@ mod tests {
     async fn batches_are_listed_newest_first_and_only_to_their_owner() {
         let (db, _dir) = fresh_database().await;
         let config = serde_json::json!({});
-        let first = create(&db, batch("alice", "first", &config)).await.expect("insert");
-        let second = create(&db, batch("alice", "second", &config)).await.expect("insert");
-        create(&db, batch("bob", "bob's", &config)).await.expect("insert");
+        let first = create(&db, batch("alice", "first", &config))
+            .await
+            .expect("insert");
+        let second = create(&db, batch("alice", "second", &config))
+            .await
+            .expect("insert");
+        create(&db, batch("bob", "bob's", &config))
+            .await
+            .expect("insert");
 
         let listed = list(&db, "alice", 50).await.expect("query");
         let ids: Vec<i64> = listed.iter().map(|b| b.id).collect();
@@ -106,7 +117,9 @@ mod tests {
         let (db, _dir) = fresh_database().await;
         let config = serde_json::json!({});
         for i in 0..5 {
-            create(&db, batch("local", &format!("b{i}"), &config)).await.expect("insert");
+            create(&db, batch("local", &format!("b{i}"), &config))
+                .await
+                .expect("insert");
         }
         assert_eq!(list(&db, "local", 3).await.expect("query").len(), 3);
     }

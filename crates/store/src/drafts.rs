@@ -117,9 +117,20 @@ mod tests {
     async fn the_step_is_saved_only_for_the_owner() {
         let (db, _dir) = fresh_database().await;
         let draft = create(&db, "alice").await.expect("create");
-        assert!(!set_step(&db, "bob", draft.id, "prompt").await.expect("query"));
-        assert!(set_step(&db, "alice", draft.id, "prompt").await.expect("query"));
-        let found = find(&db, "alice", draft.id).await.expect("query").expect("exists");
+        assert!(
+            !set_step(&db, "bob", draft.id, "prompt")
+                .await
+                .expect("query")
+        );
+        assert!(
+            set_step(&db, "alice", draft.id, "prompt")
+                .await
+                .expect("query")
+        );
+        let found = find(&db, "alice", draft.id)
+            .await
+            .expect("query")
+            .expect("exists");
         assert_eq!(found.step, "prompt");
         assert!(found.updated_at >= draft.updated_at);
     }

@@ -1,0 +1,24 @@
+// Shared test set-up: every page is checked for console errors (a hydration mismatch shows up
+// there), and `waitForHydration` waits until the Leptos app in the browser has taken over.
+import { test as base, expect, Page } from "@playwright/test";
+
+export const test = base.extend<{ consoleErrors: string[] }>({
+  consoleErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("console", (msg) => {
+        if (msg.type() === "error") errors.push(msg.text());
+      });
+      page.on("pageerror", (err) => errors.push(err.message));
+      await use(errors);
+      expect(errors, "the browser console stays free of errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+export async function waitForHydration(page: Page) {
+  await expect(page.locator("main[data-hydrated=true]")).toBeAttached();
+}
