@@ -1,6 +1,7 @@
 //! Building the application: database, migrations, sessions, routes, and the listening socket.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use app::server::ServerState;
@@ -8,10 +9,13 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::FromRef;
 use leptos::prelude::{LeptosOptions, provide_context};
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use rowbench_store::Database;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -134,9 +138,19 @@ impl Application {
     }
 }
 
+/// The app's routes, generated once per process.
+///
+/// Generating them sets a process-wide flag (leptos_server's `SuppressResourceLoad`) under which
+/// no resource anywhere loads; generating again while another server in the process is rendering
+/// (as parallel integration tests do) would leave that render waiting forever.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route: health, the Leptos pages and server functions, then static files and the 404 page.
 fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = app_routes();
     let context = {
         let server_state = ServerState {
             db: state.db.clone(),
@@ -155,5 +169,7 @@ fn router(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(CompressionLayer::new())
+        // A bug that panics in a handler answers 500 instead of leaving the request hanging.
+        .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }

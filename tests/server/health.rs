@@ -1,6 +1,6 @@
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_ok_when_the_database_is_reachable() {
     let app = spawn_app().await;
     let response = app.get("/healthz").await;

@@ -2,7 +2,7 @@ use rowbench_store::batches::{self, NewBatch};
 
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_page_of_a_fresh_install_shows_the_empty_state() {
     let app = spawn_app().await;
     let html = app.get_text("/", 200).await;
@@ -15,7 +15,7 @@ async fn the_home_page_of_a_fresh_install_shows_the_empty_state() {
     assert!(!html.contains("<table"), "no table without batches");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_page_lists_batches_newest_first_with_their_progress() {
     let app = spawn_app().await;
     let db = app.database().await;
@@ -43,7 +43,7 @@ async fn the_home_page_lists_batches_newest_first_with_their_progress() {
     assert!(html.contains("Queued"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_names_are_shown_as_text_never_as_markup() {
     let app = spawn_app().await;
     let db = app.database().await;
@@ -66,7 +66,7 @@ async fn batch_names_are_shown_as_text_never_as_markup() {
     assert!(html.contains("&lt;script&gt;"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_address_answers_404_with_the_not_found_page() {
     let app = spawn_app().await;
     let html = app.get_text("/no/such/page", 404).await;
@@ -74,14 +74,14 @@ async fn an_unknown_address_answers_404_with_the_not_found_page() {
     assert!(html.contains("/no/such/page"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_wizard_step_answers_404() {
     let app = spawn_app().await;
     let html = app.get_text("/new/bogus", 404).await;
     assert!(html.contains("Page not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_wizard_step_renders_with_the_stepper_marking_it_current() {
     let app = spawn_app().await;
     let steps = [
@@ -109,7 +109,7 @@ async fn every_wizard_step_renders_with_the_stepper_marking_it_current() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_compressed_for_clients_that_accept_it() {
     let app = spawn_app().await;
     let response = app

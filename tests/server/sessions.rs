@@ -10,7 +10,7 @@ fn draft_id(html: &str) -> i64 {
     html[start..end].parse().expect("numeric draft id")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_the_wizard_creates_a_draft_and_a_session_cookie() {
     let app = spawn_app().await;
     let response = app.get("/new/upload").await;
@@ -28,7 +28,7 @@ async fn opening_the_wizard_creates_a_draft_and_a_session_cookie() {
     assert!(draft_id(&html) > 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_browser_gets_the_same_draft_after_a_reload() {
     let app = spawn_app().await;
     let first = draft_id(&app.get_text("/new/upload", 200).await);
@@ -36,7 +36,7 @@ async fn the_same_browser_gets_the_same_draft_after_a_reload() {
     assert_eq!(first, again);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_browser_gets_a_draft_of_its_own() {
     let app = spawn_app().await;
     let mine = draft_id(&app.get_text("/new/upload", 200).await);
@@ -51,7 +51,7 @@ async fn another_browser_gets_a_draft_of_its_own() {
     assert_ne!(mine, draft_id(&other));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wizard_entrance_resumes_the_step_the_draft_was_left_on() {
     let app = spawn_app().await;
     let response = app.get("/new").await;
@@ -77,7 +77,7 @@ async fn the_wizard_entrance_resumes_the_step_the_draft_was_left_on() {
     assert_eq!(response.headers()["location"], "/new/prompt");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saving_an_unknown_step_is_refused() {
     let app = spawn_app().await;
     let response = app

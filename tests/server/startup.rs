@@ -2,7 +2,7 @@ use rowbench::Application;
 
 use crate::helpers::test_config;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_creates_the_data_directory_and_the_database() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = test_config(dir.path());
@@ -12,7 +12,7 @@ async fn startup_creates_the_data_directory_and_the_database() {
     drop(app);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_fails_loudly_when_an_applied_migration_was_edited() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = test_config(dir.path());
@@ -39,7 +39,7 @@ async fn startup_fails_loudly_when_an_applied_migration_was_edited() {
     assert!(message.contains("migrations"), "{message}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_names_the_address_it_could_not_bind() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let first = Application::build(test_config(dir.path()))

@@ -56,10 +56,10 @@ pub mod ssr {
         owner: &str,
         session: &Session,
     ) -> Result<Draft, AppError> {
-        if let Some(id) = session.get::<i64>(DRAFT_KEY).await? {
-            if let Some(draft) = drafts::find(db, owner, id).await? {
-                return Ok(draft);
-            }
+        if let Some(id) = session.get::<i64>(DRAFT_KEY).await?
+            && let Some(draft) = drafts::find(db, owner, id).await?
+        {
+            return Ok(draft);
         }
         let draft = drafts::create(db, owner).await?;
         session.insert(DRAFT_KEY, draft.id).await?;

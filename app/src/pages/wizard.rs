@@ -28,13 +28,9 @@ pub fn WizardLayout() -> impl IntoView {
     provide_context(DraftResource(draft));
     let location = use_location();
     let current = Memo::new(move |_| step_in_path(&location.pathname.get()));
-    let title = move || match current.get() {
-        Some(step) => format!("{} · New batch", step.label()),
-        None => "New batch".to_string(),
-    };
 
     view! {
-        <Title text=title />
+        <Title text="New batch" />
         <div class="page-header page-header--tight">
             <div>
                 <h1>"New batch"</h1>
@@ -128,7 +124,12 @@ pub fn WizardStepPage() -> impl IntoView {
     });
 
     move || match step.get() {
-        Some(step) => view! { <StepPanel step /> }.into_any(),
+        // A plain string: leptos_meta reads the title after this page's reactive values are gone.
+        Some(step) => view! {
+            <Title text=format!("{} · New batch", step.label()) />
+            <StepPanel step />
+        }
+        .into_any(),
         None => view! { <NotFound /> }.into_any(),
     }
 }
