@@ -17,7 +17,7 @@ fi
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 # cargo-leptos runs wasm-bindgen and wasm-opt from PATH when it finds them there, and only
 # otherwise tries to download them (which fails offline): both are installed from registries.
-export PATH="$ROOT/.ci/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$ROOT/.ci/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then SUDO="sudo"; fi

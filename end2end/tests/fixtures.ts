@@ -7,7 +7,10 @@ export const test = base.extend<{ consoleErrors: string[] }>({
     async ({ page }, use) => {
       const errors: string[] = [];
       page.on("console", (msg) => {
-        if (msg.type() === "error") errors.push(msg.text());
+        if (msg.type() !== "error") return;
+        // A page answered with 404 on purpose logs its own status; anything else is a fault.
+        const own = msg.location().url === page.url() && /status of 404/.test(msg.text());
+        if (!own) errors.push(`${msg.text()} (${msg.location().url})`);
       });
       page.on("pageerror", (err) => errors.push(err.message));
       await use(errors);

@@ -1,7 +1,5 @@
 //! `spawn_app()`: the real Rowbench server on a free port, with a fresh temporary database.
 
-use std::path::PathBuf;
-
 use rowbench::{Application, Config};
 use rowbench_store::Database;
 use tokio::sync::oneshot;
@@ -22,7 +20,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         addr: "127.0.0.1:0".parse().expect("address"),
         database_url: format!("sqlite://{}", data_dir.join("rowbench.db").display()),
         data_dir,
-        site_root: PathBuf::from(dir.join("site")),
+        site_root: dir.join("site"),
         site_pkg_dir: "pkg".into(),
         output_name: "rowbench".into(),
     }
