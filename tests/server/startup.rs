@@ -54,3 +54,54 @@ async fn startup_names_the_address_it_could_not_bind() {
     let message = format!("{err:#}");
     assert!(message.contains(&first.address().to_string()), "{message}");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_finishes_cleanly_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_rowbench"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("ROWBENCH_DATA_DIR", dir.path().join("data"))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let mut log = BufReader::new(server.stderr.take().expect("stderr")).lines();
+
+    let url = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(line) = log.next_line().await.expect("log line") {
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                return line[at..].trim().to_string();
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server listens within 20 s");
+    let health = reqwest::get(format!("{url}/healthz"))
+        .await
+        .expect("answered");
+    assert_eq!(health.status().as_u16(), 200);
+
+    let pid = server.id().expect("running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), server.wait())
+        .await
+        .expect("the server stops within 10 s of SIGTERM")
+        .expect("exit status");
+    assert!(status.success(), "{status}");
+
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = log.next_line().await {
+        rest.push(line);
+    }
+    assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+}

@@ -58,10 +58,15 @@ pub struct BatchListItem {
 impl BatchListItem {
     /// Finished rows (done or failed) as a whole percentage of all rows.
     pub fn percent_finished(&self) -> i64 {
+        self.percent_of(self.done_rows + self.failed_rows)
+    }
+
+    /// `rows` as a whole percentage of all rows (0 for an empty batch).
+    pub fn percent_of(&self, rows: i64) -> i64 {
         if self.total_rows <= 0 {
             return 0;
         }
-        ((self.done_rows + self.failed_rows) * 100 / self.total_rows).clamp(0, 100)
+        (rows * 100 / self.total_rows).clamp(0, 100)
     }
 }
 
@@ -120,6 +125,14 @@ mod tests {
     fn progress_counts_done_and_failed_rows_as_finished() {
         assert_eq!(item(200, 50, 50).percent_finished(), 50);
         assert_eq!(item(3, 1, 0).percent_finished(), 33);
+    }
+
+    #[test]
+    fn done_and_failed_parts_of_the_bar_never_exceed_the_whole() {
+        let b = item(3, 2, 1);
+        assert_eq!(b.percent_of(b.done_rows), 66);
+        assert_eq!(b.percent_of(b.failed_rows), 33);
+        assert!(b.percent_of(b.done_rows) + b.percent_of(b.failed_rows) <= 100);
     }
 
     #[test]

@@ -74,6 +74,8 @@ fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
                         .into_iter()
                         .map(|b| {
                             let percent = b.percent_finished();
+                            let done = b.percent_of(b.done_rows);
+                            let failed = b.percent_of(b.failed_rows);
                             view! {
                                 <tr>
                                     <td>
@@ -85,7 +87,8 @@ fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
                                     </td>
                                     <td>
                                         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
-                                            <div class="progress__bar" style=format!("width: {percent}%")></div>
+                                            <div class="progress__bar" style=format!("width: {done}%")></div>
+                                            <div class="progress__bar progress__bar--failed" style=format!("width: {failed}%")></div>
                                         </div>
                                         <span class="small muted">{format!("{percent}%")}</span>
                                     </td>
