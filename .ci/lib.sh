@@ -94,5 +94,6 @@ ensure_build_tools() {
 
 ensure_browser() {
   if [[ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then apt_install chromium; fi
+  if ! command -v curl >/dev/null; then apt_install curl; fi
   npm_project "$ROOT/end2end"
 }
