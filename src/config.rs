@@ -8,6 +8,9 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site` | the built site (wasm, JS, CSS, public files) |
 //! | `LEPTOS_SITE_PKG_DIR` | `pkg` | folder of the built wasm/JS/CSS inside the site root |
 //! | `LEPTOS_OUTPUT_NAME` | `rowbench` | file name of the built wasm/JS/CSS |
+//! | `ROWBENCH_MAX_UPLOAD_BYTES` | 1 GiB | largest CSV accepted |
+//! | `ROWBENCH_MAX_COLUMNS` | 1000 | most columns a CSV may have |
+//! | `ROWBENCH_MAX_FIELD_BYTES` | 1 MiB | longest cell a CSV may have |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
@@ -22,6 +25,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub site_pkg_dir: String,
     pub output_name: String,
+    /// Limits on uploaded files.
+    pub limits: rowbench_ingest::IngestLimits,
 }
 
 /// A configuration value that cannot be used, named with the variable that holds it.
@@ -36,6 +41,8 @@ pub enum ConfigError {
     UnsupportedDatabase(String),
     #[error("{0} is set but empty")]
     Empty(&'static str),
+    #[error("{0} must be a whole number greater than 0, but is {1:?}")]
+    Number(&'static str, String),
 }
 
 impl Config {
@@ -71,6 +78,25 @@ impl Config {
             return Err(ConfigError::UnsupportedDatabase(scheme));
         }
 
+        let number = |name: &'static str| -> Result<Option<u64>, ConfigError> {
+            get(name)?
+                .map(|raw| match raw.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(ConfigError::Number(name, raw)),
+                })
+                .transpose()
+        };
+        let mut limits = rowbench_ingest::IngestLimits::default();
+        if let Some(n) = number("ROWBENCH_MAX_UPLOAD_BYTES")? {
+            limits.max_bytes = n;
+        }
+        if let Some(n) = number("ROWBENCH_MAX_COLUMNS")? {
+            limits.max_columns = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = number("ROWBENCH_MAX_FIELD_BYTES")? {
+            limits.max_field_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+
         Ok(Config {
             addr,
             data_dir,
@@ -80,6 +106,7 @@ impl Config {
             ),
             site_pkg_dir: get("LEPTOS_SITE_PKG_DIR")?.unwrap_or_else(|| "pkg".into()),
             output_name: get("LEPTOS_OUTPUT_NAME")?.unwrap_or_else(|| "rowbench".into()),
+            limits,
         })
     }
 
@@ -145,6 +172,25 @@ mod tests {
         assert!(
             !err.to_string().contains("secret"),
             "the password never reaches a message"
+        );
+    }
+
+    #[test]
+    fn upload_limits_can_be_lowered_and_must_be_positive_numbers() {
+        let c = config(&[
+            ("ROWBENCH_MAX_UPLOAD_BYTES", "1000"),
+            ("ROWBENCH_MAX_COLUMNS", "3"),
+        ])
+        .expect("valid");
+        assert_eq!(c.limits.max_bytes, 1000);
+        assert_eq!(c.limits.max_columns, 3);
+        assert_eq!(
+            config(&[("ROWBENCH_MAX_FIELD_BYTES", "0")]),
+            Err(ConfigError::Number("ROWBENCH_MAX_FIELD_BYTES", "0".into()))
+        );
+        assert_eq!(
+            config(&[("ROWBENCH_MAX_COLUMNS", "many")]),
+            Err(ConfigError::Number("ROWBENCH_MAX_COLUMNS", "many".into()))
         );
     }
 

@@ -8,6 +8,7 @@ mod routes;
 mod shutdown;
 mod startup;
 pub mod telemetry;
+mod uploads;
 
 pub use config::Config;
 pub use startup::Application;

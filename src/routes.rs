@@ -1,3 +1,5 @@
 //! Plain axum routes, outside the Leptos app.
 
+pub mod api_error;
+pub mod datasets;
 pub mod health;

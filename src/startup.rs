@@ -35,6 +35,8 @@ const SESSION_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
+    /// Limits on uploaded files.
+    pub limits: rowbench_ingest::IngestLimits,
 }
 
 /// A configured server, bound to its port, ready to run.
@@ -97,6 +99,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             db: db.clone(),
+            limits: config.limits,
         };
         let router = router(state).layer(sessions);
 
@@ -161,6 +164,7 @@ fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::datasets::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })

@@ -23,6 +23,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         site_root: dir.join("site"),
         site_pkg_dir: "pkg".into(),
         output_name: "rowbench".into(),
+        limits: rowbench_ingest::IngestLimits::default(),
     }
 }
 
@@ -43,11 +44,17 @@ pub fn browser() -> reqwest::Client {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose configuration `adjust` changes first (e.g. lower upload limits).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         rowbench::telemetry::init();
     }
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = test_config(dir.path());
+    let mut config = test_config(dir.path());
+    adjust(&mut config);
     let app = Application::build(config.clone())
         .await
         .expect("the server starts");
@@ -83,6 +90,24 @@ impl TestApp {
         let response = self.get(path).await;
         assert_eq!(response.status().as_u16(), status, "status of GET {path}");
         response.text().await.expect("body")
+    }
+
+    /// `POST /api/datasets` with a raw CSV body; the status and the JSON answer.
+    pub async fn upload_csv(
+        &self,
+        query: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/datasets{query}")))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
     }
 
     /// A second handle on the server's database, for arranging data the UI cannot create yet.

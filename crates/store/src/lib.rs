@@ -4,6 +4,7 @@
 
 pub mod batches;
 mod database;
+pub mod datasets;
 pub mod drafts;
 mod error;
 mod timestamp;

@@ -1,0 +1,333 @@
+//! Datasets: uploaded tables, their column statistics, and their rows stored cell for cell.
+
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::{Database, StoreError, Timestamp};
+
+/// One row as stored: its 0-based index among the data rows, the file line it started on, and
+/// its cells in column order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRow {
+    pub index: i64,
+    pub line: i64,
+    pub cells: Vec<String>,
+}
+
+/// What is known of a dataset once its whole file has been read.
+#[derive(Debug, Clone)]
+pub struct Finished<'a> {
+    pub encoding: &'a str,
+    pub delimiter: &'a str,
+    pub row_count: i64,
+    pub fixed_rows: i64,
+    /// Column statistics as JSON (array, one entry per column).
+    pub columns: &'a serde_json::Value,
+    /// Header renames as JSON (array).
+    pub renames: &'a serde_json::Value,
+}
+
+/// A dataset as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: i64,
+    pub name: String,
+    pub file_name: String,
+    pub ready: bool,
+    pub encoding: String,
+    pub delimiter: String,
+    pub row_count: i64,
+    pub fixed_rows: i64,
+    pub columns: serde_json::Value,
+    pub renames: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+#[derive(FromRow)]
+struct DatasetRecord {
+    id: i64,
+    name: String,
+    file_name: String,
+    status: String,
+    encoding: String,
+    delimiter: String,
+    row_count: i64,
+    fixed_rows: i64,
+    columns: String,
+    renames: String,
+    created_at: Timestamp,
+}
+
+fn parse_json(what: &'static str, text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+impl TryFrom<DatasetRecord> for Dataset {
+    type Error = StoreError;
+
+    fn try_from(r: DatasetRecord) -> Result<Self, StoreError> {
+        Ok(Dataset {
+            id: r.id,
+            name: r.name,
+            file_name: r.file_name,
+            ready: r.status == "ready",
+            encoding: r.encoding,
+            delimiter: r.delimiter,
+            row_count: r.row_count,
+            fixed_rows: r.fixed_rows,
+            columns: parse_json("dataset columns", &r.columns)?,
+            renames: parse_json("dataset renames", &r.renames)?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Records a dataset whose rows are about to stream in.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    db: &Database,
+    owner: &str,
+    name: &str,
+    file_name: &str,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO datasets (owner, name, file_name, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(owner)
+    .bind(name)
+    .bind(file_name)
+    .bind(Timestamp::now())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Appends a batch of rows in one transaction (many small transactions would cost a disk sync
+/// each).
+#[tracing::instrument(skip_all, fields(dataset_id, rows = rows.len()))]
+pub async fn insert_rows(
+    db: &Database,
+    dataset_id: i64,
+    rows: &[StoredRow],
+) -> Result<(), StoreError> {
+    let mut tx = db.pool().begin().await?;
+    for row in rows {
+        let cells = serde_json::to_string(&row.cells).map_err(|e| StoreError::Corrupt {
+            what: "row cells",
+            reason: e.to_string(),
+        })?;
+        sqlx::query(
+            "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES (?, ?, ?, ?)",
+        )
+        .bind(dataset_id)
+        .bind(row.index)
+        .bind(row.line)
+        .bind(cells)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks the dataset complete, with what the whole file showed.
+#[tracing::instrument(skip_all, fields(dataset_id))]
+pub async fn finish(db: &Database, dataset_id: i64, done: Finished<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE datasets SET status = 'ready', encoding = ?, delimiter = ?, row_count = ?, \
+         fixed_rows = ?, columns = ?, renames = ? WHERE id = ?",
+    )
+    .bind(done.encoding)
+    .bind(done.delimiter)
+    .bind(done.row_count)
+    .bind(done.fixed_rows)
+    .bind(done.columns.to_string())
+    .bind(done.renames.to_string())
+    .bind(dataset_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Removes a dataset and its rows (an upload that failed half way).
+#[tracing::instrument(skip_all, fields(dataset_id))]
+pub async fn delete(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM datasets WHERE id = ?")
+        .bind(dataset_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The `owner`'s dataset `id`, if it exists and has been read completely.
+#[tracing::instrument(skip_all, fields(dataset_id = id))]
+pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Dataset>, StoreError> {
+    let record: Option<DatasetRecord> = sqlx::query_as(
+        "SELECT id, name, file_name, status, encoding, delimiter, row_count, fixed_rows, columns, \
+         renames, created_at FROM datasets WHERE id = ? AND owner = ? AND status = 'ready'",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(db.pool())
+    .await?;
+    record.map(Dataset::try_from).transpose()
+}
+
+/// Renames a dataset (display only); false if it is not `owner`'s.
+#[tracing::instrument(skip_all, fields(dataset_id = id))]
+pub async fn rename(db: &Database, owner: &str, id: i64, name: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE datasets SET name = ? WHERE id = ? AND owner = ?")
+        .bind(name)
+        .bind(id)
+        .bind(owner)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Up to `limit` rows with an index greater than `after` (or from the start), in order: keyset
+/// paging, so page 10,000 costs what page 1 costs.
+#[tracing::instrument(skip_all, fields(dataset_id))]
+pub async fn rows(
+    db: &Database,
+    dataset_id: i64,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Vec<StoredRow>, StoreError> {
+    let records: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT row_index, line, cells FROM dataset_rows WHERE dataset_id = ? AND row_index > ? \
+         ORDER BY row_index LIMIT ?",
+    )
+    .bind(dataset_id)
+    .bind(after.unwrap_or(-1))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    records
+        .into_iter()
+        .map(|(index, line, cells)| {
+            let cells = serde_json::from_str(&cells).map_err(|e| StoreError::Corrupt {
+                what: "row cells",
+                reason: e.to_string(),
+            })?;
+            Ok(StoredRow { index, line, cells })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::database::tests::fresh_database;
+
+    fn row(index: i64, cells: &[&str]) -> StoredRow {
+        StoredRow {
+            index,
+            line: index + 2,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    async fn ready_dataset(db: &Database, owner: &str, rows: &[StoredRow]) -> i64 {
+        let id = create(db, owner, "people", "people.csv")
+            .await
+            .expect("create");
+        insert_rows(db, id, rows).await.expect("insert");
+        let empty = serde_json::json!([]);
+        let done = Finished {
+            encoding: "UTF-8",
+            delimiter: ",",
+            row_count: rows.len() as i64,
+            fixed_rows: 0,
+            columns: &empty,
+            renames: &empty,
+        };
+        finish(db, id, done).await.expect("finish");
+        id
+    }
+
+    #[tokio::test]
+    async fn cells_come_back_exactly_as_stored() {
+        let (db, _dir) = fresh_database().await;
+        let tricky = [
+            "",
+            " padded ",
+            "quote \" and, comma",
+            "multi\r\nline",
+            "Zoë 🙂",
+            "<b>x</b>",
+        ];
+        let id = ready_dataset(&db, "local", &[row(0, &tricky)]).await;
+        let stored = rows(&db, id, None, 10).await.expect("rows");
+        assert_eq!(stored, vec![row(0, &tricky)]);
+    }
+
+    #[tokio::test]
+    async fn rows_are_paged_by_keyset() {
+        let (db, _dir) = fresh_database().await;
+        let all: Vec<StoredRow> = (0..25).map(|i| row(i, &[&i.to_string()])).collect();
+        let id = ready_dataset(&db, "local", &all).await;
+        let first = rows(&db, id, None, 10).await.expect("page 1");
+        assert_eq!(
+            first.iter().map(|r| r.index).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+        let last = rows(&db, id, Some(19), 10).await.expect("page 3");
+        assert_eq!(
+            last.iter().map(|r| r.index).collect::<Vec<_>>(),
+            (20..25).collect::<Vec<_>>()
+        );
+        assert!(
+            rows(&db, id, Some(24), 10)
+                .await
+                .expect("past the end")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dataset_still_loading_or_someone_elses_is_not_found() {
+        let (db, _dir) = fresh_database().await;
+        let loading = create(&db, "local", "half", "half.csv")
+            .await
+            .expect("create");
+        assert_eq!(find(&db, "local", loading).await.expect("query"), None);
+        let ready = ready_dataset(&db, "alice", &[row(0, &["x"])]).await;
+        assert_eq!(find(&db, "bob", ready).await.expect("query"), None);
+        assert_eq!(
+            find(&db, "alice", ready)
+                .await
+                .expect("query")
+                .map(|d| d.row_count),
+            Some(1)
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_dataset_removes_its_rows() {
+        let (db, _dir) = fresh_database().await;
+        let id = ready_dataset(&db, "local", &[row(0, &["x"]), row(1, &["y"])]).await;
+        delete(&db, id).await.expect("delete");
+        assert!(rows(&db, id, None, 10).await.expect("rows").is_empty());
+    }
+
+    #[tokio::test]
+    async fn renaming_only_works_for_the_owner() {
+        let (db, _dir) = fresh_database().await;
+        let id = ready_dataset(&db, "alice", &[row(0, &["x"])]).await;
+        assert!(!rename(&db, "bob", id, "mine").await.expect("query"));
+        assert!(
+            rename(&db, "alice", id, "Customer list")
+                .await
+                .expect("query")
+        );
+        let found = find(&db, "alice", id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(found.name, "Customer list");
+    }
+}

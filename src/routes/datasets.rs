@@ -1,0 +1,314 @@
+//! The datasets API: `POST /api/datasets` (streamed upload), `GET /api/datasets/{id}` (columns,
+//! statistics, preview) and `GET /api/datasets/{id}/rows?after=&limit=` (keyset paged).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use rowbench_ingest::{Delimiter, IngestError, IngestOptions, Ragged};
+use rowbench_store::Database;
+use rowbench_store::datasets::{self, Dataset, StoredRow};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::routes::api_error::ApiError;
+use crate::startup::AppState;
+use crate::uploads::{Upload, UploadError, store_upload};
+
+/// Rows in the preview of a dataset.
+const PREVIEW_ROWS: u32 = 20;
+/// Rows a page holds when the client does not say.
+const DEFAULT_PAGE: u32 = 100;
+/// The largest page a client may ask for.
+const MAX_PAGE: u32 = 1_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // The ingest limits bound the upload; axum's own 2 MB default would cut it short.
+        .route(
+            "/api/datasets",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/datasets/{id}", get(show))
+        .route("/api/datasets/{id}/rows", get(rows))
+}
+
+/// How to read the upload; all optional.
+#[derive(Debug, Deserialize)]
+struct UploadParams {
+    /// Display name; defaults to the file name without its extension.
+    name: Option<String>,
+    /// File name when the body is raw CSV.
+    filename: Option<String>,
+    /// `comma`, `semicolon`, `tab` or `pipe`: overrides sniffing.
+    delimiter: Option<Delimiter>,
+    /// `pad` pads short rows and truncates long ones instead of refusing the file.
+    ragged: Option<String>,
+}
+
+/// A dataset as the API shows it.
+#[derive(Debug, Serialize)]
+struct DatasetBody {
+    id: i64,
+    name: String,
+    file_name: String,
+    encoding: String,
+    delimiter: String,
+    row_count: i64,
+    fixed_rows: i64,
+    columns: serde_json::Value,
+    renames: serde_json::Value,
+    preview: Vec<StoredRow>,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Query(params): Query<UploadParams>,
+    request: Request,
+) -> Result<impl IntoResponse, ApiError> {
+    let options = IngestOptions {
+        delimiter: params.delimiter,
+        ragged: match params.ragged.as_deref() {
+            None | Some("reject") => Ragged::Reject,
+            Some("pad") => Ragged::PadOrTruncate,
+            Some(other) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    format!("ragged must be \"reject\" or \"pad\", not {other:?}"),
+                ));
+            }
+        },
+        limits: state.limits,
+    };
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let owner = app::server::LOCAL_USER;
+
+    let id = if content_type.starts_with("multipart/form-data") {
+        let mut form = Multipart::from_request(request, &state).await.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.body_text())
+        })?;
+        let mut field = loop {
+            match form.next_field().await {
+                Ok(Some(field)) if field.name() == Some("file") => break field,
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "missing_file",
+                        "The form has no field named \"file\" with the CSV in it.",
+                    ));
+                }
+                Err(e) => {
+                    return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.body_text()));
+                }
+            }
+        };
+        let file_name = field.file_name().map(str::to_string).or(params.filename).unwrap_or_else(|| "upload.csv".into());
+        let name = display_name(params.name.as_deref(), &file_name);
+        // The field borrows the form, but the parser runs on its own thread: hand the chunks
+        // over through a small channel, which also keeps memory bounded.
+        let (chunks, received) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let pump = async move {
+            loop {
+                let next = field.chunk().await.map_err(std::io::Error::other).transpose();
+                match next {
+                    Some(chunk) => {
+                        if chunks.send(chunk).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                }
+            }
+        };
+        let body = Box::pin(futures_util::stream::unfold(received, |mut received| async move {
+            received.recv().await.map(|chunk| (chunk, received))
+        }));
+        let upload = Upload { owner, name: &name, file_name: &file_name, options };
+        let ((), stored) = tokio::join!(pump, store_upload(&state.db, upload, body));
+        stored
+    } else if is_csv_content_type(&content_type) {
+        let file_name = params.filename.unwrap_or_else(|| "upload.csv".into());
+        let name = display_name(params.name.as_deref(), &file_name);
+        let body = request.into_body().into_data_stream().map_err(std::io::Error::other);
+        let upload = Upload { owner, name: &name, file_name: &file_name, options };
+        store_upload(&state.db, upload, body).await
+    } else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Send the CSV as multipart/form-data (field \"file\") or as a text/csv body, not {content_type:?}."
+            ),
+        ));
+    }
+    .map_err(upload_error)?;
+
+    let body = dataset_body(&state.db, owner, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/datasets/{id}"))],
+        Json(body),
+    ))
+}
+
+fn is_csv_content_type(content_type: &str) -> bool {
+    content_type.is_empty()
+        || [
+            "text/csv",
+            "text/plain",
+            "text/tab-separated-values",
+            "application/csv",
+            "application/octet-stream",
+        ]
+        .iter()
+        .any(|t| content_type.starts_with(t))
+}
+
+/// The name shown for a dataset: the one given, else the file name without its extension.
+fn display_name(given: Option<&str>, file_name: &str) -> String {
+    match given.map(str::trim) {
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => {
+            let stem = std::path::Path::new(file_name)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("");
+            if stem.is_empty() {
+                "Untitled dataset".to_string()
+            } else {
+                stem.to_string()
+            }
+        }
+    }
+}
+
+fn upload_error(err: UploadError) -> ApiError {
+    match err {
+        UploadError::Ingest(e) => ingest_error(e),
+        UploadError::Store(e) => ApiError::internal(&e),
+        UploadError::Parser(e) => ApiError::internal(&e),
+    }
+}
+
+/// Each ingest error with its status, a stable code and the where (line, column, limit).
+fn ingest_error(err: IngestError) -> ApiError {
+    let message = err.to_string();
+    let (status, code, details) = match &err {
+        IngestError::EmptyFile => (StatusCode::UNPROCESSABLE_ENTITY, "empty_file", json!(null)),
+        IngestError::HeaderOnly => (StatusCode::UNPROCESSABLE_ENTITY, "header_only", json!(null)),
+        IngestError::RaggedRow {
+            line,
+            expected,
+            found,
+        } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ragged_row",
+            json!({ "line": line, "expected": expected, "found": found }),
+        ),
+        IngestError::UnterminatedQuote { line } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unterminated_quote",
+            json!({ "line": line }),
+        ),
+        IngestError::NotText(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_text", json!(null)),
+        IngestError::TooLarge { limit } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            json!({ "limit_bytes": limit.0 }),
+        ),
+        IngestError::TooManyColumns { found, limit } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_columns",
+            json!({ "found": found, "limit": limit }),
+        ),
+        IngestError::FieldTooLong {
+            line,
+            column,
+            limit,
+        } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "field_too_long",
+            json!({ "line": line, "column": column, "limit_bytes": limit.0 }),
+        ),
+        IngestError::RowTooLong { line, limit } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "row_too_long",
+            json!({ "line": line, "limit_bytes": limit.0 }),
+        ),
+        IngestError::InvalidUtf8 { line, column } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_utf8",
+            json!({ "line": line, "column": column }),
+        ),
+        IngestError::Read(_) => (StatusCode::BAD_REQUEST, "upload_interrupted", json!(null)),
+    };
+    ApiError::new(status, code, message).with_details(details)
+}
+
+async fn dataset_body(db: &Database, owner: &str, id: i64) -> Result<DatasetBody, ApiError> {
+    let dataset: Dataset = datasets::find(db, owner, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The dataset"))?;
+    let preview = datasets::rows(db, id, None, PREVIEW_ROWS).await?;
+    Ok(DatasetBody {
+        id: dataset.id,
+        name: dataset.name,
+        file_name: dataset.file_name,
+        encoding: dataset.encoding,
+        delimiter: dataset.delimiter,
+        row_count: dataset.row_count,
+        fixed_rows: dataset.fixed_rows,
+        columns: dataset.columns,
+        renames: dataset.renames,
+        preview,
+    })
+}
+
+async fn show(
+    State(db): State<Database>,
+    Path(id): Path<i64>,
+) -> Result<Json<DatasetBody>, ApiError> {
+    Ok(Json(dataset_body(&db, app::server::LOCAL_USER, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct PageParams {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn rows(
+    State(db): State<Database>,
+    Path(id): Path<i64>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("limit must be between 1 and {MAX_PAGE}, not {limit}"),
+        ));
+    }
+    datasets::find(&db, app::server::LOCAL_USER, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The dataset"))?;
+    let rows = datasets::rows(&db, id, page.after, limit).await?;
+    let next_after = if rows.len() == limit as usize {
+        rows.last().map(|r| r.index)
+    } else {
+        None
+    };
+    Ok(Json(json!({ "rows": rows, "next_after": next_after })))
+}
