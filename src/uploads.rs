@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
 /// Rows per transaction: large enough that commits are rare, small enough to bound memory.
-const ROWS_PER_BATCH: usize = 2_000;
+const ROWS_PER_BATCH: usize = 8_000;
 /// Batches parsed ahead of the database writer.
 const BATCHES_IN_FLIGHT: usize = 2;
 

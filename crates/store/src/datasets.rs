@@ -105,6 +105,10 @@ pub async fn create(
     Ok(id)
 }
 
+/// Rows per INSERT statement: each statement costs a round trip to SQLite's worker thread, so
+/// many rows share one (4 parameters a row, well under SQLite's 32,766-parameter cap).
+const ROWS_PER_STATEMENT: usize = 1_000;
+
 /// Appends a batch of rows in one transaction (many small transactions would cost a disk sync
 /// each).
 #[tracing::instrument(skip_all, fields(dataset_id, rows = rows.len()))]
@@ -114,20 +118,27 @@ pub async fn insert_rows(
     rows: &[StoredRow],
 ) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
-    for row in rows {
-        let cells = serde_json::to_string(&row.cells).map_err(|e| StoreError::Corrupt {
-            what: "row cells",
-            reason: e.to_string(),
-        })?;
-        sqlx::query(
-            "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES (?, ?, ?, ?)",
-        )
-        .bind(dataset_id)
-        .bind(row.index)
-        .bind(row.line)
-        .bind(cells)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut cells = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            cells.push(
+                serde_json::to_string(&row.cells).map_err(|e| StoreError::Corrupt {
+                    what: "row cells",
+                    reason: e.to_string(),
+                })?,
+            );
+        }
+        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) ",
+        );
+        insert.push_values(chunk.iter().zip(cells), |mut values, (row, cells)| {
+            values
+                .push_bind(dataset_id)
+                .push_bind(row.index)
+                .push_bind(row.line)
+                .push_bind(cells);
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -263,6 +274,15 @@ mod tests {
         let id = ready_dataset(&db, "local", &[row(0, &tricky)]).await;
         let stored = rows(&db, id, None, 10).await.expect("rows");
         assert_eq!(stored, vec![row(0, &tricky)]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_larger_than_one_statement_is_stored_whole_and_in_order() {
+        let (db, _dir) = fresh_database().await;
+        let all: Vec<StoredRow> = (0..1_234).map(|i| row(i, &[&format!("v{i}")])).collect();
+        let id = ready_dataset(&db, "local", &all).await;
+        let stored = rows(&db, id, None, 2_000).await.expect("rows");
+        assert_eq!(stored, all);
     }
 
     #[tokio::test]
