@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
             "/api/datasets",
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/api/datasets/{id}", get(show))
+        .route("/api/datasets/{id}", get(show).patch(rename))
         .route("/api/datasets/{id}/rows", get(rows))
 }
 
@@ -280,6 +280,38 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Json<DatasetBody>, ApiError> {
     Ok(Json(dataset_body(&db, app::server::LOCAL_USER, id).await?))
+}
+
+/// The longest display name, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize)]
+struct RenameBody {
+    name: String,
+}
+
+/// `PATCH /api/datasets/{id}` with `{"name": "…"}`: the display name only; the data is unchanged.
+async fn rename(
+    State(db): State<Database>,
+    Path(id): Path<i64>,
+    Json(body): Json<RenameBody>,
+) -> Result<Json<DatasetBody>, ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+            format!("The name must be 1 to {MAX_NAME_CHARS} characters long."),
+        )
+        .with_details(json!({ "field": "name" })));
+    }
+    let owner = app::server::LOCAL_USER;
+    if datasets::find(&db, owner, id).await?.is_none()
+        || !datasets::rename(&db, owner, id, name).await?
+    {
+        return Err(ApiError::not_found("The dataset"));
+    }
+    Ok(Json(dataset_body(&db, owner, id).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -315,3 +315,95 @@ async fn a_bad_page_size_and_an_unknown_dataset_get_clear_errors() {
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(error(&body), ("not_found", "The dataset was not found"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_can_be_renamed_but_not_to_nothing() {
+    let app = spawn_app().await;
+    let (_, body) = app.upload_csv("?filename=x.csv", "a\n1\n").await;
+    let id = body["id"].as_i64().expect("id");
+    let url = app.url(&format!("/api/datasets/{id}"));
+
+    let renamed = app
+        .client
+        .patch(&url)
+        .json(&json!({ "name": "  Support tickets Q3 " }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(renamed.status().as_u16(), 200);
+    assert_eq!(
+        renamed.json::<Value>().await.expect("JSON")["name"],
+        "Support tickets Q3"
+    );
+
+    let refused = app
+        .client
+        .patch(&url)
+        .json(&json!({ "name": "   " }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status().as_u16(), 422);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(error(&body).0, "invalid_name");
+    let shown: Value = app
+        .get(&format!("/api/datasets/{id}"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        shown["name"], "Support tickets Q3",
+        "a refused rename loses nothing"
+    );
+
+    let missing = app
+        .client
+        .patch(app.url("/api/datasets/999"))
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(missing.status().as_u16(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_off_mid_stream_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let mut head = String::from("id,text\n");
+    for i in 0..20_000 {
+        head.push_str(&format!("{i},row number {i}\n"));
+    }
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(head.into_bytes()),
+        Err(std::io::Error::other("the client went away")),
+    ];
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let sent = app
+        .client
+        .post(app.url("/api/datasets"))
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await;
+    if let Ok(response) = sent {
+        assert!(!response.status().is_success(), "{}", response.status());
+    }
+
+    // The server notices the broken body, stops, and removes what it had stored.
+    let db = app.database().await;
+    let mut left = (1, 1);
+    for _ in 0..50 {
+        left = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+        if left == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, (0, 0));
+}
