@@ -1,6 +1,15 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+/// How many datasets and dataset rows the server has stored.
+async fn stored_counts(app: &TestApp) -> (i64, i64) {
+    let db = app.database().await;
+    sqlx::query_as("SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)")
+        .fetch_one(db.pool())
+        .await
+        .expect("count")
+}
 
 /// The error object of an API error answer.
 fn error(body: &Value) -> (&str, &str) {
@@ -234,14 +243,7 @@ async fn a_failed_upload_leaves_nothing_behind() {
     let app = spawn_app().await;
     let (status, _) = app.upload_csv("", "a,b\n1,2\n3\n").await;
     assert_eq!(status, 422);
-    let db = app.database().await;
-    let (datasets, rows): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
-    )
-    .fetch_one(db.pool())
-    .await
-    .expect("count");
-    assert_eq!((datasets, rows), (0, 0));
+    assert_eq!(stored_counts(&app).await, (0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -391,15 +393,9 @@ async fn an_upload_cut_off_mid_stream_leaves_nothing_behind() {
     }
 
     // The server notices the broken body, stops, and removes what it had stored.
-    let db = app.database().await;
     let mut left = (1, 1);
     for _ in 0..50 {
-        left = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
-        )
-        .fetch_one(db.pool())
-        .await
-        .expect("count");
+        left = stored_counts(&app).await;
         if left == (0, 0) {
             break;
         }
