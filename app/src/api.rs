@@ -1,4 +1,5 @@
 //! Server functions: thin shells that check who is asking, call the store, and return view models.
 
 pub mod batches;
+pub mod datasets;
 pub mod drafts;

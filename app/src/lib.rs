@@ -1,12 +1,17 @@
 //! Rowbench's web application: the HTML shell, the routes, the pages and the server functions
 //! they call. Compiled twice: with `ssr` into the server, with `hydrate` into the browser's wasm.
 
+// Leptos views are deeply nested types; the optimised builds need more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 pub mod error;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "hydrate")]
+mod upload_client;
 pub mod wizard_step;
 
 use leptos::prelude::*;

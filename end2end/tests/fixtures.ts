@@ -8,9 +8,12 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       const errors: string[] = [];
       page.on("console", (msg) => {
         if (msg.type() !== "error") return;
-        // A page answered with 404 on purpose logs its own status; anything else is a fault.
-        const own = msg.location().url === page.url() && /status of 404/.test(msg.text());
-        if (!own) errors.push(`${msg.text()} (${msg.location().url})`);
+        // A page answered with 404 on purpose logs its own status, and an API refusal (4xx) is
+        // shown to the user by the page; anything else is a fault.
+        const url = msg.location().url;
+        const ownNotFound = url === page.url() && /status of 404/.test(msg.text());
+        const apiRefusal = new URL(url, page.url()).pathname.startsWith("/api/") && /status of 4\d\d/.test(msg.text());
+        if (!ownNotFound && !apiRefusal) errors.push(`${msg.text()} (${url})`);
       });
       page.on("pageerror", (err) => errors.push(err.message));
       await use(errors);

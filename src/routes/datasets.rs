@@ -1,6 +1,7 @@
 //! The datasets API: `POST /api/datasets` (streamed upload), `GET /api/datasets/{id}` (columns,
 //! statistics, preview) and `GET /api/datasets/{id}/rows?after=&limit=` (keyset paged).
 
+use app::api::datasets::DatasetView;
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
@@ -11,16 +12,14 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use rowbench_ingest::{Delimiter, IngestError, IngestOptions, Ragged};
 use rowbench_store::Database;
-use rowbench_store::datasets::{self, Dataset, StoredRow};
-use serde::{Deserialize, Serialize};
+use rowbench_store::datasets;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::routes::api_error::ApiError;
 use crate::startup::AppState;
 use crate::uploads::{Upload, UploadError, store_upload};
 
-/// Rows in the preview of a dataset.
-const PREVIEW_ROWS: u32 = 20;
 /// Rows a page holds when the client does not say.
 const DEFAULT_PAGE: u32 = 100;
 /// The largest page a client may ask for.
@@ -48,21 +47,6 @@ struct UploadParams {
     delimiter: Option<Delimiter>,
     /// `pad` pads short rows and truncates long ones instead of refusing the file.
     ragged: Option<String>,
-}
-
-/// A dataset as the API shows it.
-#[derive(Debug, Serialize)]
-struct DatasetBody {
-    id: i64,
-    name: String,
-    file_name: String,
-    encoding: String,
-    delimiter: String,
-    row_count: i64,
-    fixed_rows: i64,
-    columns: serde_json::Value,
-    renames: serde_json::Value,
-    preview: Vec<StoredRow>,
 }
 
 async fn upload(
@@ -256,29 +240,16 @@ fn ingest_error(err: IngestError) -> ApiError {
     ApiError::new(status, code, message).with_details(details)
 }
 
-async fn dataset_body(db: &Database, owner: &str, id: i64) -> Result<DatasetBody, ApiError> {
-    let dataset: Dataset = datasets::find(db, owner, id)
+async fn dataset_body(db: &Database, owner: &str, id: i64) -> Result<DatasetView, ApiError> {
+    app::api::datasets::ssr::load(db, owner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("The dataset"))?;
-    let preview = datasets::rows(db, id, None, PREVIEW_ROWS).await?;
-    Ok(DatasetBody {
-        id: dataset.id,
-        name: dataset.name,
-        file_name: dataset.file_name,
-        encoding: dataset.encoding,
-        delimiter: dataset.delimiter,
-        row_count: dataset.row_count,
-        fixed_rows: dataset.fixed_rows,
-        columns: dataset.columns,
-        renames: dataset.renames,
-        preview,
-    })
+        .ok_or_else(|| ApiError::not_found("The dataset"))
 }
 
 async fn show(
     State(db): State<Database>,
     Path(id): Path<i64>,
-) -> Result<Json<DatasetBody>, ApiError> {
+) -> Result<Json<DatasetView>, ApiError> {
     Ok(Json(dataset_body(&db, app::server::LOCAL_USER, id).await?))
 }
 
@@ -295,7 +266,7 @@ async fn rename(
     State(db): State<Database>,
     Path(id): Path<i64>,
     Json(body): Json<RenameBody>,
-) -> Result<Json<DatasetBody>, ApiError> {
+) -> Result<Json<DatasetView>, ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::new(

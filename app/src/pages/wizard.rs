@@ -9,6 +9,7 @@ use crate::api::drafts::{DraftView, SaveStep, current_draft};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::error::AppError;
 use crate::pages::not_found::NotFound;
+use crate::pages::upload::UploadStep;
 use crate::wizard_step::WizardStep;
 
 /// The session's draft, loaded once by the wizard frame and read by every step.
@@ -125,6 +126,11 @@ pub fn WizardStepPage() -> impl IntoView {
 
     move || match step.get() {
         // A plain string: leptos_meta reads the title after this page's reactive values are gone.
+        Some(WizardStep::Upload) => view! {
+            <Title text="Upload · New batch" />
+            <UploadStep />
+        }
+        .into_any(),
         Some(step) => view! {
             <Title text=format!("{} · New batch", step.label()) />
             <StepPanel step />

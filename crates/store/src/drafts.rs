@@ -90,6 +90,36 @@ pub async fn set_step(db: &Database, owner: &str, id: i64, step: &str) -> Result
     Ok(done.rows_affected() == 1)
 }
 
+/// Links the draft to an uploaded dataset (kept in the draft's state as `dataset_id`).
+#[tracing::instrument(skip_all, fields(draft_id = id, dataset_id))]
+pub async fn set_dataset(
+    db: &Database,
+    owner: &str,
+    id: i64,
+    dataset_id: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE drafts SET state = json_set(state, '$.dataset_id', ?), updated_at = ? \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(dataset_id)
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Draft {
+    /// The dataset the draft works on, once one was uploaded.
+    pub fn dataset_id(&self) -> Option<i64> {
+        self.state
+            .get("dataset_id")
+            .and_then(serde_json::Value::as_i64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +141,22 @@ mod tests {
         let found = find(&db, "alice", draft.id).await.expect("query");
         assert_eq!(found.as_ref(), Some(&draft));
         assert_eq!(find(&db, "bob", draft.id).await.expect("query"), None);
+    }
+
+    #[tokio::test]
+    async fn a_draft_remembers_its_dataset_and_keeps_the_rest_of_its_state() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "alice").await.expect("create");
+        assert_eq!(draft.dataset_id(), None);
+        assert!(!set_dataset(&db, "bob", draft.id, 7).await.expect("query"));
+        assert!(set_dataset(&db, "alice", draft.id, 7).await.expect("query"));
+        assert!(set_dataset(&db, "alice", draft.id, 9).await.expect("query"));
+        let found = find(&db, "alice", draft.id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(found.dataset_id(), Some(9));
+        assert_eq!(found.state, serde_json::json!({ "dataset_id": 9 }));
     }
 
     #[tokio::test]

@@ -1,0 +1,340 @@
+//! Step 1 of the wizard: drop or pick a CSV, watch it upload, then see what Rowbench read:
+//! row count, encoding, delimiter, renamed headers, per-column fill rate and samples, the first
+//! rows; and give the dataset a name.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::datasets::{DatasetView, RenameDataset, UseDataset, draft_dataset};
+use crate::components::notice::{ErrorNotice, Notice, Tone};
+
+/// What the step is doing right now.
+// Only the browser build starts transfers; the server renders the idle state.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq)]
+enum Transfer {
+    Idle,
+    Sending { file_name: String, share: f64 },
+    Failed { file_name: String, message: String },
+}
+
+#[component]
+pub fn UploadStep() -> impl IntoView {
+    let stored = Resource::new(|| (), |_| draft_dataset());
+    let uploaded = RwSignal::new(None::<DatasetView>);
+    let transfer = RwSignal::new(Transfer::Idle);
+    let use_dataset = ServerAction::<UseDataset>::new();
+
+    // Browser only: start sending a file the user dropped or picked.
+    let start = move |file: Option<send_file::PickedFile>| {
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = file {
+            send_file::start(file, transfer, uploaded, use_dataset);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (file, use_dataset);
+    };
+
+    view! {
+        <section class="card step-panel" aria-labelledby="step-title">
+            <header class="step-panel__head">
+                <p class="eyebrow">"Step 1 of 6"</p>
+                <h2 id="step-title">"Upload"</h2>
+                <p class="lead">
+                    "Start from a CSV or TSV file. Rowbench reads it as it arrives and stores every cell exactly."
+                </p>
+            </header>
+            <DropZone transfer start />
+            <Suspense fallback=|| view! { <p class="muted">"Loading your dataset…"</p> }>
+                {move || Suspend::new(async move {
+                    match stored.await {
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(from_draft) => {
+                            view! {
+                                {move || {
+                                    uploaded
+                                        .get()
+                                        .or_else(|| from_draft.clone())
+                                        .map(|dataset| view! { <DatasetSummary dataset /> })
+                                }}
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <footer class="step-panel__foot">
+                <span class="spacer"></span>
+                <A href="/new/columns" attr:class="btn btn--primary">"Continue: Map columns →"</A>
+            </footer>
+        </section>
+    }
+}
+
+#[component]
+fn DropZone(
+    transfer: RwSignal<Transfer>,
+    start: impl Fn(Option<send_file::PickedFile>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let dragging = RwSignal::new(false);
+    view! {
+        <div
+            class="dropzone"
+            class:is-dragging=move || dragging.get()
+            on:dragover=move |ev| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |ev| {
+                ev.prevent_default();
+                dragging.set(false);
+                start(send_file::dropped(&ev));
+            }
+        >
+            <label class="dropzone__label">
+                <input
+                    class="dropzone__input"
+                    type="file"
+                    accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values"
+                    data-testid="file-input"
+                    on:change=move |ev| start(send_file::picked(&ev))
+                />
+                <span class="dropzone__title">"Drop a CSV file here, or " <u>"choose one"</u></span>
+                <span class="dropzone__hint">
+                    "Comma, semicolon, tab or pipe; UTF-8, UTF-16 or Windows-1252 — all detected."
+                </span>
+            </label>
+            {move || match transfer.get() {
+                Transfer::Idle => ().into_any(),
+                Transfer::Sending { file_name, share } => {
+                    let percent = (share * 100.0).round() as i64;
+                    view! {
+                        <div class="dropzone__status" role="status">
+                            <span>{format!("Uploading {file_name}… {percent}%")}</span>
+                            <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+                                <div class="progress__bar" style=format!("width: {percent}%")></div>
+                            </div>
+                        </div>
+                    }
+                        .into_any()
+                }
+                Transfer::Failed { file_name, message } => {
+                    view! {
+                        <Notice tone=Tone::Danger title=format!("Could not read {file_name}")>
+                            {message}
+                        </Notice>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
+    let rename = ServerAction::<RenameDataset>::new();
+    let name = RwSignal::new(dataset.name.clone());
+    let saved = rename.value();
+    let id = dataset.id;
+    let facts = format!(
+        "{} rows · {} columns · {} · {} delimiter",
+        dataset.row_count,
+        dataset.columns.len(),
+        dataset.encoding,
+        dataset.delimiter_label()
+    );
+    let renames = dataset.renames.clone();
+    let fixed = dataset.fixed_rows;
+
+    view! {
+        <div class="dataset" data-dataset-id=id>
+            <form
+                class="dataset__name"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    rename.dispatch(RenameDataset { id, name: name.get_untracked() });
+                }
+            >
+                <label class="field__label" for="dataset-name">"Dataset name"</label>
+                <div class="inline-field">
+                    <input
+                        id="dataset-name"
+                        class="input"
+                        maxlength="200"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                    <button class="btn btn--secondary" type="submit">"Save name"</button>
+                </div>
+                {move || match saved.get() {
+                    Some(Ok(_)) => view! { <span class="field__help">"Saved."</span> }.into_any(),
+                    Some(Err(error)) => view! { <span class="field__error">{error.to_string()}</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </form>
+            <p class="dataset__facts">{format!("{} — {facts}", dataset.file_name)}</p>
+            {(!renames.is_empty()).then(|| {
+                view! {
+                    <Notice tone=Tone::Info title="Some headers were renamed".to_string()>
+                        <ul class="plain-list">
+                            {renames
+                                .into_iter()
+                                .map(|r| {
+                                    let was = if r.original.trim().is_empty() { "(blank)".to_string() } else { format!("\"{}\"", r.original) };
+                                    view! { <li>{format!("Column {}: {was} is now \"{}\"", r.position, r.renamed)}</li> }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </Notice>
+                }
+            })}
+            {(fixed > 0).then(|| {
+                view! {
+                    <Notice tone=Tone::Info title="Ragged rows were fixed".to_string()>
+                        {format!("{fixed} rows had too few or too many fields and were padded or cut.")}
+                    </Notice>
+                }
+            })}
+            <h3 class="section-title">"Columns"</h3>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Column"</th>
+                            <th scope="col">"Filled"</th>
+                            <th scope="col">"Sample values"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {dataset
+                            .columns
+                            .iter()
+                            .map(|c| {
+                                let percent = (c.fill_rate * 100.0).round() as i64;
+                                view! {
+                                    <tr>
+                                        <td class="strong">{c.name.clone()}</td>
+                                        <td>
+                                            <div class="progress" aria-hidden="true">
+                                                <div class="progress__bar" style=format!("width: {percent}%")></div>
+                                            </div>
+                                            <span class="small muted">{format!("{percent}%")}</span>
+                                        </td>
+                                        <td class="samples">
+                                            {c.samples.iter().map(|s| view! { <span class="chip">{s.clone()}</span> }).collect_view()}
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3 class="section-title">{format!("First {} rows", dataset.preview.len())}</h3>
+            <div class="table-wrap">
+                <table class="table table--data" data-testid="preview">
+                    <thead>
+                        <tr>
+                            <th scope="col" class="num">"Line"</th>
+                            {dataset.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {dataset
+                            .preview
+                            .iter()
+                            .map(|row| {
+                                view! {
+                                    <tr>
+                                        <td class="num muted">{row.line}</td>
+                                        {row.cells.iter().map(|cell| view! { <td class="cell">{cell.clone()}</td> }).collect_view()}
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+}
+
+mod send_file {
+    //! The browser half of the upload: read the chosen file from the event, send it, report.
+
+    #[cfg(feature = "hydrate")]
+    pub type PickedFile = web_sys::File;
+    /// On the server no file is ever picked.
+    #[cfg(not(feature = "hydrate"))]
+    pub type PickedFile = ();
+
+    #[cfg(feature = "hydrate")]
+    pub fn picked(ev: &leptos::ev::Event) -> Option<PickedFile> {
+        use wasm_bindgen::JsCast;
+        let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+        let file = input.files()?.get(0);
+        // Let the same file be chosen again after a fix.
+        input.set_value("");
+        file
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn picked(_: &leptos::ev::Event) -> Option<PickedFile> {
+        None
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn dropped(ev: &leptos::ev::DragEvent) -> Option<PickedFile> {
+        ev.data_transfer()?.files()?.get(0)
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn dropped(_: &leptos::ev::DragEvent) -> Option<PickedFile> {
+        None
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn start(
+        file: PickedFile,
+        transfer: leptos::prelude::RwSignal<super::Transfer>,
+        uploaded: leptos::prelude::RwSignal<Option<crate::api::datasets::DatasetView>>,
+        use_dataset: leptos::prelude::ServerAction<crate::api::datasets::UseDataset>,
+    ) {
+        use leptos::prelude::*;
+
+        use super::Transfer;
+        use crate::api::datasets::UseDataset;
+
+        let file_name = file.name();
+        transfer.set(Transfer::Sending {
+            file_name: file_name.clone(),
+            share: 0.0,
+        });
+        let progress_name = file_name.clone();
+        let sent = crate::upload_client::send(
+            &file,
+            move |share| {
+                transfer.set(Transfer::Sending {
+                    file_name: progress_name.clone(),
+                    share,
+                })
+            },
+            move |answer| match answer {
+                Ok(dataset) => {
+                    use_dataset.dispatch(UseDataset { id: dataset.id });
+                    uploaded.set(Some(dataset));
+                    transfer.set(Transfer::Idle);
+                }
+                Err(message) => transfer.set(Transfer::Failed { file_name, message }),
+            },
+        );
+        if let Err(message) = sent {
+            transfer.set(Transfer::Failed {
+                file_name: file.name(),
+                message,
+            });
+        }
+    }
+}
