@@ -97,3 +97,16 @@ async fn saving_an_unknown_step_is_refused() {
     let response = app.get("/new").await;
     assert_eq!(response.headers()["location"], "/new/upload");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_visit_creates_exactly_one_draft_however_many_parts_ask_for_it() {
+    let app = spawn_app().await;
+    // The upload step asks for the draft twice while rendering (frame and step).
+    let html = app.get_text("/new/upload", 200).await;
+    let db = app.database().await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM drafts")
+        .fetch_all(db.pool())
+        .await
+        .expect("drafts");
+    assert_eq!(ids, vec![draft_id(&html)]);
+}

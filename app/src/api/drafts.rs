@@ -49,6 +49,10 @@ pub mod ssr {
     /// The session key holding the id of the session's draft.
     const DRAFT_KEY: &str = "draft_id";
 
+    /// Held while a session's first draft is created: several resources of one page ask for the
+    /// draft at once, and all of them must get the same one.
+    static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     /// The session's draft if it still exists and is `owner`'s; otherwise a new one, remembered
     /// in the session.
     pub async fn session_draft(
@@ -56,14 +60,27 @@ pub mod ssr {
         owner: &str,
         session: &Session,
     ) -> Result<Draft, AppError> {
-        if let Some(id) = session.get::<i64>(DRAFT_KEY).await?
-            && let Some(draft) = drafts::find(db, owner, id).await?
-        {
+        if let Some(draft) = existing(db, owner, session).await? {
+            return Ok(draft);
+        }
+        let _creating = CREATING.lock().await;
+        if let Some(draft) = existing(db, owner, session).await? {
             return Ok(draft);
         }
         let draft = drafts::create(db, owner).await?;
         session.insert(DRAFT_KEY, draft.id).await?;
         Ok(draft)
+    }
+
+    async fn existing(
+        db: &Database,
+        owner: &str,
+        session: &Session,
+    ) -> Result<Option<Draft>, AppError> {
+        match session.get::<i64>(DRAFT_KEY).await? {
+            Some(id) => Ok(drafts::find(db, owner, id).await?),
+            None => Ok(None),
+        }
     }
 
     pub fn view(draft: &Draft) -> DraftView {
