@@ -216,14 +216,23 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td class="strong">{c.name.clone()}</td>
-                                        <td>
+                                        <td class="fill">
                                             <div class="progress" aria-hidden="true">
                                                 <div class="progress__bar" style=format!("width: {percent}%")></div>
                                             </div>
                                             <span class="small muted">{format!("{percent}%")}</span>
                                         </td>
-                                        <td class="samples">
-                                            {c.samples.iter().map(|s| view! { <span class="chip">{s.clone()}</span> }).collect_view()}
+                                        <td>
+                                            {if c.samples.is_empty() {
+                                                view! { <span class="muted small">"no values"</span> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <div class="samples">
+                                                        {c.samples.iter().map(|s| view! { <span class="chip">{s.clone()}</span> }).collect_view()}
+                                                    </div>
+                                                }
+                                                    .into_any()
+                                            }}
                                         </td>
                                     </tr>
                                 }
@@ -233,7 +242,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 </table>
             </div>
             <h3 class="section-title">{format!("First {} rows", dataset.preview.len())}</h3>
-            <div class="table-wrap">
+            <div class="table-wrap table-wrap--tall">
                 <table class="table table--data" data-testid="preview">
                     <thead>
                         <tr>
