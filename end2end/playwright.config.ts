@@ -15,6 +15,7 @@ export default defineConfig({
     baseURL: process.env.ROWBENCH_URL ?? "http://127.0.0.1:3000",
     browserName: "chromium",
     headless: true,
+    actionTimeout: 10_000,
     screenshot: "only-on-failure",
     trace: "off",
     launchOptions: {

@@ -3,3 +3,4 @@
 pub mod batches;
 pub mod datasets;
 pub mod drafts;
+pub mod mapping;

@@ -3,6 +3,7 @@
 mod datasets;
 mod health;
 mod helpers;
+mod mapping;
 mod pages;
 mod sessions;
 mod startup;

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use crate::api::drafts::{DraftView, SaveStep, current_draft};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::error::AppError;
+use crate::pages::columns::ColumnsStep;
 use crate::pages::not_found::NotFound;
 use crate::pages::upload::UploadStep;
 use crate::wizard_step::WizardStep;
@@ -129,6 +130,11 @@ pub fn WizardStepPage() -> impl IntoView {
         Some(WizardStep::Upload) => view! {
             <Title text="Upload · New batch" />
             <UploadStep />
+        }
+        .into_any(),
+        Some(WizardStep::Columns) => view! {
+            <Title text="Map columns · New batch" />
+            <ColumnsStep />
         }
         .into_any(),
         Some(step) => view! {

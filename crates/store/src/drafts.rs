@@ -111,7 +111,33 @@ pub async fn set_dataset(
     Ok(done.rows_affected() == 1)
 }
 
+/// Stores the draft's column mapping (any JSON; the app checks it) under `mapping` in its state.
+#[tracing::instrument(skip_all, fields(draft_id = id))]
+pub async fn set_mapping(
+    db: &Database,
+    owner: &str,
+    id: i64,
+    mapping: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE drafts SET state = json_set(state, '$.mapping', json(?)), updated_at = ? \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(mapping.to_string())
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 impl Draft {
+    /// The column mapping saved in the draft, if any.
+    pub fn mapping(&self) -> Option<&serde_json::Value> {
+        self.state.get("mapping")
+    }
+
     /// The dataset the draft works on, once one was uploaded.
     pub fn dataset_id(&self) -> Option<i64> {
         self.state
@@ -157,6 +183,25 @@ mod tests {
             .expect("exists");
         assert_eq!(found.dataset_id(), Some(9));
         assert_eq!(found.state, serde_json::json!({ "dataset_id": 9 }));
+    }
+
+    #[tokio::test]
+    async fn a_saved_mapping_sits_beside_the_dataset_in_the_state() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "alice").await.expect("create");
+        set_dataset(&db, "alice", draft.id, 3).await.expect("query");
+        let mapping = serde_json::json!({ "columns": [{ "name": "a", "role": "include" }] });
+        assert!(
+            set_mapping(&db, "alice", draft.id, &mapping)
+                .await
+                .expect("query")
+        );
+        let found = find(&db, "alice", draft.id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(found.mapping(), Some(&mapping));
+        assert_eq!(found.dataset_id(), Some(3));
     }
 
     #[tokio::test]
