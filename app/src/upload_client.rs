@@ -11,9 +11,10 @@ fn js_error(err: wasm_bindgen::JsValue) -> String {
     format!("The browser could not send the file: {err:?}")
 }
 
-/// Starts uploading `file`; `on_progress` gets the share sent (0 to 1), `on_done` the dataset or
-/// the message to show.
+/// Starts uploading `file` to `url` (`/api/datasets` with its reading options);
+/// `on_progress` gets the share sent (0 to 1), `on_done` the dataset or the message to show.
 pub fn send(
+    url: &str,
     file: &File,
     on_progress: impl Fn(f64) + 'static,
     on_done: impl FnOnce(Result<DatasetView, String>) + 'static,
@@ -22,8 +23,7 @@ pub fn send(
     form.append_with_blob_and_filename("file", file, &file.name())
         .map_err(js_error)?;
     let xhr = XmlHttpRequest::new().map_err(js_error)?;
-    xhr.open_with_async("POST", "/api/datasets", true)
-        .map_err(js_error)?;
+    xhr.open_with_async("POST", url, true).map_err(js_error)?;
 
     let progress = Closure::<dyn Fn(ProgressEvent)>::new(move |event: ProgressEvent| {
         if event.length_computable() && event.total() > 0.0 {

@@ -5,10 +5,17 @@ const csv =
   'T-1;"Refund please;\nthanks";de;email\r\n' +
   "T-2;App crashes;en;chat\r\n";
 
-test("columns are mapped with an inline key check, previewed on real rows, and kept after a reload", async ({ page }) => {
+test("a dropped file's columns are mapped with an inline key check, previewed on real rows, and kept after a reload", async ({ page }) => {
   await page.goto("/new/upload");
   await waitForHydration(page);
-  await page.getByTestId("file-input").setInputFiles({ name: "tickets.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  // Drop the file on the drop zone, as a person dragging it from their desktop would.
+  const dropped = await page.evaluateHandle((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], "tickets.csv", { type: "text/csv" }));
+    return transfer;
+  }, csv);
+  await page.locator(".dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
+  await page.locator(".dropzone").dispatchEvent("drop", { dataTransfer: dropped });
   await expect(page.getByTestId("preview")).toBeVisible();
 
   await page.getByRole("link", { name: "Continue: Map columns →" }).click();
@@ -30,7 +37,7 @@ test("columns are mapped with an inline key check, previewed on real rows, and k
   await expect(page.getByTestId("save-status")).toHaveText("Saved.");
 
   const example = page.getByTestId("example");
-  await expect(example).toContainText("body: Refund please;\nthanks");
+  await expect(example).toContainText("body: Refund please;\n    thanks");
   await expect(example).toContainText("system_params.lang = de");
   await expect(example).not.toContainText("channel");
   await page.getByRole("button", { name: "Next →" }).click();

@@ -6,7 +6,7 @@ const csv =
   'Ann;"Great; would buy\nagain";5\r\n' +
   'Bob;"said ""meh""";\r\n';
 
-test("a dropped semicolon file is previewed, renamed, and still there after a reload", async ({ page }) => {
+test("a picked semicolon file is previewed, renamed, and still there after a reload", async ({ page }) => {
   await page.goto("/new/upload");
   await waitForHydration(page);
   await page.getByTestId("file-input").setInputFiles({
@@ -31,7 +31,7 @@ test("a dropped semicolon file is previewed, renamed, and still there after a re
   await expect(page.getByTestId("preview").locator("tbody tr")).toHaveCount(2);
 });
 
-test("a ragged file is refused with the line and the field counts", async ({ page }) => {
+test("a ragged file is refused with the line and field counts, then read when padding is chosen", async ({ page }) => {
   await page.goto("/new/upload");
   await waitForHydration(page);
   await page.getByTestId("file-input").setInputFiles({
@@ -42,4 +42,29 @@ test("a ragged file is refused with the line and the field counts", async ({ pag
   const alert = page.getByRole("alert");
   await expect(alert).toContainText("Could not read broken.csv");
   await expect(alert).toContainText("line 3 has 2 fields but the header has 3");
+  await expect(alert).toContainText("open Reading options");
+
+  // The opt-in reads the same file, padding the short row.
+  await page.getByText("Reading options", { exact: true }).click();
+  await page.getByLabel(/Pad or cut rows/).check();
+  await page.getByTestId("file-input").setInputFiles({
+    name: "broken.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("a,b,c\n1,2,3\n4,5\n", "utf-8"),
+  });
+  await expect(page.getByText("1 row had too few or too many fields and was padded or cut.")).toBeVisible();
+  await expect(page.getByTestId("preview").locator("tbody tr").nth(1).locator("td")).toHaveText(["3", "4", "5", ""]);
+});
+
+test("a chosen delimiter overrides detection", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await page.getByText("Reading options", { exact: true }).click();
+  await page.getByLabel("Delimiter").selectOption("pipe");
+  await page.getByTestId("file-input").setInputFiles({
+    name: "pipes.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("a|b,c\n1|2,3\n4|5,6\n", "utf-8"),
+  });
+  await expect(page.getByTestId("preview").locator("thead th")).toHaveText(["Line", "a", "b,c"]);
 });

@@ -210,14 +210,15 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
 
 /// The row as the model will see it: included columns by name, then the system parameters.
 fn example_text(mapping: &ColumnMapping, cells: &[String]) -> String {
+    // Continuation lines of a multi-line value stay under their value.
     let cell = |name: &str| {
         mapping
             .columns
             .iter()
             .position(|c| c.name == name)
             .and_then(|i| cells.get(i))
-            .map(String::as_str)
-            .unwrap_or("")
+            .map(|value| value.replace('\n', "\n    "))
+            .unwrap_or_default()
     };
     let mut text = String::from("In the prompt:\n");
     let mut any = false;
@@ -256,7 +257,7 @@ mod tests {
         ];
         assert_eq!(
             example_text(&mapping, &cells),
-            "In the prompt:\n  body: Hello\nthere\n\nSystem parameters:\n  system_params.lang = en\n"
+            "In the prompt:\n  body: Hello\n    there\n\nSystem parameters:\n  system_params.lang = en\n"
         );
     }
 }

@@ -18,18 +18,54 @@ enum Transfer {
     Failed { file_name: String, message: String },
 }
 
+/// How the file is read; the defaults detect everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// `None`: detect; else `comma`, `semicolon`, `tab` or `pipe`.
+    pub delimiter: Option<&'static str>,
+    /// Pad short rows and cut long ones instead of refusing the file.
+    pub pad_ragged: bool,
+}
+
+impl ReadOptions {
+    /// The upload address with these options as query parameters.
+    // Called when the browser sends a file; the server never does.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn upload_url(self) -> String {
+        let mut params = Vec::new();
+        if let Some(delimiter) = self.delimiter {
+            params.push(format!("delimiter={delimiter}"));
+        }
+        if self.pad_ragged {
+            params.push("ragged=pad".to_string());
+        }
+        if params.is_empty() {
+            "/api/datasets".to_string()
+        } else {
+            format!("/api/datasets?{}", params.join("&"))
+        }
+    }
+}
+
 #[component]
 pub fn UploadStep() -> impl IntoView {
     let stored = Resource::new(|| (), |_| draft_dataset());
     let uploaded = RwSignal::new(None::<DatasetView>);
     let transfer = RwSignal::new(Transfer::Idle);
     let use_dataset = ServerAction::<UseDataset>::new();
+    let options = RwSignal::new(ReadOptions::default());
 
     // Browser only: start sending a file the user dropped or picked.
     let start = move |file: Option<send_file::PickedFile>| {
         #[cfg(feature = "hydrate")]
         if let Some(file) = file {
-            send_file::start(file, transfer, uploaded, use_dataset);
+            send_file::start(
+                &options.get_untracked().upload_url(),
+                file,
+                transfer,
+                uploaded,
+                use_dataset,
+            );
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (file, use_dataset);
@@ -45,6 +81,7 @@ pub fn UploadStep() -> impl IntoView {
                 </p>
             </header>
             <DropZone transfer start />
+            <ReadingOptions options />
             <Suspense fallback=|| view! { <p class="muted">"Loading your dataset…"</p> }>
                 {move || Suspend::new(async move {
                     match stored.await {
@@ -132,6 +169,51 @@ fn DropZone(
     }
 }
 
+/// The two ways to read a file differently from what detection decides.
+#[component]
+fn ReadingOptions(options: RwSignal<ReadOptions>) -> impl IntoView {
+    view! {
+        <details class="reading-options">
+            <summary>"Reading options"</summary>
+            <div class="reading-options__body">
+                <label class="field">
+                    <span class="field__label">"Delimiter"</span>
+                    <select
+                        class="select"
+                        on:change=move |ev| {
+                            let delimiter = match event_target_value(&ev).as_str() {
+                                "comma" => Some("comma"),
+                                "semicolon" => Some("semicolon"),
+                                "tab" => Some("tab"),
+                                "pipe" => Some("pipe"),
+                                _ => None,
+                            };
+                            options.update(|o| o.delimiter = delimiter);
+                        }
+                    >
+                        <option value="detect">"Detect automatically"</option>
+                        <option value="comma">"Comma ,"</option>
+                        <option value="semicolon">"Semicolon ;"</option>
+                        <option value="tab">"Tab"</option>
+                        <option value="pipe">"Pipe |"</option>
+                    </select>
+                    <span class="field__help">"Applies to the next file you upload."</span>
+                </label>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            options.update(|o| o.pad_ragged = on);
+                        }
+                    />
+                    " Pad or cut rows that have the wrong number of fields, instead of refusing the file"
+                </label>
+            </div>
+        </details>
+    }
+}
+
 #[component]
 fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
     let rename = ServerAction::<RenameDataset>::new();
@@ -193,7 +275,11 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
             {(fixed > 0).then(|| {
                 view! {
                     <Notice tone=Tone::Info title="Ragged rows were fixed".to_string()>
-                        {format!("{fixed} rows had too few or too many fields and were padded or cut.")}
+                        {if fixed == 1 {
+                            "1 row had too few or too many fields and was padded or cut.".to_string()
+                        } else {
+                            format!("{fixed} rows had too few or too many fields and were padded or cut.")
+                        }}
                     </Notice>
                 }
             })}
@@ -306,6 +392,7 @@ mod send_file {
 
     #[cfg(feature = "hydrate")]
     pub fn start(
+        url: &str,
         file: PickedFile,
         transfer: leptos::prelude::RwSignal<super::Transfer>,
         uploaded: leptos::prelude::RwSignal<Option<crate::api::datasets::DatasetView>>,
@@ -323,6 +410,7 @@ mod send_file {
         });
         let progress_name = file_name.clone();
         let sent = crate::upload_client::send(
+            url,
             &file,
             move |share| {
                 transfer.set(Transfer::Sending {
@@ -336,7 +424,17 @@ mod send_file {
                     uploaded.set(Some(dataset));
                     transfer.set(Transfer::Idle);
                 }
-                Err(message) => transfer.set(Transfer::Failed { file_name, message }),
+                Err(message) => {
+                    // A ragged file can still be read: say how, right where the error is.
+                    let message = if message.contains(" fields but the header has ") {
+                        format!(
+                            "{message}. To read it anyway, open Reading options and let Rowbench pad or cut such rows."
+                        )
+                    } else {
+                        message
+                    };
+                    transfer.set(Transfer::Failed { file_name, message });
+                }
             },
         );
         if let Err(message) = sent {
@@ -345,5 +443,23 @@ mod send_file {
                 message,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadOptions;
+
+    #[test]
+    fn reading_options_become_query_parameters_only_when_set() {
+        assert_eq!(ReadOptions::default().upload_url(), "/api/datasets");
+        let both = ReadOptions {
+            delimiter: Some("semicolon"),
+            pad_ragged: true,
+        };
+        assert_eq!(
+            both.upload_url(),
+            "/api/datasets?delimiter=semicolon&ragged=pad"
+        );
     }
 }
