@@ -90,6 +90,29 @@ pub async fn set_step(db: &Database, owner: &str, id: i64, step: &str) -> Result
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets one top-level field of the draft's state to `value`, leaving the rest as it is; returns
+/// false if the draft is not `owner`'s or is gone.
+async fn set_state_field(
+    db: &Database,
+    owner: &str,
+    id: i64,
+    field: &'static str,
+    value: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE drafts SET state = json_set(state, '$.' || ?, json(?)), updated_at = ? \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(field)
+    .bind(value.to_string())
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Links the draft to an uploaded dataset (kept in the draft's state as `dataset_id`).
 #[tracing::instrument(skip_all, fields(draft_id = id, dataset_id))]
 pub async fn set_dataset(
@@ -98,17 +121,7 @@ pub async fn set_dataset(
     id: i64,
     dataset_id: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE drafts SET state = json_set(state, '$.dataset_id', ?), updated_at = ? \
-         WHERE id = ? AND owner = ?",
-    )
-    .bind(dataset_id)
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    set_state_field(db, owner, id, "dataset_id", &serde_json::json!(dataset_id)).await
 }
 
 /// Stores the draft's column mapping (any JSON; the app checks it) under `mapping` in its state.
@@ -119,17 +132,7 @@ pub async fn set_mapping(
     id: i64,
     mapping: &serde_json::Value,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE drafts SET state = json_set(state, '$.mapping', json(?)), updated_at = ? \
-         WHERE id = ? AND owner = ?",
-    )
-    .bind(mapping.to_string())
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    set_state_field(db, owner, id, "mapping", mapping).await
 }
 
 impl Draft {
