@@ -40,7 +40,8 @@ pub struct NewBatch<'a> {
     pub config: &'a serde_json::Value,
 }
 
-/// Records a new queued batch and returns its id.
+/// Records a new queued batch with no rows and returns its id (fixtures and imports; a batch
+/// that runs is made by [`start_over_dataset`]).
 #[tracing::instrument(skip_all)]
 pub async fn create(db: &Database, batch: NewBatch<'_>) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
@@ -55,6 +56,159 @@ pub async fn create(db: &Database, batch: NewBatch<'_>) -> Result<i64, StoreErro
     .fetch_one(db.pool())
     .await?;
     Ok(id)
+}
+
+/// A batch to run over the rows of a dataset.
+#[derive(Debug, Clone)]
+pub struct DatasetBatch<'a> {
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub dataset_id: i64,
+    /// Only the first this-many rows (a trial run); all of them when `None`.
+    pub first_rows: Option<i64>,
+    /// The frozen configuration (mapping, prompt, schema, settings) the batch runs with.
+    pub config: &'a serde_json::Value,
+}
+
+/// Records a running batch and one queued job per dataset row, in one transaction: either the
+/// batch exists with all its rows or not at all. `None` if the dataset is not `owner`'s or not
+/// completely uploaded.
+#[tracing::instrument(skip_all, fields(dataset_id = batch.dataset_id))]
+pub async fn start_over_dataset(
+    db: &Database,
+    batch: DatasetBatch<'_>,
+) -> Result<Option<i64>, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let ready: Option<i64> = sqlx::query_scalar(
+        "SELECT row_count FROM datasets WHERE id = ? AND owner = ? AND status = 'ready'",
+    )
+    .bind(batch.dataset_id)
+    .bind(batch.owner)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row_count) = ready else {
+        return Ok(None);
+    };
+    let total = batch
+        .first_rows
+        .map_or(row_count, |n| n.clamp(0, row_count));
+    let now = Timestamp::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO batches (owner, name, status, total_rows, config, created_at, started_at, dataset_id) \
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(batch.owner)
+    .bind(batch.name)
+    .bind(total)
+    .bind(batch.config.to_string())
+    .bind(now)
+    .bind(now)
+    .bind(batch.dataset_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO batch_rows (batch_id, row_index) \
+         SELECT ?, row_index FROM dataset_rows WHERE dataset_id = ? AND row_index < ? \
+         ORDER BY row_index",
+    )
+    .bind(id)
+    .bind(batch.dataset_id)
+    .bind(total)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// A batch's stored configuration and state, for its page and the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub summary: BatchSummary,
+    pub dataset_id: Option<i64>,
+    pub config: serde_json::Value,
+}
+
+/// The batch `id` if it is `owner`'s.
+#[tracing::instrument(skip_all, fields(batch_id = id))]
+pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Batch>, StoreError> {
+    let row: Option<(i64, String, BatchStatus, i64, i64, i64, Timestamp, Option<i64>, String)> =
+        sqlx::query_as(
+            "SELECT id, name, status, total_rows, done_rows, failed_rows, created_at, dataset_id, config \
+             FROM batches WHERE id = ? AND owner = ?",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some((
+        id,
+        name,
+        status,
+        total_rows,
+        done_rows,
+        failed_rows,
+        created_at,
+        dataset_id,
+        config,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let config = serde_json::from_str(&config).map_err(|e| StoreError::Corrupt {
+        what: "batch configuration",
+        reason: e.to_string(),
+    })?;
+    Ok(Some(Batch {
+        summary: BatchSummary {
+            id,
+            name,
+            status,
+            total_rows,
+            done_rows,
+            failed_rows,
+            created_at,
+        },
+        dataset_id,
+        config,
+    }))
+}
+
+/// How many of a batch's rows are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub queued: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+/// Counts the batch's rows by state.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn row_counts(db: &Database, batch_id: i64) -> Result<RowCounts, StoreError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM batch_rows WHERE batch_id = ? GROUP BY status",
+    )
+    .bind(batch_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut counts = RowCounts::default();
+    for (status, n) in rows {
+        match status.as_str() {
+            "queued" => counts.queued = n,
+            "running" => counts.running = n,
+            "succeeded" => counts.succeeded = n,
+            "failed" => counts.failed = n,
+            "cancelled" => counts.cancelled = n,
+            other => {
+                return Err(StoreError::Corrupt {
+                    what: "batch row status",
+                    reason: format!("unknown status {other:?}"),
+                });
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// The `owner`'s batches, newest first, at most `limit` of them.
@@ -110,6 +264,120 @@ mod tests {
         assert_eq!(ids, vec![second, first]);
         assert_eq!(listed[0].status, BatchStatus::Queued);
         assert_eq!(listed[0].total_rows, 10);
+    }
+
+    async fn ready_dataset(db: &Database, owner: &str, rows: i64) -> i64 {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO datasets (owner, name, file_name, status, row_count, created_at) \
+             VALUES (?, 'd', 'd.csv', 'ready', ?, 0) RETURNING id",
+        )
+        .bind(owner)
+        .bind(rows)
+        .fetch_one(db.pool())
+        .await
+        .expect("dataset");
+        for i in 0..rows {
+            sqlx::query("INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES (?, ?, ?, '[]')")
+                .bind(id)
+                .bind(i)
+                .bind(i + 2)
+                .execute(db.pool())
+                .await
+                .expect("row");
+        }
+        id
+    }
+
+    fn over<'a>(
+        owner: &'a str,
+        dataset_id: i64,
+        first_rows: Option<i64>,
+        config: &'a serde_json::Value,
+    ) -> DatasetBatch<'a> {
+        DatasetBatch {
+            owner,
+            name: "run",
+            dataset_id,
+            first_rows,
+            config,
+        }
+    }
+
+    #[tokio::test]
+    async fn starting_a_batch_queues_one_job_per_dataset_row_and_freezes_the_config() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 25).await;
+        let config = serde_json::json!({ "prompt": { "user": "{{ body }}" } });
+        let id = start_over_dataset(&db, over("alice", dataset, None, &config))
+            .await
+            .expect("query")
+            .expect("started");
+        let batch = find(&db, "alice", id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(batch.summary.status, BatchStatus::Running);
+        assert_eq!(batch.summary.total_rows, 25);
+        assert_eq!(batch.dataset_id, Some(dataset));
+        assert_eq!(batch.config, config);
+        let counts = row_counts(&db, id).await.expect("counts");
+        assert_eq!(
+            counts,
+            RowCounts {
+                queued: 25,
+                ..RowCounts::default()
+            }
+        );
+        assert_eq!(find(&db, "bob", id).await.expect("query"), None);
+    }
+
+    #[tokio::test]
+    async fn a_trial_run_queues_only_the_first_rows() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 10).await;
+        let config = serde_json::json!({});
+        let id = start_over_dataset(&db, over("alice", dataset, Some(3), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        let indexes: Vec<i64> = sqlx::query_scalar(
+            "SELECT row_index FROM batch_rows WHERE batch_id = ? ORDER BY row_index",
+        )
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+        .expect("rows");
+        assert_eq!(indexes, [0, 1, 2]);
+        let more = start_over_dataset(&db, over("alice", dataset, Some(99), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert_eq!(row_counts(&db, more).await.expect("counts").queued, 10);
+    }
+
+    #[tokio::test]
+    async fn nobody_starts_a_batch_over_someone_elses_or_a_half_uploaded_dataset() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 2).await;
+        let config = serde_json::json!({});
+        assert_eq!(
+            start_over_dataset(&db, over("bob", dataset, None, &config))
+                .await
+                .expect("query"),
+            None
+        );
+        sqlx::query("UPDATE datasets SET status = 'loading' WHERE id = ?")
+            .bind(dataset)
+            .execute(db.pool())
+            .await
+            .expect("update");
+        assert_eq!(
+            start_over_dataset(&db, over("alice", dataset, None, &config))
+                .await
+                .expect("query"),
+            None
+        );
+        assert!(list(&db, "alice", 10).await.expect("list").is_empty());
     }
 
     #[tokio::test]

@@ -135,7 +135,77 @@ pub async fn set_mapping(
     set_state_field(db, owner, id, "mapping", mapping).await
 }
 
+/// A part of the draft that one wizard step owns and saves on its own; two tabs editing different
+/// steps never overwrite each other, and within one step the last save wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftPart {
+    Prompt,
+    Schema,
+    Settings,
+}
+
+impl DraftPart {
+    fn field(self) -> &'static str {
+        match self {
+            DraftPart::Prompt => "prompt",
+            DraftPart::Schema => "schema",
+            DraftPart::Settings => "settings",
+        }
+    }
+}
+
+/// Stores one step's part of the draft (any JSON; the app checks it).
+#[tracing::instrument(skip_all, fields(draft_id = id, part = ?part))]
+pub async fn set_part(
+    db: &Database,
+    owner: &str,
+    id: i64,
+    part: DraftPart,
+    value: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    set_state_field(db, owner, id, part.field(), value).await
+}
+
+/// Empties the draft and sends it back to the first step; false if it is not `owner`'s.
+#[tracing::instrument(skip_all, fields(draft_id = id))]
+pub async fn reset(db: &Database, owner: &str, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE drafts SET state = '{}', step = 'upload', updated_at = ? WHERE id = ? AND owner = ?",
+    )
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces the draft's whole state (a batch cloned into it); false if it is not `owner`'s.
+#[tracing::instrument(skip_all, fields(draft_id = id))]
+pub async fn replace_state(
+    db: &Database,
+    owner: &str,
+    id: i64,
+    state: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE drafts SET state = ?, step = 'review', updated_at = ? WHERE id = ? AND owner = ?",
+    )
+    .bind(state.to_string())
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 impl Draft {
+    /// One step's saved part, if that step saved anything yet.
+    pub fn part(&self, part: DraftPart) -> Option<&serde_json::Value> {
+        self.state.get(part.field())
+    }
+
     /// The column mapping saved in the draft, if any.
     pub fn mapping(&self) -> Option<&serde_json::Value> {
         self.state.get("mapping")
@@ -205,6 +275,50 @@ mod tests {
             .expect("exists");
         assert_eq!(found.mapping(), Some(&mapping));
         assert_eq!(found.dataset_id(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn each_step_saves_its_own_part_and_a_reset_empties_them_all() {
+        let (db, _dir) = fresh_database().await;
+        let draft = create(&db, "alice").await.expect("create");
+        set_dataset(&db, "alice", draft.id, 3).await.expect("query");
+        let prompt = serde_json::json!({ "system": "s", "user": "u" });
+        let schema = serde_json::json!({ "fields": [] });
+        assert!(
+            set_part(&db, "alice", draft.id, DraftPart::Prompt, &prompt)
+                .await
+                .expect("query")
+        );
+        assert!(
+            set_part(&db, "alice", draft.id, DraftPart::Schema, &schema)
+                .await
+                .expect("query")
+        );
+        assert!(
+            !set_part(&db, "bob", draft.id, DraftPart::Schema, &prompt)
+                .await
+                .expect("query")
+        );
+        let found = find(&db, "alice", draft.id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(found.part(DraftPart::Prompt), Some(&prompt));
+        assert_eq!(found.part(DraftPart::Schema), Some(&schema));
+        assert_eq!(found.part(DraftPart::Settings), None);
+        assert_eq!(found.dataset_id(), Some(3));
+
+        assert!(!reset(&db, "bob", draft.id).await.expect("query"));
+        set_step(&db, "alice", draft.id, "review")
+            .await
+            .expect("query");
+        assert!(reset(&db, "alice", draft.id).await.expect("query"));
+        let found = find(&db, "alice", draft.id)
+            .await
+            .expect("query")
+            .expect("exists");
+        assert_eq!(found.state, serde_json::json!({}));
+        assert_eq!(found.step, "upload");
     }
 
     #[tokio::test]
