@@ -11,13 +11,18 @@
 //! | `ROWBENCH_MAX_UPLOAD_BYTES` | 1 GiB | largest CSV accepted |
 //! | `ROWBENCH_MAX_COLUMNS` | 1000 | most columns a CSV may have |
 //! | `ROWBENCH_MAX_FIELD_BYTES` | 1 MiB | longest cell a CSV may have |
+//! | `OPENAI_API_KEY`, `OPENAI_BASE_URL` | unset | an OpenAI-compatible provider |
+//! | `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` | unset | Anthropic |
+//! | `GEMINI_API_KEY` | unset | Google Gemini |
+//! | `OLLAMA_HOST` | unset | a local Ollama server |
+//! | `ROWBENCH_PROVIDERS_FILE` | unset | a TOML file of named providers, models and prices |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Everything the server needs to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
@@ -27,6 +32,8 @@ pub struct Config {
     pub output_name: String,
     /// Limits on uploaded files.
     pub limits: rowbench_ingest::IngestLimits,
+    /// Providers and models, from the conventional variables and `ROWBENCH_PROVIDERS_FILE`.
+    pub catalog: rowbench_providers::catalog::Catalog,
 }
 
 /// A configuration value that cannot be used, named with the variable that holds it.
@@ -39,6 +46,8 @@ pub enum ConfigError {
          (PostgreSQL is not supported yet), but starts with {0:?}"
     )]
     UnsupportedDatabase(String),
+    #[error("provider configuration: {0}")]
+    Providers(String),
     #[error("{0} is set but empty")]
     Empty(&'static str),
     #[error("{0} must be a whole number greater than 0, but is {1:?}")]
@@ -107,6 +116,8 @@ impl Config {
             site_pkg_dir: get("LEPTOS_SITE_PKG_DIR")?.unwrap_or_else(|| "pkg".into()),
             output_name: get("LEPTOS_OUTPUT_NAME")?.unwrap_or_else(|| "rowbench".into()),
             limits,
+            catalog: rowbench_providers::catalog::Catalog::from_env(&|name| lookup(name))
+                .map_err(|e| ConfigError::Providers(e.to_string()))?,
         })
     }
 

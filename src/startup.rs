@@ -1,7 +1,7 @@
 //! Building the application: database, migrations, sessions, routes, and the listening socket.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use app::server::ServerState;
@@ -12,8 +12,10 @@ use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
 };
+use rowbench_providers::catalog::Catalog;
 use rowbench_store::Database;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub db: Database,
     /// Limits on uploaded files.
     pub limits: rowbench_ingest::IngestLimits,
+    /// Configured providers and models; their keys never leave the server.
+    pub catalog: Arc<Catalog>,
+    /// Wakes the queue worker when a batch gets work.
+    pub wake: Arc<Notify>,
 }
 
 /// A configured server, bound to its port, ready to run.
@@ -100,6 +106,8 @@ impl Application {
             leptos_options,
             db: db.clone(),
             limits: config.limits,
+            catalog: Arc::new(config.catalog.clone()),
+            wake: Arc::new(Notify::new()),
         };
         let router = router(state).layer(sessions);
 
@@ -157,6 +165,8 @@ fn router(state: AppState) -> Router {
     let context = {
         let server_state = ServerState {
             db: state.db.clone(),
+            catalog: state.catalog.clone(),
+            wake: state.wake.clone(),
         };
         move || provide_context(server_state.clone())
     };

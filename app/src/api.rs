@@ -4,3 +4,6 @@ pub mod batches;
 pub mod datasets;
 pub mod drafts;
 pub mod mapping;
+pub mod prompt;
+pub mod review;
+pub mod schema;

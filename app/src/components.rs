@@ -1,6 +1,8 @@
 //! Widgets shared by several pages.
 
+pub mod debounce;
 pub mod empty_state;
 pub mod icons;
 pub mod layout;
 pub mod notice;
+pub mod step_frame;

@@ -21,8 +21,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    home::HomePage, not_found::NotFound, wizard::ResumeDraft, wizard::WizardLayout,
-    wizard::WizardStepPage,
+    batch::BatchPage, home::HomePage, not_found::NotFound, wizard::ResumeDraft,
+    wizard::WizardLayout, wizard::WizardStepPage,
 };
 
 /// The full HTML document the server sends; the browser hydrates everything inside `<body>`.
@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
             <AppLayout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage />
+                    <Route path=path!("/batches/:id") view=BatchPage />
                     <ParentRoute path=path!("/new") view=WizardLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=ResumeDraft />
                         <Route path=path!(":step") view=WizardStepPage />

@@ -66,6 +66,28 @@ impl WizardStep {
         }
     }
 
+    /// What the step is for, in one sentence under its title.
+    pub fn summary(self) -> &'static str {
+        match self {
+            WizardStep::Upload => {
+                "Start from a CSV or TSV file. Rowbench reads it as it arrives and stores every cell exactly."
+            }
+            WizardStep::Columns => "Decide what the model reads from each row.",
+            WizardStep::Prompt => {
+                "Write the instructions the model receives for every row, and check them on real rows."
+            }
+            WizardStep::Schema => {
+                "Design the answer: the fields the model must return, checked on every row."
+            }
+            WizardStep::Review => {
+                "Choose the model and see what the run will take before it starts."
+            }
+            WizardStep::Run => {
+                "Watch the batch work through the rows, inspect any of them, and export the results."
+            }
+        }
+    }
+
     /// 1-based position, as shown to people.
     pub fn number(self) -> usize {
         Self::ALL

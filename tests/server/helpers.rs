@@ -24,6 +24,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         site_pkg_dir: "pkg".into(),
         output_name: "rowbench".into(),
         limits: rowbench_ingest::IngestLimits::default(),
+        // Only the built-in demo: tests never see the developer's own keys.
+        catalog: rowbench_providers::catalog::Catalog::from_env(&|_| None).expect("demo catalog"),
     }
 }
 

@@ -78,6 +78,55 @@ pub async fn list_batches() -> Result<Vec<BatchListItem>, AppError> {
     Ok(batches.into_iter().map(ssr::item).collect())
 }
 
+/// One batch's state for its page: where it is, its rows by state and what it runs with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchView {
+    pub item: BatchListItem,
+    pub queued: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub provider_label: String,
+    pub model_label: String,
+    pub is_demo: bool,
+}
+
+impl BatchView {
+    /// True while rows may still change state by themselves.
+    pub fn is_active(&self) -> bool {
+        matches!(self.item.state, BatchState::Queued | BatchState::Running)
+    }
+}
+
+/// The batch `id` with its row counts.
+#[server(prefix = "/rpc", endpoint = "load_batch")]
+pub async fn load_batch(id: i64) -> Result<BatchView, AppError> {
+    let state = crate::server::ServerState::from_context()?;
+    let Some(batch) = rowbench_store::batches::find(&state.db, state.user(), id).await? else {
+        return Err(AppError::NotFound(format!("Batch {id}")));
+    };
+    let counts = rowbench_store::batches::row_counts(&state.db, id).await?;
+    let config: Option<rowbench_recipe::BatchConfig> =
+        serde_json::from_value(batch.config.clone()).ok();
+    Ok(BatchView {
+        item: ssr::item(batch.summary),
+        queued: counts.queued,
+        running: counts.running,
+        succeeded: counts.succeeded,
+        failed: counts.failed,
+        cancelled: counts.cancelled,
+        is_demo: config
+            .as_ref()
+            .is_some_and(|c| c.recipe.settings.provider == rowbench_providers::DEMO_PROVIDER_ID),
+        provider_label: config
+            .as_ref()
+            .map(|c| c.provider_label.clone())
+            .unwrap_or_default(),
+        model_label: config.map(|c| c.model_label).unwrap_or_default(),
+    })
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use rowbench_store::batches::{BatchStatus, BatchSummary};

@@ -38,10 +38,15 @@ pub async fn save_step(step: WizardStep) -> Result<(), AppError> {
 pub mod ssr {
     //! The plain functions behind the draft server functions.
 
-    use rowbench_store::{Database, drafts, drafts::Draft};
+    use rowbench_mapping::ColumnMapping;
+    use rowbench_recipe::{PromptDraft, RunSettings};
+    use rowbench_schema::ResponseSchema;
+    use rowbench_store::drafts::{Draft, DraftPart};
+    use rowbench_store::{Database, drafts};
     use tower_sessions::Session;
 
     use super::DraftView;
+    use crate::api::datasets::DatasetView;
     use crate::error::AppError;
     use crate::server::display_time;
     use crate::wizard_step::WizardStep;
@@ -81,6 +86,62 @@ pub mod ssr {
             Some(id) => Ok(drafts::find(db, owner, id).await?),
             None => Ok(None),
         }
+    }
+
+    /// A draft with a dataset, and every part the steps saved so far.
+    pub struct LoadedDraft {
+        pub draft: Draft,
+        pub dataset: DatasetView,
+        pub mapping: ColumnMapping,
+        pub saved_prompt: Option<PromptDraft>,
+        pub schema: Option<ResponseSchema>,
+        pub settings: Option<RunSettings>,
+    }
+
+    impl LoadedDraft {
+        /// The saved prompt, or the default one for the mapping.
+        pub fn prompt(&self) -> PromptDraft {
+            self.saved_prompt
+                .clone()
+                .unwrap_or_else(|| PromptDraft::default_for(&self.mapping))
+        }
+    }
+
+    /// A part as saved, or `None` when never saved or written by a version that stored it in
+    /// another shape (the step then starts over rather than failing the page).
+    fn part<T: serde::de::DeserializeOwned>(draft: &Draft, part: DraftPart) -> Option<T> {
+        let value = draft.part(part)?;
+        match serde_json::from_value(value.clone()) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                tracing::warn!(draft_id = draft.id, ?part, %error, "ignoring an unreadable draft part");
+                None
+            }
+        }
+    }
+
+    /// The session's draft with its dataset and parts; `None` until a file was uploaded.
+    pub async fn load_parts(
+        db: &Database,
+        owner: &str,
+        session: &Session,
+    ) -> Result<Option<LoadedDraft>, AppError> {
+        let draft = session_draft(db, owner, session).await?;
+        let Some(dataset_id) = draft.dataset_id() else {
+            return Ok(None);
+        };
+        let Some(dataset) = crate::api::datasets::ssr::load(db, owner, dataset_id).await? else {
+            return Ok(None);
+        };
+        let mapping = crate::api::mapping::ssr::mapping_for(&draft, &dataset);
+        Ok(Some(LoadedDraft {
+            saved_prompt: part(&draft, DraftPart::Prompt),
+            schema: part(&draft, DraftPart::Schema),
+            settings: part(&draft, DraftPart::Settings),
+            draft,
+            dataset,
+            mapping,
+        }))
     }
 
     pub fn view(draft: &Draft) -> DraftView {

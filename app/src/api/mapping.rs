@@ -28,17 +28,7 @@ pub async fn draft_mapping() -> Result<Option<MappingPage>, AppError> {
     let Some(dataset) = super::datasets::ssr::load(&state.db, state.user(), id).await? else {
         return Ok(None);
     };
-    let headers: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
-    let mapping = draft
-        .mapping()
-        .and_then(|m| serde_json::from_value::<ColumnMapping>(m.clone()).ok())
-        .filter(|m| {
-            m.columns
-                .iter()
-                .map(|c| c.name.as_str())
-                .eq(headers.iter().copied())
-        })
-        .unwrap_or_else(|| ColumnMapping::from_headers(&headers));
+    let mapping = ssr::mapping_for(&draft, &dataset);
     Ok(Some(MappingPage { dataset, mapping }))
 }
 
@@ -84,4 +74,30 @@ pub async fn save_mapping(mapping: ColumnMapping) -> Result<(), AppError> {
     let json = serde_json::to_value(&mapping).map_err(|_| AppError::Internal)?;
     rowbench_store::drafts::set_mapping(&state.db, state.user(), draft.id, &json).await?;
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! The draft's mapping as the later steps read it.
+
+    use rowbench_mapping::ColumnMapping;
+    use rowbench_store::drafts::Draft;
+
+    use crate::api::datasets::DatasetView;
+
+    /// The draft's saved mapping if it fits the dataset's columns; otherwise every column
+    /// included, as the Map columns step starts.
+    pub fn mapping_for(draft: &Draft, dataset: &DatasetView) -> ColumnMapping {
+        let headers: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
+        draft
+            .mapping()
+            .and_then(|m| serde_json::from_value::<ColumnMapping>(m.clone()).ok())
+            .filter(|m| {
+                m.columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .eq(headers.iter().copied())
+            })
+            .unwrap_or_else(|| ColumnMapping::from_headers(&headers))
+    }
 }

@@ -10,6 +10,9 @@ use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::error::AppError;
 use crate::pages::columns::ColumnsStep;
 use crate::pages::not_found::NotFound;
+use crate::pages::prompt::PromptStep;
+use crate::pages::review::ReviewStep;
+use crate::pages::schema::SchemaStep;
 use crate::pages::upload::UploadStep;
 use crate::wizard_step::WizardStep;
 
@@ -137,6 +140,21 @@ pub fn WizardStepPage() -> impl IntoView {
             <ColumnsStep />
         }
         .into_any(),
+        Some(WizardStep::Prompt) => view! {
+            <Title text="Prompt · New batch" />
+            <PromptStep />
+        }
+        .into_any(),
+        Some(WizardStep::Schema) => view! {
+            <Title text="Response schema · New batch" />
+            <SchemaStep />
+        }
+        .into_any(),
+        Some(WizardStep::Review) => view! {
+            <Title text="Review · New batch" />
+            <ReviewStep />
+        }
+        .into_any(),
         Some(step) => view! {
             <Title text=format!("{} · New batch", step.label()) />
             <StepPanel step />
@@ -159,8 +177,10 @@ fn StepPanel(step: WizardStep) -> impl IntoView {
             <ul class="checklist">
                 {points.iter().map(|p| view! { <li>{*p}</li> }).collect_view()}
             </ul>
-            <Notice tone=Tone::Info title="Not available yet".to_string()>
-                "The controls of this step are still being built; its place in the wizard and your draft are saved already."
+            <Notice tone=Tone::Info title="Batches run on their own page".to_string()>
+                "Start the batch on the Review step; it opens on its own page with its progress. Every batch is listed on "
+                <A href="/">"Batches"</A>
+                "."
             </Notice>
             <footer class="step-panel__foot">
                 {step

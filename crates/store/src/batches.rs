@@ -128,10 +128,23 @@ pub struct Batch {
     pub config: serde_json::Value,
 }
 
+/// A `batches` row as [`find`] reads it.
+type BatchRecord = (
+    i64,
+    String,
+    BatchStatus,
+    i64,
+    i64,
+    i64,
+    Timestamp,
+    Option<i64>,
+    String,
+);
+
 /// The batch `id` if it is `owner`'s.
 #[tracing::instrument(skip_all, fields(batch_id = id))]
 pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Batch>, StoreError> {
-    let row: Option<(i64, String, BatchStatus, i64, i64, i64, Timestamp, Option<i64>, String)> =
+    let row: Option<BatchRecord> =
         sqlx::query_as(
             "SELECT id, name, status, total_rows, done_rows, failed_rows, created_at, dataset_id, config \
              FROM batches WHERE id = ? AND owner = ?",

@@ -7,6 +7,7 @@ mod database;
 pub mod datasets;
 pub mod drafts;
 mod error;
+pub mod queue;
 mod timestamp;
 
 pub use database::Database;

@@ -1,0 +1,354 @@
+//! Step 3 of the wizard: the system prompt and the user-message template, checked as they are
+//! typed, previewed on any row exactly as the model will receive them, and saved as they change.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use rowbench_recipe::{PromptDraft, PromptPart, available_names, render_prompt};
+use rowbench_template::{AvailableNames, TemplateIssue};
+
+use crate::api::datasets::RowView;
+use crate::api::prompt::{PromptPage, SavePrompt, dataset_row, draft_prompt};
+use crate::components::debounce::Debounced;
+use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::step_frame::StepFrame;
+use crate::wizard_step::WizardStep;
+
+#[component]
+pub fn PromptStep() -> impl IntoView {
+    let page = Resource::new(|| (), |_| draft_prompt());
+    view! {
+        <StepFrame step=WizardStep::Prompt>
+            <Suspense fallback=|| view! { <p class="muted">"Loading your prompt…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(None) => view! { <UploadFirst /> }.into_any(),
+                        Ok(Some(page)) => view! { <PromptEditor page /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StepFrame>
+    }
+}
+
+/// Shown by the steps that need a file when none was uploaded yet.
+#[component]
+pub fn UploadFirst() -> impl IntoView {
+    view! {
+        <Notice tone=Tone::Info title="Upload a file first".to_string()>
+            "This step works on the columns of your CSV. "
+            <A href="/new/upload">"Go to Upload"</A>
+        </Notice>
+    }
+}
+
+#[component]
+fn PromptEditor(page: PromptPage) -> impl IntoView {
+    let PromptPage {
+        mapping,
+        prompt,
+        generated,
+        row_count,
+        sample,
+    } = page;
+    let names = available_names(&mapping);
+    let default_prompt = PromptDraft::default_for(&mapping);
+    let mapping = StoredValue::new(mapping);
+    let system = RwSignal::new(prompt.system);
+    let user = RwSignal::new(prompt.user);
+
+    let save = ServerAction::<SavePrompt>::new();
+    let saver = Debounced::new(400, move || {
+        save.dispatch(SavePrompt {
+            prompt: PromptDraft {
+                system: system.get_untracked(),
+                user: user.get_untracked(),
+            },
+        });
+    });
+    // A generated default is saved at once, so the draft holds the prompt the user sees.
+    if generated {
+        Effect::new(move |first: Option<()>| {
+            if first.is_none() {
+                saver.fire_now();
+            }
+        });
+    }
+
+    let names_for_issues = names.clone();
+    let issues = Memo::new(move |_| {
+        let system_issues = rowbench_template::check(&system.get(), &names_for_issues);
+        let user_issues = rowbench_template::check(&user.get(), &names_for_issues);
+        (system_issues, user_issues)
+    });
+
+    // The row shown in the preview: one of the first rows, or any row fetched by number.
+    let sample_len = sample.len();
+    let sample = StoredValue::new(sample);
+    let shown = RwSignal::new(0i64);
+    let fetched: RwSignal<Option<RowView>> = RwSignal::new(None);
+    let row_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let go_to = move |index: i64| {
+        let index = index.clamp(0, (row_count - 1).max(0));
+        shown.set(index);
+        row_error.set(None);
+        if usize::try_from(index).is_ok_and(|i| i < sample_len) {
+            fetched.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match dataset_row(index).await {
+                Ok(row) => fetched.set(Some(row)),
+                Err(error) => row_error.set(Some(error.to_string())),
+            }
+        });
+    };
+    let current_row = move || {
+        let index = shown.get();
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| sample.with_value(|rows| rows.get(i).cloned()))
+            .or_else(|| fetched.get().filter(|r| r.index == index))
+    };
+    let preview = move || {
+        let row = current_row()?;
+        let prompt = PromptDraft {
+            system: system.get(),
+            user: user.get(),
+        };
+        Some(mapping.with_value(|m| render_prompt(&prompt, m, &row.cells)))
+    };
+
+    let edited = move |part: PromptPart, value: String| {
+        match part {
+            PromptPart::System => system.set(value),
+            PromptPart::User => user.set(value),
+        }
+        saver.trigger();
+    };
+    let restore_default = move |_| {
+        system.set(default_prompt.system.clone());
+        user.set(default_prompt.user.clone());
+        saver.fire_now();
+    };
+
+    view! {
+        <div class="split">
+            <div class="split__main">
+                <TemplateField
+                    part=PromptPart::System
+                    label="System prompt"
+                    help="The standing instructions, the same for every row."
+                    rows=5
+                    value=system
+                    issues=Signal::derive(move || issues.with(|(s, _)| s.clone()))
+                    on_edit=edited
+                />
+                <TemplateField
+                    part=PromptPart::User
+                    label="User message"
+                    help="Sent once per row; {{ name }} is replaced by that row's value."
+                    rows=9
+                    value=user
+                    issues=Signal::derive(move || issues.with(|(_, u)| u.clone()))
+                    on_edit=edited
+                />
+                <AvailableList names=names.clone() />
+                <div class="row-actions">
+                    <button type="button" class="btn btn--ghost" on:click=restore_default>
+                        "Restore the generated prompt"
+                    </button>
+                    <span class="spacer"></span>
+                    <span class="small muted" role="status" data-testid="save-status">
+                        {move || match (saver.waiting().get() || save.pending().get(), save.value().get()) {
+                            (true, _) => "Saving…".to_string(),
+                            (false, Some(Err(error))) => error.to_string(),
+                            (false, Some(Ok(()))) => "All changes saved.".to_string(),
+                            (false, None) => "Changes are saved as you type.".to_string(),
+                        }}
+                    </span>
+                </div>
+            </div>
+            <aside class="split__side">
+                <div class="preview">
+                    <div class="preview__head">
+                        <h3 class="section-title">"Preview: what the model receives"</h3>
+                        <RowPicker shown row_count go_to />
+                    </div>
+                    {move || row_error.get().map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+                    {move || match preview() {
+                        None => view! { <p class="muted small">"Loading the row…"</p> }.into_any(),
+                        Some(Ok(messages)) => {
+                            view! {
+                                <p class="preview__label">"System"</p>
+                                <pre class="preview__body" data-testid="preview-system">{messages.system}</pre>
+                                <p class="preview__label">"User"</p>
+                                <pre class="preview__body" data-testid="preview-user">{messages.user}</pre>
+                            }
+                                .into_any()
+                        }
+                        Some(Err((part, issue))) => {
+                            view! {
+                                <div class="alert alert--warning" role="status" data-testid="preview-error">
+                                    <strong class="alert__title">"This row cannot be previewed yet"</strong>
+                                    <div class="alert__body">
+                                        {format!("{}, line {}, column {}: {}", capitalised(part.label()), issue.line, issue.column, issue.message)}
+                                    </div>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }}
+                </div>
+            </aside>
+        </div>
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// One template's text area with its problems listed under it.
+#[component]
+fn TemplateField(
+    part: PromptPart,
+    label: &'static str,
+    help: &'static str,
+    rows: u32,
+    value: RwSignal<String>,
+    issues: Signal<Vec<TemplateIssue>>,
+    on_edit: impl Fn(PromptPart, String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = match part {
+        PromptPart::System => "system-prompt",
+        PromptPart::User => "user-template",
+    };
+    let help_id = format!("{id}-help");
+    view! {
+        <div class="field">
+            <label class="field__label" for=id>{label}</label>
+            <textarea
+                id=id
+                class="textarea textarea--code"
+                rows=rows
+                spellcheck="false"
+                aria-describedby=help_id.clone()
+                aria-invalid=move || (!issues.with(Vec::is_empty)).to_string()
+                prop:value=move || value.get()
+                on:input=move |ev| on_edit(part, event_target_value(&ev))
+            ></textarea>
+            <p class="field__help" id=help_id>{help}</p>
+            <ul class="issues" data-testid=format!("{id}-issues")>
+                {move || {
+                    issues
+                        .get()
+                        .into_iter()
+                        .map(|issue| {
+                            view! {
+                                <li class="issues__item" role="alert">
+                                    <span class="issues__where">{format!("Line {}, column {}", issue.line, issue.column)}</span>
+                                    " "
+                                    {issue.message.clone()}
+                                    {issue
+                                        .suggestion
+                                        .clone()
+                                        .map(|s| {
+                                            view! {
+                                                " "
+                                                <span class="issues__hint">"Did you mean "<code>{s}</code>"?"</span>
+                                            }
+                                        })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// The names a template may use, to copy from.
+#[component]
+fn AvailableList(names: AvailableNames) -> impl IntoView {
+    let variables = rowbench_template::available_variables(&names);
+    view! {
+        <div class="available">
+            <p class="field__label">"Available names"</p>
+            {if variables.is_empty() {
+                view! {
+                    <p class="small muted">
+                        "No column is included or sent as a parameter. "
+                        <A href="/new/columns">"Map columns"</A>
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <ul class="chips" data-testid="available-names">
+                        {variables
+                            .into_iter()
+                            .map(|v| view! { <li><code class="chip chip--code">{format!("{{{{ {v} }}}}")}</code></li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            <p class="small muted">
+                "Filters work too, e.g. " <code>"{{ title | upper }}"</code> ", "
+                <code>"{{ body | truncate(500) }}"</code> ", " <code>"{{ note | default(\"none\") }}"</code> "."
+            </p>
+        </div>
+    }
+}
+
+/// Previous / next and a row number to jump to.
+#[component]
+fn RowPicker(
+    shown: RwSignal<i64>,
+    row_count: i64,
+    go_to: impl Fn(i64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="row-picker">
+            <button
+                class="btn btn--ghost btn--sm"
+                type="button"
+                aria-label="Previous row"
+                disabled=move || shown.get() == 0
+                on:click=move |_| go_to(shown.get_untracked() - 1)
+            >
+                "←"
+            </button>
+            <label class="small muted" for="preview-row">"Row"</label>
+            <input
+                id="preview-row"
+                class="input input--narrow"
+                type="number"
+                min="1"
+                max=row_count
+                prop:value=move || (shown.get() + 1).to_string()
+                on:change=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).trim().parse::<i64>() {
+                        go_to(n - 1);
+                    }
+                }
+            />
+            <span class="small muted">{format!("of {row_count}")}</span>
+            <button
+                class="btn btn--ghost btn--sm"
+                type="button"
+                aria-label="Next row"
+                disabled=move || shown.get() + 1 >= row_count
+                on:click=move |_| go_to(shown.get_untracked() + 1)
+            >
+                "→"
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,1546 @@
+//! The durable row queue over `batch_rows`: claiming rows under a lease, fenced results, the record
+//! of every provider call, batch control (pause, resume, cancel, retry) and the reads the batch
+//! pages need.
+//!
+//! A claim bumps the row's `attempt`; every later write for that claim names the value it got
+//! (the fence), so a worker whose lease expired, and whose row was claimed again, can never
+//! overwrite the newer claim's result.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use crate::{Database, StoreError, Timestamp};
+
+/// Where a row of a batch is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl RowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Queued => "queued",
+            RowStatus::Running => "running",
+            RowStatus::Succeeded => "succeeded",
+            RowStatus::Failed => "failed",
+            RowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status named `text` (as in URLs: `?status=failed`).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => RowStatus::Queued,
+            "running" => RowStatus::Running,
+            "succeeded" => RowStatus::Succeeded,
+            "failed" => RowStatus::Failed,
+            "cancelled" => RowStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// How one provider call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptOutcome {
+    /// A schema-valid answer.
+    Ok,
+    /// An answer that could not be read as JSON or broke the schema.
+    Invalid,
+    /// A failure worth retrying (timeout, 5xx, 429, broken connection).
+    Retryable,
+    /// A failure that retrying would repeat.
+    Failed,
+    /// The provider refused the key.
+    Auth,
+}
+
+/// A row the caller now holds under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedRow {
+    pub batch_id: i64,
+    pub row_index: i64,
+    /// The row's new `attempt` value: the fence every write for this claim must name.
+    pub claim: i64,
+    /// The dataset row's cells, in column order.
+    pub cells: Vec<String>,
+}
+
+/// One provider call made for a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub batch_id: i64,
+    pub row_index: i64,
+    /// The claim the call was made under.
+    pub claim: i64,
+    /// 1-based within the claim.
+    pub call_no: i64,
+    pub started_at: Timestamp,
+    pub latency_ms: Option<i64>,
+    /// `None` when no response arrived.
+    pub http_status: Option<i64>,
+    /// The body as sent; never holds a key (keys travel in headers).
+    pub request: Option<Value>,
+    pub raw_response: Option<String>,
+    pub outcome: AttemptOutcome,
+    pub error: Option<String>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// How a claim ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowOutcome {
+    Succeeded {
+        /// The schema-valid answer.
+        result: Value,
+        latency_ms: i64,
+        input_tokens: Option<i64>,
+        output_tokens: Option<i64>,
+        cost_usd: Option<f64>,
+    },
+    Failed {
+        /// Why, in words for the user.
+        error: String,
+        latency_ms: i64,
+        input_tokens: Option<i64>,
+        output_tokens: Option<i64>,
+        cost_usd: Option<f64>,
+    },
+}
+
+/// A row as the batch page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowSummary {
+    pub row_index: i64,
+    pub status: RowStatus,
+    /// How many times the row has been claimed.
+    pub attempt: i64,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub finished_at: Option<Timestamp>,
+    pub latency_ms: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// Everything known about one row, for its drill-down view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowDetail {
+    pub row_index: i64,
+    pub status: RowStatus,
+    pub attempt: i64,
+    /// The dataset row's cells; `None` if the dataset row is gone.
+    pub cells: Option<Vec<String>>,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub latency_ms: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    /// Every call made for the row, oldest first.
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// What a batch has spent so far (every call, retries and abandoned claims included), and why
+/// it is paused if it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchTotals {
+    pub calls: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+    pub pause_reason: Option<String>,
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn corrupt(what: &'static str, error: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        reason: error.to_string(),
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: Option<String>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|text| serde_json::from_str(&text).map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+/// Larger than any row index: stands for "none" inside `min()`, which would turn NULL into NULL.
+const NO_ROW: i64 = i64::MAX;
+
+/// Picks the lowest claimable row of the lowest running batch that is under its concurrency, and
+/// claims it in the same statement: SQLite runs one writer at a time, so two workers can never
+/// claim the same row or push a batch over its limit. Each lookup is an index seek on
+/// `batch_rows_by_status`, so a claim costs the same at row 10 as at row 100,000; `INDEXED BY`
+/// because the planner, unaided, walks the primary key past every finished row instead.
+const CLAIM: &str = "
+UPDATE batch_rows
+SET status = 'running', attempt = attempt + 1, lease_expires_at = ?1 + ?2,
+    started_at = COALESCE(started_at, ?1), not_before = NULL
+WHERE (batch_id, row_index) = (
+    SELECT id, next_row FROM (
+        SELECT b.id AS id, min(
+            COALESCE((SELECT q.row_index FROM batch_rows q INDEXED BY batch_rows_by_status
+                      WHERE q.batch_id = b.id AND q.status = 'queued'
+                        AND (q.not_before IS NULL OR q.not_before <= ?1)
+                      ORDER BY q.row_index LIMIT 1), ?3),
+            COALESCE((SELECT e.row_index FROM batch_rows e INDEXED BY batch_rows_by_status
+                      WHERE e.batch_id = b.id AND e.status = 'running'
+                        AND e.lease_expires_at <= ?1
+                      ORDER BY e.row_index LIMIT 1), ?3)
+        ) AS next_row
+        FROM batches b
+        WHERE b.status = 'running'
+          AND (SELECT COUNT(*) FROM batch_rows r INDEXED BY batch_rows_by_status
+               WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > ?1)
+              < COALESCE(b.concurrency, json_extract(b.config, '$.recipe.settings.concurrency'), 1)
+    )
+    WHERE next_row < ?3
+    ORDER BY id LIMIT 1
+)
+AND (status = 'queued' OR (status = 'running' AND lease_expires_at <= ?1))
+RETURNING batch_id, row_index, attempt,
+    (SELECT d.cells FROM batches b JOIN dataset_rows d ON d.dataset_id = b.dataset_id
+     WHERE b.id = batch_rows.batch_id AND d.row_index = batch_rows.row_index)";
+
+/// Claims the next row to run, holding it for `lease` (the heartbeat extends it): the lowest
+/// queued row, or running row whose lease expired, of the lowest running batch that has fewer
+/// rows in flight than its concurrency. A batch with concurrency 1 thus runs in row order.
+/// `None` when there is nothing to do.
+#[tracing::instrument(skip_all)]
+pub async fn claim_next(db: &Database, lease: Duration) -> Result<Option<ClaimedRow>, StoreError> {
+    loop {
+        let now = Timestamp::now();
+        let claimed: Option<(i64, i64, i64, Option<String>)> = sqlx::query_as(CLAIM)
+            .bind(now)
+            .bind(millis(lease))
+            .bind(NO_ROW)
+            .fetch_optional(db.pool())
+            .await?;
+        let Some((batch_id, row_index, claim, cells)) = claimed else {
+            return Ok(None);
+        };
+        let cells = match cells {
+            Some(text) => serde_json::from_str(&text).map_err(|e| corrupt("row cells", e))?,
+            None => {
+                // Nothing could ever run this row; failing it keeps it from being claimed forever.
+                tracing::warn!(batch_id, row_index, "the batch's dataset row is missing");
+                let outcome = RowOutcome::Failed {
+                    error: format!("Row {} of the dataset is missing.", row_index + 1),
+                    latency_ms: 0,
+                    input_tokens: None,
+                    output_tokens: None,
+                    cost_usd: None,
+                };
+                finish_row(db, batch_id, row_index, claim, outcome).await?;
+                continue;
+            }
+        };
+        return Ok(Some(ClaimedRow {
+            batch_id,
+            row_index,
+            claim,
+            cells,
+        }));
+    }
+}
+
+/// Extends the lease of a claimed row to `lease` from now. False when the claim is no longer
+/// the row's (its lease expired and the row was claimed again, or the batch was cancelled): the
+/// holder should stop working on it.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn heartbeat(
+    db: &Database,
+    batch_id: i64,
+    row_index: i64,
+    claim: i64,
+    lease: Duration,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batch_rows SET lease_expires_at = ? \
+         WHERE batch_id = ? AND row_index = ? AND attempt = ? AND status = 'running'",
+    )
+    .bind(Timestamp::now().as_millis().saturating_add(millis(lease)))
+    .bind(batch_id)
+    .bind(row_index)
+    .bind(claim)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records one provider call. Calls of stale claims are recorded too: they were made and paid for.
+#[tracing::instrument(skip_all, fields(batch_id = attempt.batch_id))]
+pub async fn record_attempt(db: &Database, attempt: &AttemptRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
+         http_status, request, raw_response, outcome, error, input_tokens, output_tokens, cost_usd) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(attempt.batch_id)
+    .bind(attempt.row_index)
+    .bind(attempt.claim)
+    .bind(attempt.call_no)
+    .bind(attempt.started_at)
+    .bind(attempt.latency_ms)
+    .bind(attempt.http_status)
+    .bind(attempt.request.as_ref().map(Value::to_string))
+    .bind(attempt.raw_response.as_deref())
+    .bind(attempt.outcome)
+    .bind(attempt.error.as_deref())
+    .bind(attempt.input_tokens)
+    .bind(attempt.output_tokens)
+    .bind(attempt.cost_usd)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Completes batch ?2 at time ?1 if it is running and has no queued or running rows left. It
+/// runs after every finished row, hence the index seek rather than a walk over the batch.
+const SETTLE: &str = "UPDATE batches SET status = 'completed', finished_at = ?1 \
+     WHERE id = ?2 AND status = 'running' AND NOT EXISTS ( \
+         SELECT 1 FROM batch_rows INDEXED BY batch_rows_by_status \
+         WHERE batch_id = ?2 AND status IN ('queued', 'running'))";
+
+async fn settle(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), StoreError> {
+    sqlx::query(SETTLE)
+        .bind(Timestamp::now())
+        .bind(batch_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sets the batch's counters from its rows (after rows went back to the queue).
+async fn recount(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE batches SET \
+         done_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                      WHERE batch_id = ?1 AND status = 'succeeded'), \
+         failed_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                        WHERE batch_id = ?1 AND status = 'failed') \
+         WHERE id = ?1",
+    )
+    .bind(batch_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a claim's result, counts it on the batch and completes the batch if it was the last
+/// row, all in one transaction. False, with nothing written, when `claim` is no longer the
+/// row's: a stale attempt never overwrites a newer one and a row never gets two results.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn finish_row(
+    db: &Database,
+    batch_id: i64,
+    row_index: i64,
+    claim: i64,
+    outcome: RowOutcome,
+) -> Result<bool, StoreError> {
+    let (status, result, error, latency_ms, input_tokens, output_tokens, cost_usd) = match outcome {
+        RowOutcome::Succeeded {
+            result,
+            latency_ms,
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        } => (
+            RowStatus::Succeeded,
+            Some(result.to_string()),
+            None,
+            latency_ms,
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        ),
+        RowOutcome::Failed {
+            error,
+            latency_ms,
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        } => (
+            RowStatus::Failed,
+            None,
+            Some(error),
+            latency_ms,
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        ),
+    };
+    // The fenced write comes first so the transaction takes the write lock at once (a read
+    // first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not cover).
+    let mut tx = db.pool().begin().await?;
+    let written = sqlx::query(
+        "UPDATE batch_rows SET status = ?, result = ?, error = ?, finished_at = ?, latency_ms = ?, \
+         input_tokens = ?, output_tokens = ?, cost_usd = ?, lease_expires_at = NULL \
+         WHERE batch_id = ? AND row_index = ? AND attempt = ? AND status = 'running'",
+    )
+    .bind(status)
+    .bind(result)
+    .bind(error)
+    .bind(Timestamp::now())
+    .bind(latency_ms)
+    .bind(input_tokens)
+    .bind(output_tokens)
+    .bind(cost_usd)
+    .bind(batch_id)
+    .bind(row_index)
+    .bind(claim)
+    .execute(&mut *tx)
+    .await?;
+    if written.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let succeeded = i64::from(status == RowStatus::Succeeded);
+    sqlx::query(
+        "UPDATE batches SET done_rows = done_rows + ?, failed_rows = failed_rows + ? WHERE id = ?",
+    )
+    .bind(succeeded)
+    .bind(1 - succeeded)
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    settle(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Puts a claimed row back in the queue without a result (its batch was paused under it). False
+/// when the claim is no longer the row's.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn release_row(
+    db: &Database,
+    batch_id: i64,
+    row_index: i64,
+    claim: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batch_rows SET status = 'queued', lease_expires_at = NULL \
+         WHERE batch_id = ? AND row_index = ? AND attempt = ? AND status = 'running'",
+    )
+    .bind(batch_id)
+    .bind(row_index)
+    .bind(claim)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The frozen configuration of batch `batch_id`, for the worker (no owner check).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn batch_config(db: &Database, batch_id: i64) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT config FROM batches WHERE id = ?")
+        .bind(batch_id)
+        .fetch_optional(db.pool())
+        .await?;
+    parse_json("batch configuration", text)
+}
+
+/// Pauses the `owner`'s running (or queued) batch; rows in flight finish, no new ones start.
+/// False if the batch is not theirs or not running.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'paused', pause_reason = ? \
+         WHERE id = ? AND owner = ? AND status IN ('running', 'queued')",
+    )
+    .bind(reason)
+    .bind(batch_id)
+    .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pauses a running batch for the worker, saying why. False if it was not running, so the
+/// first reason given is the one kept.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'paused', pause_reason = ? \
+         WHERE id = ? AND status IN ('running', 'queued')",
+    )
+    .bind(reason)
+    .bind(batch_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pauses a running batch once `limit` of its rows have failed (the batch's error policy); the
+/// reason names the count. True if this call paused it.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause_after_failures(
+    db: &Database,
+    batch_id: i64,
+    limit: u64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'paused', \
+         pause_reason = 'Paused after ' || failed_rows || \
+             CASE failed_rows WHEN 1 THEN ' failed row' ELSE ' failed rows' END || ' (error policy).' \
+         WHERE id = ? AND status = 'running' AND failed_rows >= ?",
+    )
+    .bind(batch_id)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Resumes the `owner`'s paused batch (completing it at once if nothing is left to run).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'running', pause_reason = NULL \
+         WHERE id = ? AND owner = ? AND status = 'paused'",
+    )
+    .bind(batch_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    settle(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Cancels the `owner`'s unfinished batch: its queued rows, and the rows in flight, end as
+/// cancelled (the worker notices at its next heartbeat and drops the call).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn cancel(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'cancelled', finished_at = ?, pause_reason = NULL \
+         WHERE id = ? AND owner = ? AND status IN ('queued', 'running', 'paused')",
+    )
+    .bind(Timestamp::now())
+    .bind(batch_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE batch_rows SET status = 'cancelled', lease_expires_at = NULL \
+         WHERE batch_id = ? AND status IN ('queued', 'running')",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Clears a row's result so it runs again.
+const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_at = NULL, \
+     latency_ms = NULL, input_tokens = NULL, output_tokens = NULL, cost_usd = NULL, \
+     lease_expires_at = NULL, not_before = NULL";
+
+/// Puts the failed rows of the `owner`'s batch back in the queue and runs the batch again.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'running', finished_at = NULL, pause_reason = NULL \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(batch_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(&format!(
+        "UPDATE batch_rows SET {REQUEUE} WHERE batch_id = ? AND status = 'failed'"
+    ))
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    recount(&mut tx, batch_id).await?;
+    settle(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Runs one finished (succeeded or failed) row of the `owner`'s batch again, the batch with it.
+/// False if the batch is not theirs or the row is not finished.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn retry_row(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    row_index: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'running', finished_at = NULL, pause_reason = NULL \
+         WHERE id = ? AND owner = ?",
+    )
+    .bind(batch_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let requeued = sqlx::query(&format!(
+        "UPDATE batch_rows SET {REQUEUE} \
+         WHERE batch_id = ? AND row_index = ? AND status IN ('succeeded', 'failed')"
+    ))
+    .bind(batch_id)
+    .bind(row_index)
+    .execute(&mut *tx)
+    .await?;
+    if requeued.rows_affected() != 1 {
+        return Ok(false);
+    }
+    recount(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Overrides how many rows of the `owner`'s batch run at once (otherwise its settings say).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn set_concurrency(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    concurrency: u32,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE batches SET concurrency = ? WHERE id = ? AND owner = ?")
+        .bind(concurrency.max(1))
+        .bind(batch_id)
+        .bind(owner)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(FromRow)]
+struct RowRecord {
+    row_index: i64,
+    status: RowStatus,
+    attempt: i64,
+    result: Option<String>,
+    error: Option<String>,
+    finished_at: Option<Timestamp>,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+}
+
+impl TryFrom<RowRecord> for RowSummary {
+    type Error = StoreError;
+
+    fn try_from(r: RowRecord) -> Result<Self, StoreError> {
+        Ok(RowSummary {
+            row_index: r.row_index,
+            status: r.status,
+            attempt: r.attempt,
+            result: parse_json("row result", r.result)?,
+            error: r.error,
+            finished_at: r.finished_at,
+            latency_ms: r.latency_ms,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            cost_usd: r.cost_usd,
+        })
+    }
+}
+
+const ROW_COLUMNS: &str = "row_index, status, attempt, result, error, finished_at, latency_ms, \
+     input_tokens, output_tokens, cost_usd";
+
+/// Up to `limit` rows of the `owner`'s batch with an index greater than `after`, in order,
+/// optionally only those in `status` (keyset paging: every page costs the same). `None` if the
+/// batch is not theirs.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn rows_page(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    status: Option<RowStatus>,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Option<Vec<RowSummary>>, StoreError> {
+    let owned: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
+            .bind(batch_id)
+            .bind(owner)
+            .fetch_optional(db.pool())
+            .await?;
+    if owned.is_none() {
+        return Ok(None);
+    }
+    let after = after.unwrap_or(-1);
+    // Two statements rather than `(? IS NULL OR status = ?)`, which would hide the index.
+    let records: Vec<RowRecord> = match status {
+        Some(status) => {
+            sqlx::query_as(&format!(
+                "SELECT {ROW_COLUMNS} FROM batch_rows \
+                 WHERE batch_id = ? AND status = ? AND row_index > ? ORDER BY row_index LIMIT ?"
+            ))
+            .bind(batch_id)
+            .bind(status)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {ROW_COLUMNS} FROM batch_rows \
+                 WHERE batch_id = ? AND row_index > ? ORDER BY row_index LIMIT ?"
+            ))
+            .bind(batch_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?
+        }
+    };
+    records
+        .into_iter()
+        .map(RowSummary::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+#[derive(FromRow)]
+struct AttemptRow {
+    batch_id: i64,
+    row_index: i64,
+    claim: i64,
+    call_no: i64,
+    started_at: Timestamp,
+    latency_ms: Option<i64>,
+    http_status: Option<i64>,
+    request: Option<String>,
+    raw_response: Option<String>,
+    outcome: AttemptOutcome,
+    error: Option<String>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+}
+
+impl TryFrom<AttemptRow> for AttemptRecord {
+    type Error = StoreError;
+
+    fn try_from(r: AttemptRow) -> Result<Self, StoreError> {
+        Ok(AttemptRecord {
+            batch_id: r.batch_id,
+            row_index: r.row_index,
+            claim: r.claim,
+            call_no: r.call_no,
+            started_at: r.started_at,
+            latency_ms: r.latency_ms,
+            http_status: r.http_status,
+            request: parse_json("attempt request", r.request)?,
+            raw_response: r.raw_response,
+            outcome: r.outcome,
+            error: r.error,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            cost_usd: r.cost_usd,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct DetailRecord {
+    #[sqlx(flatten)]
+    row: RowRecord,
+    started_at: Option<Timestamp>,
+    cells: Option<String>,
+}
+
+/// Row `row_index` of the `owner`'s batch with every call made for it; `None` if the batch is
+/// not theirs or has no such row.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn row_detail(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    row_index: i64,
+) -> Result<Option<RowDetail>, StoreError> {
+    let record: Option<DetailRecord> = sqlx::query_as(
+        "SELECT r.row_index, r.status, r.attempt, r.result, r.error, r.finished_at, r.latency_ms, \
+         r.input_tokens, r.output_tokens, r.cost_usd, r.started_at, d.cells \
+         FROM batch_rows r JOIN batches b ON b.id = r.batch_id \
+         LEFT JOIN dataset_rows d ON d.dataset_id = b.dataset_id AND d.row_index = r.row_index \
+         WHERE r.batch_id = ? AND r.row_index = ? AND b.owner = ?",
+    )
+    .bind(batch_id)
+    .bind(row_index)
+    .bind(owner)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let attempts: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT batch_id, row_index, claim, call_no, started_at, latency_ms, http_status, request, \
+         raw_response, outcome, error, input_tokens, output_tokens, cost_usd FROM row_attempts \
+         WHERE batch_id = ? AND row_index = ? ORDER BY claim, call_no",
+    )
+    .bind(batch_id)
+    .bind(row_index)
+    .fetch_all(db.pool())
+    .await?;
+    let summary = RowSummary::try_from(record.row)?;
+    Ok(Some(RowDetail {
+        row_index: summary.row_index,
+        status: summary.status,
+        attempt: summary.attempt,
+        cells: parse_json("row cells", record.cells)?,
+        result: summary.result,
+        error: summary.error,
+        started_at: record.started_at,
+        finished_at: summary.finished_at,
+        latency_ms: summary.latency_ms,
+        input_tokens: summary.input_tokens,
+        output_tokens: summary.output_tokens,
+        cost_usd: summary.cost_usd,
+        attempts: attempts
+            .into_iter()
+            .map(AttemptRecord::try_from)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// What batch `batch_id` has spent on calls so far and why it is paused (no owner check: call it
+/// after [`crate::batches::find`]).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn totals(db: &Database, batch_id: i64) -> Result<BatchTotals, StoreError> {
+    let (calls, input_tokens, output_tokens, cost_usd): (i64, i64, i64, f64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), \
+         COALESCE(SUM(cost_usd), 0.0) FROM row_attempts WHERE batch_id = ?",
+    )
+    .bind(batch_id)
+    .fetch_one(db.pool())
+    .await?;
+    let pause_reason: Option<Option<String>> =
+        sqlx::query_scalar("SELECT pause_reason FROM batches WHERE id = ?")
+            .bind(batch_id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(BatchTotals {
+        calls,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        pause_reason: pause_reason.flatten(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batches::{self, BatchStatus, DatasetBatch};
+    use crate::database::tests::fresh_database;
+    use crate::datasets::{self, Finished, StoredRow};
+
+    const LEASE: Duration = Duration::from_secs(60);
+
+    async fn dataset(db: &Database, owner: &str, rows: i64) -> i64 {
+        let id = datasets::create(db, owner, "d", "d.csv")
+            .await
+            .expect("dataset");
+        let stored: Vec<StoredRow> = (0..rows)
+            .map(|i| StoredRow {
+                index: i,
+                line: i + 2,
+                cells: vec![format!("cell {i}")],
+            })
+            .collect();
+        datasets::insert_rows(db, id, &stored).await.expect("rows");
+        let empty = serde_json::json!([]);
+        datasets::finish(
+            db,
+            id,
+            Finished {
+                encoding: "UTF-8",
+                delimiter: ",",
+                row_count: rows,
+                fixed_rows: 0,
+                columns: &empty,
+                renames: &empty,
+            },
+        )
+        .await
+        .expect("finish");
+        id
+    }
+
+    /// A running batch of `rows` rows for `owner` that runs `concurrency` rows at once.
+    async fn batch(db: &Database, owner: &str, rows: i64, concurrency: u32) -> i64 {
+        let dataset_id = dataset(db, owner, rows).await;
+        let config =
+            serde_json::json!({ "recipe": { "settings": { "concurrency": concurrency } } });
+        batches::start_over_dataset(
+            db,
+            DatasetBatch {
+                owner,
+                name: "run",
+                dataset_id,
+                first_rows: None,
+                config: &config,
+            },
+        )
+        .await
+        .expect("query")
+        .expect("started")
+    }
+
+    async fn claim(db: &Database) -> ClaimedRow {
+        claim_next(db, LEASE)
+            .await
+            .expect("claim")
+            .expect("a row to claim")
+    }
+
+    async fn nothing_to_claim(db: &Database) -> bool {
+        claim_next(db, LEASE).await.expect("claim").is_none()
+    }
+
+    fn succeeded(answer: i64) -> RowOutcome {
+        RowOutcome::Succeeded {
+            result: serde_json::json!({ "answer": answer }),
+            latency_ms: 12,
+            input_tokens: Some(10),
+            output_tokens: Some(5),
+            cost_usd: Some(0.001),
+        }
+    }
+
+    fn failed(error: &str) -> RowOutcome {
+        RowOutcome::Failed {
+            error: error.to_string(),
+            latency_ms: 3,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd: None,
+        }
+    }
+
+    async fn status_of(db: &Database, id: i64) -> BatchStatus {
+        batches::find(db, "alice", id)
+            .await
+            .expect("query")
+            .expect("batch")
+            .summary
+            .status
+    }
+
+    async fn summary(db: &Database, id: i64) -> batches::BatchSummary {
+        batches::find(db, "alice", id)
+            .await
+            .expect("query")
+            .expect("batch")
+            .summary
+    }
+
+    #[tokio::test]
+    async fn rows_are_claimed_in_row_order_with_their_cells_and_a_first_fence() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        for expected in 0..3 {
+            let row = claim(&db).await;
+            assert_eq!((row.batch_id, row.row_index, row.claim), (id, expected, 1));
+            assert_eq!(row.cells, [format!("cell {expected}")]);
+        }
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn a_sequential_batch_hands_out_its_next_row_only_after_the_previous_finished() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 1).await;
+        for expected in 0..3 {
+            let row = claim(&db).await;
+            assert_eq!(row.row_index, expected);
+            assert!(nothing_to_claim(&db).await, "one row at a time");
+            assert!(
+                finish_row(&db, id, row.row_index, row.claim, succeeded(expected))
+                    .await
+                    .expect("finish")
+            );
+        }
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn a_batch_at_its_concurrency_leaves_the_next_claim_to_the_next_batch() {
+        let (db, _dir) = fresh_database().await;
+        let first = batch(&db, "alice", 5, 2).await;
+        let second = batch(&db, "alice", 5, 1).await;
+        let claimed: Vec<(i64, i64)> = [claim(&db).await, claim(&db).await, claim(&db).await]
+            .iter()
+            .map(|row| (row.batch_id, row.row_index))
+            .collect();
+        assert_eq!(claimed, [(first, 0), (first, 1), (second, 0)]);
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn the_concurrency_override_wins_over_the_settings() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 5, 1).await;
+        assert!(set_concurrency(&db, "alice", id, 3).await.expect("set"));
+        assert!(!set_concurrency(&db, "bob", id, 5).await.expect("set"));
+        for _ in 0..3 {
+            claim(&db).await;
+        }
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn an_expired_lease_is_claimed_again_under_a_new_fence() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        let first = claim_next(&db, Duration::ZERO)
+            .await
+            .expect("claim")
+            .expect("row");
+        let again = claim(&db).await;
+        assert_eq!((again.batch_id, again.row_index), (id, first.row_index));
+        assert_eq!(again.claim, first.claim + 1);
+        assert!(nothing_to_claim(&db).await, "the new lease counts again");
+    }
+
+    #[tokio::test]
+    async fn a_heartbeat_extends_only_the_current_claim() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let stale = claim_next(&db, Duration::ZERO)
+            .await
+            .expect("claim")
+            .expect("row");
+        let current = claim_next(&db, Duration::ZERO)
+            .await
+            .expect("claim")
+            .expect("row");
+        assert!(
+            !heartbeat(&db, id, 0, stale.claim, LEASE)
+                .await
+                .expect("heartbeat")
+        );
+        assert!(
+            heartbeat(&db, id, 0, current.claim, LEASE)
+                .await
+                .expect("heartbeat")
+        );
+        assert!(nothing_to_claim(&db).await, "the lease was extended");
+    }
+
+    #[tokio::test]
+    async fn a_stale_claim_cannot_overwrite_the_newer_result() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let stale = claim_next(&db, Duration::ZERO)
+            .await
+            .expect("claim")
+            .expect("row");
+        let current = claim(&db).await;
+        assert!(
+            !finish_row(&db, id, 0, stale.claim, failed("late"))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            finish_row(&db, id, 0, current.claim, succeeded(7))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            !finish_row(&db, id, 0, stale.claim, succeeded(1))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            !finish_row(&db, id, 0, current.claim, succeeded(2))
+                .await
+                .expect("finish"),
+            "a row never gets a second result"
+        );
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.result, Some(serde_json::json!({ "answer": 7 })));
+        assert_eq!(detail.error, None);
+        let summary = summary(&db, id).await;
+        assert_eq!((summary.done_rows, summary.failed_rows), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn finished_rows_are_counted_and_the_last_one_completes_the_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        let rows = [claim(&db).await, claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, succeeded(0))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, failed("no"))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Running);
+        finish_row(&db, id, 2, rows[2].claim, succeeded(2))
+            .await
+            .expect("finish");
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Completed);
+        assert_eq!((summary.done_rows, summary.failed_rows), (2, 1));
+        let finished: Option<i64> =
+            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .expect("query");
+        assert!(finished.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_paused_batch_hands_out_no_rows_until_it_is_resumed() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(pause(&db, "alice", id, Some("lunch")).await.expect("pause"));
+        assert!(nothing_to_claim(&db).await);
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("lunch")
+        );
+        assert!(
+            !pause(&db, "alice", id, None).await.expect("pause"),
+            "already paused"
+        );
+        assert!(resume(&db, "alice", id).await.expect("resume"));
+        assert_eq!(totals(&db, id).await.expect("totals").pause_reason, None);
+        assert_eq!(claim(&db).await.row_index, 0);
+        assert!(
+            !resume(&db, "alice", id).await.expect("resume"),
+            "not paused"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_worker_keeps_the_first_pause_reason() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(pause_for(&db, id, "bad key").await.expect("pause"));
+        assert!(!pause_for(&db, id, "another").await.expect("pause"));
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("bad key")
+        );
+    }
+
+    #[tokio::test]
+    async fn resuming_a_batch_whose_last_rows_finished_while_paused_completes_it() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let row = claim(&db).await;
+        assert!(pause(&db, "alice", id, None).await.expect("pause"));
+        assert!(
+            finish_row(&db, id, 0, row.claim, succeeded(0))
+                .await
+                .expect("finish"),
+            "rows in flight finish while paused"
+        );
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+        assert!(resume(&db, "alice", id).await.expect("resume"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn a_released_row_goes_back_to_the_queue_and_is_claimed_first_again() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        let row = claim(&db).await;
+        assert!(release_row(&db, id, 0, row.claim).await.expect("release"));
+        assert!(!release_row(&db, id, 0, row.claim).await.expect("release"));
+        let again = claim(&db).await;
+        assert_eq!((again.row_index, again.claim), (0, row.claim + 1));
+    }
+
+    #[tokio::test]
+    async fn cancelling_ends_queued_and_running_rows_and_fences_off_the_worker() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 1).await;
+        let row = claim(&db).await;
+        assert!(!cancel(&db, "bob", id).await.expect("cancel"));
+        assert!(cancel(&db, "alice", id).await.expect("cancel"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Cancelled);
+        assert!(
+            !heartbeat(&db, id, 0, row.claim, LEASE)
+                .await
+                .expect("heartbeat")
+        );
+        assert!(
+            !finish_row(&db, id, 0, row.claim, succeeded(0))
+                .await
+                .expect("finish")
+        );
+        let counts = batches::row_counts(&db, id).await.expect("counts");
+        assert_eq!(counts.cancelled, 3);
+        assert!(nothing_to_claim(&db).await);
+        assert!(
+            !cancel(&db, "alice", id).await.expect("cancel"),
+            "already over"
+        );
+    }
+
+    #[tokio::test]
+    async fn retrying_failed_rows_requeues_them_and_recounts_the_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        let rows = [claim(&db).await, claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("a"))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 2, rows[2].claim, failed("c"))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+
+        assert!(!retry_failed(&db, "bob", id).await.expect("retry"));
+        assert!(retry_failed(&db, "alice", id).await.expect("retry"));
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Running);
+        assert_eq!((summary.done_rows, summary.failed_rows), (1, 0));
+        let queued = rows_page(&db, "alice", id, Some(RowStatus::Queued), None, 10)
+            .await
+            .expect("query")
+            .expect("owned");
+        assert_eq!(
+            queued.iter().map(|r| r.row_index).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        assert!(queued.iter().all(|r| r.error.is_none()));
+        let finished_at: Option<i64> =
+            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .expect("query");
+        assert_eq!(finished_at, None);
+        let again = claim(&db).await;
+        assert_eq!((again.row_index, again.claim), (0, 2));
+    }
+
+    #[tokio::test]
+    async fn retrying_one_row_runs_only_that_row_again() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 2).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, succeeded(0))
+            .await
+            .expect("finish");
+        assert!(
+            !retry_row(&db, "alice", id, 1).await.expect("retry"),
+            "a running row is not finished"
+        );
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        assert!(!retry_row(&db, "bob", id, 0).await.expect("retry"));
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Running);
+        assert_eq!(summary.done_rows, 1);
+        let again = claim(&db).await;
+        assert_eq!(again.row_index, 0);
+        assert!(nothing_to_claim(&db).await);
+        finish_row(&db, id, 0, again.claim, succeeded(9))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn the_error_policy_pauses_once_enough_rows_failed_and_says_how_many() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 5, 5).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("x"))
+            .await
+            .expect("finish");
+        assert!(!pause_after_failures(&db, id, 2).await.expect("pause"));
+        finish_row(&db, id, 1, rows[1].claim, failed("y"))
+            .await
+            .expect("finish");
+        assert!(pause_after_failures(&db, id, 2).await.expect("pause"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("Paused after 2 failed rows (error policy).")
+        );
+    }
+
+    fn attempt(batch_id: i64, claim: i64, call_no: i64, outcome: AttemptOutcome) -> AttemptRecord {
+        AttemptRecord {
+            batch_id,
+            row_index: 0,
+            claim,
+            call_no,
+            started_at: Timestamp(1_000 + call_no),
+            latency_ms: Some(40),
+            http_status: Some(200),
+            request: Some(serde_json::json!({ "model": "m" })),
+            raw_response: Some("{}".into()),
+            outcome,
+            error: None,
+            input_tokens: Some(100),
+            output_tokens: Some(20),
+            cost_usd: Some(0.5),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_call_is_listed_with_its_row_and_summed_in_the_totals() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let row = claim(&db).await;
+        let calls = [
+            attempt(id, row.claim, 1, AttemptOutcome::Retryable),
+            attempt(id, row.claim, 2, AttemptOutcome::Invalid),
+            attempt(id, row.claim, 3, AttemptOutcome::Ok),
+        ];
+        for call in &calls {
+            record_attempt(&db, call).await.expect("record");
+        }
+        finish_row(&db, id, 0, row.claim, succeeded(1))
+            .await
+            .expect("finish");
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.attempts, calls);
+        assert_eq!(detail.status, RowStatus::Succeeded);
+        assert_eq!(detail.cells, Some(vec!["cell 0".to_string()]));
+        assert!(detail.started_at.is_some() && detail.finished_at.is_some());
+        let totals = totals(&db, id).await.expect("totals");
+        assert_eq!(
+            (totals.calls, totals.input_tokens, totals.output_tokens),
+            (3, 300, 60)
+        );
+        assert!((totals.cost_usd - 1.5).abs() < 1e-9);
+    }
+
+    #[tokio::test]
+    async fn row_pages_follow_the_index_and_filter_by_status() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 5, 2).await;
+        let row = claim(&db).await;
+        finish_row(&db, id, 0, row.claim, failed("broken"))
+            .await
+            .expect("finish");
+        let page = |after, status| rows_page(&db, "alice", id, status, after, 2);
+        let first = page(None, None).await.expect("query").expect("owned");
+        assert_eq!(
+            first.iter().map(|r| r.row_index).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(first[0].error.as_deref(), Some("broken"));
+        let next = page(Some(1), None).await.expect("query").expect("owned");
+        assert_eq!(next.iter().map(|r| r.row_index).collect::<Vec<_>>(), [2, 3]);
+        let failed_rows = page(None, Some(RowStatus::Failed))
+            .await
+            .expect("query")
+            .expect("owned");
+        assert_eq!(failed_rows.len(), 1);
+        assert_eq!(RowStatus::parse("failed"), Some(RowStatus::Failed));
+        assert_eq!(RowStatus::parse("nope"), None);
+    }
+
+    #[tokio::test]
+    async fn other_owners_can_neither_steer_nor_read_a_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(!pause(&db, "bob", id, None).await.expect("pause"));
+        pause_for(&db, id, "held").await.expect("pause");
+        assert!(!resume(&db, "bob", id).await.expect("resume"));
+        assert!(!retry_failed(&db, "bob", id).await.expect("retry"));
+        assert_eq!(
+            rows_page(&db, "bob", id, None, None, 10)
+                .await
+                .expect("query"),
+            None
+        );
+        assert_eq!(row_detail(&db, "bob", id, 0).await.expect("query"), None);
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+    }
+
+    #[tokio::test]
+    async fn a_row_waiting_for_its_not_before_time_is_skipped() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 2).await;
+        sqlx::query("UPDATE batch_rows SET not_before = ? WHERE batch_id = ? AND row_index = 0")
+            .bind(Timestamp::now().as_millis() + 60_000)
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .expect("update");
+        assert_eq!(claim(&db).await.row_index, 1);
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn a_row_whose_dataset_row_is_gone_fails_instead_of_being_claimed_forever() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        sqlx::query("DELETE FROM dataset_rows WHERE row_index = 0")
+            .execute(db.pool())
+            .await
+            .expect("delete");
+        assert_eq!(claim(&db).await.row_index, 1);
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.status, RowStatus::Failed);
+        assert_eq!(detail.cells, None);
+        assert_eq!(
+            detail.error.as_deref(),
+            Some("Row 1 of the dataset is missing.")
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_batch_deletes_its_call_records() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let row = claim(&db).await;
+        record_attempt(&db, &attempt(id, row.claim, 1, AttemptOutcome::Ok))
+            .await
+            .expect("record");
+        sqlx::query("DELETE FROM batches WHERE id = ?")
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .expect("delete");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_attempts")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(left, 0);
+    }
+
+    #[tokio::test]
+    async fn the_claim_finds_its_row_by_index_seeks_not_by_scanning() {
+        let (db, _dir) = fresh_database().await;
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {CLAIM}"))
+                .bind(0)
+                .bind(0)
+                .bind(NO_ROW)
+                .fetch_all(db.pool())
+                .await
+                .expect("plan");
+        let detail: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+        assert!(!detail.iter().any(|d| d.starts_with("SCAN")), "{detail:#?}");
+        let settle: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {SETTLE}"))
+                .bind(0)
+                .bind(0)
+                .fetch_all(db.pool())
+                .await
+                .expect("plan");
+        assert!(
+            settle
+                .iter()
+                .any(|(_, _, _, d)| d.contains("USING COVERING INDEX batch_rows_by_status")),
+            "{settle:#?}"
+        );
+        for lookup in ["q", "e", "r"] {
+            assert!(
+                detail.contains(
+                    &format!(
+                        "SEARCH {lookup} USING INDEX batch_rows_by_status (batch_id=? AND status=?)"
+                    )
+                    .as_str()
+                ),
+                "{detail:#?}"
+            );
+        }
+    }
+}
+#[cfg(test)]
+mod scratch_perf {
+    use super::*;
+    #[tokio::test]
+    async fn scratch_timing() {
+        let (db, _dir) = crate::database::tests::fresh_database().await;
+        let id = crate::datasets::create(&db, "a", "d", "d.csv").await.expect("x");
+        let rows: Vec<crate::datasets::StoredRow> = (0..20_000).map(|i| crate::datasets::StoredRow { index: i, line: i, cells: vec!["x".into()] }).collect();
+        crate::datasets::insert_rows(&db, id, &rows).await.expect("x");
+        let e = serde_json::json!([]);
+        crate::datasets::finish(&db, id, crate::datasets::Finished { encoding: "", delimiter: "", row_count: 20_000, fixed_rows: 0, columns: &e, renames: &e }).await.expect("x");
+        let c = serde_json::json!({"recipe":{"settings":{"concurrency":8}}});
+        let b = crate::batches::start_over_dataset(&db, crate::batches::DatasetBatch { owner: "a", name: "n", dataset_id: id, first_rows: None, config: &c }).await.expect("x").expect("x");
+        let t = std::time::Instant::now();
+        let mut n = 0;
+        while let Some(r) = claim_next(&db, Duration::from_secs(60)).await.expect("x") {
+            finish_row(&db, b, r.row_index, r.claim, RowOutcome::Failed { error: "e".into(), latency_ms: 0, input_tokens: None, output_tokens: None, cost_usd: None }).await.expect("x");
+            n += 1;
+            if n % 5000 == 0 { eprintln!("{n}: {:?}", t.elapsed()); }
+        }
+        eprintln!("{n} rows in {:?}", t.elapsed());
+    }
+}
