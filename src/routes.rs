@@ -1,5 +1,6 @@
 //! Plain axum routes, outside the Leptos app.
 
 pub mod api_error;
+pub mod batches;
 pub mod datasets;
 pub mod health;

@@ -51,6 +51,7 @@ pub struct Application {
     router: Router,
     db: Database,
     session_sweeper: JoinHandle<()>,
+    worker: rowbench_queue::WorkerHandle,
 }
 
 impl Application {
@@ -109,6 +110,15 @@ impl Application {
             catalog: Arc::new(config.catalog.clone()),
             wake: Arc::new(Notify::new()),
         };
+        // Batches left running by the previous process continue where they were: their rows
+        // are still queued, or leased with a lease that runs out and is reclaimed.
+        let worker = rowbench_queue::Worker::new(
+            db.clone(),
+            state.catalog.clone(),
+            state.wake.clone(),
+            rowbench_queue::WorkerConfig::default(),
+        )
+        .spawn();
         let router = router(state).layer(sessions);
 
         Ok(Self {
@@ -116,6 +126,7 @@ impl Application {
             router,
             db,
             session_sweeper,
+            worker,
         })
     }
 
@@ -144,6 +155,8 @@ impl Application {
             .with_graceful_shutdown(stop)
             .await;
         self.session_sweeper.abort();
+        // Rows in flight get a short grace to finish; the rest go back to the queue.
+        self.worker.shutdown().await;
         self.db.close().await;
         served
     }
@@ -175,6 +188,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
         .merge(routes::datasets::router())
+        .merge(routes::batches::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })

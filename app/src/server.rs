@@ -84,7 +84,7 @@ impl ServerState {
         let Some(id) = started else {
             return Err(AppError::NotFound("The dataset".into()));
         };
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(id)
     }
 }

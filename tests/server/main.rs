@@ -1,5 +1,6 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
+mod batches;
 mod datasets;
 mod health;
 mod helpers;

@@ -253,16 +253,8 @@ fn TemplateField(
                                 <li class="issues__item" role="alert">
                                     <span class="issues__where">{format!("Line {}, column {}", issue.line, issue.column)}</span>
                                     " "
+                                    // The message names the closest available name when there is one.
                                     {issue.message.clone()}
-                                    {issue
-                                        .suggestion
-                                        .clone()
-                                        .map(|s| {
-                                            view! {
-                                                " "
-                                                <span class="issues__hint">"Did you mean "<code>{s}</code>"?"</span>
-                                            }
-                                        })}
                                 </li>
                             }
                         })
@@ -344,7 +336,7 @@ fn RowPicker(
                 class="btn btn--ghost btn--sm"
                 type="button"
                 aria-label="Next row"
-                disabled=move || shown.get() + 1 >= row_count
+                disabled=move || { shown.get() + 1 >= row_count }
                 on:click=move |_| go_to(shown.get_untracked() + 1)
             >
                 "→"

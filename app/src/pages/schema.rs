@@ -312,7 +312,7 @@ fn FieldEditor(
                         class="btn btn--ghost btn--icon"
                         title="Move down (Alt+↓)"
                         aria-label=move || format!("Move field {} down", position + 1)
-                        disabled=move || position + 1 >= count()
+                        disabled=move || { position + 1 >= count() }
                         on:click=move |_| move_field(position, position + 1)
                     >
                         "↓"

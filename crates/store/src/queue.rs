@@ -1521,26 +1521,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod scratch_perf {
-    use super::*;
-    #[tokio::test]
-    async fn scratch_timing() {
-        let (db, _dir) = crate::database::tests::fresh_database().await;
-        let id = crate::datasets::create(&db, "a", "d", "d.csv").await.expect("x");
-        let rows: Vec<crate::datasets::StoredRow> = (0..20_000).map(|i| crate::datasets::StoredRow { index: i, line: i, cells: vec!["x".into()] }).collect();
-        crate::datasets::insert_rows(&db, id, &rows).await.expect("x");
-        let e = serde_json::json!([]);
-        crate::datasets::finish(&db, id, crate::datasets::Finished { encoding: "", delimiter: "", row_count: 20_000, fixed_rows: 0, columns: &e, renames: &e }).await.expect("x");
-        let c = serde_json::json!({"recipe":{"settings":{"concurrency":8}}});
-        let b = crate::batches::start_over_dataset(&db, crate::batches::DatasetBatch { owner: "a", name: "n", dataset_id: id, first_rows: None, config: &c }).await.expect("x").expect("x");
-        let t = std::time::Instant::now();
-        let mut n = 0;
-        while let Some(r) = claim_next(&db, Duration::from_secs(60)).await.expect("x") {
-            finish_row(&db, b, r.row_index, r.claim, RowOutcome::Failed { error: "e".into(), latency_ms: 0, input_tokens: None, output_tokens: None, cost_usd: None }).await.expect("x");
-            n += 1;
-            if n % 5000 == 0 { eprintln!("{n}: {:?}", t.elapsed()); }
-        }
-        eprintln!("{n} rows in {:?}", t.elapsed());
-    }
-}

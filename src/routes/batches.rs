@@ -1,0 +1,286 @@
+//! The batches API: create a batch from a recipe, read its state, rows and drill-down, and
+//! control it (pause, resume, cancel, retry failed rows, retry one row).
+
+use app::server::ServerState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rowbench_recipe::{BatchConfig, Recipe};
+use rowbench_store::batches::{self, BatchSummary};
+use rowbench_store::queue::{self, RowStatus};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::routes::api_error::ApiError;
+use crate::startup::AppState;
+
+/// Rows a page holds when the client does not say.
+const DEFAULT_PAGE: u32 = 100;
+/// The largest page a client may ask for.
+const MAX_PAGE: u32 = 1_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/batches", get(list).post(create))
+        .route("/api/batches/{id}", get(show))
+        .route("/api/batches/{id}/{action}", post(control))
+        .route("/api/batches/{id}/rows", get(rows))
+        .route("/api/batches/{id}/rows/{row}", get(row))
+        .route("/api/batches/{id}/rows/{row}/retry", post(retry_row))
+}
+
+/// The owner of everything in local mode.
+fn owner() -> &'static str {
+    app::server::LOCAL_USER
+}
+
+fn server_state(state: &AppState) -> ServerState {
+    ServerState {
+        db: state.db.clone(),
+        catalog: state.catalog.clone(),
+        wake: state.wake.clone(),
+    }
+}
+
+/// `POST /api/batches` body: a dataset and the recipe to run over it.
+#[derive(Debug, Deserialize)]
+struct CreateBatch {
+    dataset_id: i64,
+    #[serde(flatten)]
+    recipe: Recipe,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    body: Result<Json<CreateBatch>, axum::extract::rejection::JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(body) =
+        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))?;
+    let Some(dataset) = rowbench_store::datasets::find(&state.db, owner(), body.dataset_id).await?
+    else {
+        return Err(ApiError::not_found("The dataset"));
+    };
+    let columns: Vec<String> = dataset
+        .columns
+        .as_array()
+        .map(|cols| {
+            cols.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !body
+        .recipe
+        .mapping
+        .columns
+        .iter()
+        .map(|c| &c.name)
+        .eq(columns.iter())
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mapping_mismatch",
+            "The mapping must list the dataset's columns, in order.",
+        )
+        .with_details(json!({ "columns": columns })));
+    }
+    let server = server_state(&state);
+    let blockers = app::api::review::ssr::blockers(&server, &body.recipe);
+    if !blockers.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_recipe",
+            format!("The batch was not started: {}", blockers[0].message),
+        )
+        .with_details(json!({ "blockers": blockers })));
+    }
+    let id = server
+        .start_batch(dataset.id, &dataset.name, columns, body.recipe)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_recipe",
+                e.to_string(),
+            )
+        })?;
+    Ok((StatusCode::CREATED, Json(batch_json(&state, id).await?)))
+}
+
+fn summary_json(b: &BatchSummary) -> Value {
+    json!({
+        "id": b.id,
+        "name": b.name,
+        "status": b.status,
+        "total_rows": b.total_rows,
+        "done_rows": b.done_rows,
+        "failed_rows": b.failed_rows,
+        "created_at": b.created_at,
+    })
+}
+
+async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let list = batches::list(&state.db, owner(), app::api::batches::LIST_LIMIT).await?;
+    Ok(Json(
+        json!({ "batches": list.iter().map(summary_json).collect::<Vec<_>>() }),
+    ))
+}
+
+/// A batch's state, counts by row state, totals and configuration.
+async fn batch_json(state: &AppState, id: i64) -> Result<Value, ApiError> {
+    let Some(batch) = batches::find(&state.db, owner(), id).await? else {
+        return Err(ApiError::not_found("The batch"));
+    };
+    let counts = batches::row_counts(&state.db, id).await?;
+    let totals = queue::totals(&state.db, id).await?;
+    let config: Option<BatchConfig> = serde_json::from_value(batch.config.clone()).ok();
+    let mut body = summary_json(&batch.summary);
+    body["dataset_id"] = json!(batch.dataset_id);
+    body["counts"] = json!(counts);
+    body["totals"] = json!({
+        "calls": totals.calls,
+        "input_tokens": totals.input_tokens,
+        "output_tokens": totals.output_tokens,
+        "cost_usd": totals.cost_usd,
+    });
+    body["pause_reason"] = json!(totals.pause_reason);
+    if let Some(config) = config {
+        body["provider"] = json!(config.recipe.settings.provider);
+        body["model"] = json!(config.recipe.settings.model);
+        body["settings"] = json!(config.recipe.settings);
+        body["json_schema"] = config.json_schema;
+    }
+    Ok(body)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(batch_json(&state, id).await?))
+}
+
+/// `POST /api/batches/{id}/{start|pause|resume|cancel|retry-failed}`.
+async fn control(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    if batches::find(&state.db, owner(), id).await?.is_none() {
+        return Err(ApiError::not_found("The batch"));
+    }
+    let changed = match action.as_str() {
+        "pause" => queue::pause(&state.db, owner(), id, None).await?,
+        // A batch starts running when it is created; start on a paused one resumes it.
+        "start" | "resume" => queue::resume(&state.db, owner(), id).await?,
+        "cancel" => queue::cancel(&state.db, owner(), id).await?,
+        "retry-failed" => queue::retry_failed(&state.db, owner(), id).await?,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                format!(
+                    "\"{other}\" is not a batch action; use start, pause, resume, cancel or retry-failed"
+                ),
+            ));
+        }
+    };
+    if !changed {
+        let current = batch_json(&state, id).await?;
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_applicable",
+            format!(
+                "The batch is {}: {action} does not apply to it now",
+                current["status"].as_str().unwrap_or("in another state")
+            ),
+        )
+        .with_details(json!({ "status": current["status"] })));
+    }
+    state.wake.notify_one();
+    Ok(Json(batch_json(&state, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct RowsParams {
+    status: Option<String>,
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn rows(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(params): Query<RowsParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let status = match params.status.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(RowStatus::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_status",
+                format!(
+                    "status must be queued, running, succeeded, failed or cancelled, not \"{text}\""
+                ),
+            )
+        })?),
+    };
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let Some(page) = queue::rows_page(&state.db, owner(), id, status, params.after, limit).await?
+    else {
+        return Err(ApiError::not_found("The batch"));
+    };
+    let next_after = (page.len() == limit as usize)
+        .then(|| page.last().map(|r| r.row_index))
+        .flatten();
+    Ok(Json(json!({ "rows": page, "next_after": next_after })))
+}
+
+async fn row(
+    State(state): State<AppState>,
+    Path((id, row)): Path<(i64, i64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Some(detail) = queue::row_detail(&state.db, owner(), id, row).await? else {
+        return Err(ApiError::not_found(&format!("Row {row} of batch {id}")));
+    };
+    let config: Option<BatchConfig> = batches::find(&state.db, owner(), id)
+        .await?
+        .and_then(|b| serde_json::from_value(b.config).ok());
+    let mut body = json!(detail);
+    if let (Some(config), Some(cells)) = (config, detail.cells.as_ref()) {
+        body["columns"] = json!(config.columns);
+        match config.recipe.render(cells) {
+            Ok(messages) => body["messages"] = json!(messages),
+            Err((part, issue)) => {
+                body["messages_error"] = json!(format!("{}: {}", part.label(), issue.message));
+            }
+        }
+    }
+    Ok(Json(body))
+}
+
+async fn retry_row(
+    State(state): State<AppState>,
+    Path((id, row)): Path<(i64, i64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    if batches::find(&state.db, owner(), id).await?.is_none() {
+        return Err(ApiError::not_found("The batch"));
+    }
+    if !queue::retry_row(&state.db, owner(), id, row).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_applicable",
+            format!("Row {row} is not finished (or does not exist), so it cannot be retried"),
+        ));
+    }
+    state.wake.notify_one();
+    Ok(Json(batch_json(&state, id).await?))
+}
