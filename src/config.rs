@@ -16,10 +16,13 @@
 //! | `GEMINI_API_KEY` | unset | Google Gemini |
 //! | `OLLAMA_HOST` | unset | a local Ollama server |
 //! | `ROWBENCH_PROVIDERS_FILE` | unset | a TOML file of named providers, models and prices |
+//! | `ROWBENCH_LEASE_MS` | 15000 | how long a claimed row stays claimed without a heartbeat (sent every third of it) |
+//! | `ROWBENCH_MAX_IN_FLIGHT` | 256 | most rows in flight at once over all batches |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +37,44 @@ pub struct Config {
     pub limits: rowbench_ingest::IngestLimits,
     /// Providers and models, from the conventional variables and `ROWBENCH_PROVIDERS_FILE`.
     pub catalog: rowbench_providers::catalog::Catalog,
+    /// How the queue worker paces itself.
+    pub queue: QueueSettings,
+}
+
+/// The queue worker's configurable settings (one field on [`Config`], so code that builds a
+/// `Config` by hand takes the defaults with one line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// How long a claimed row stays this process's without a heartbeat: after a crash, its rows
+    /// run again once this has passed since their last heartbeat.
+    pub lease: Duration,
+    /// The most rows in flight at once over all batches.
+    pub max_in_flight: usize,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            // Long enough that a busy server never loses a row it is working on, short enough
+            // that a crashed server's rows resume within seconds of a restart.
+            lease: Duration::from_millis(15_000),
+            // Enough for several batches at the highest per-batch concurrency.
+            max_in_flight: 256,
+        }
+    }
+}
+
+impl QueueSettings {
+    /// The worker's configuration: this lease and cap, a heartbeat three times per lease (so
+    /// one late heartbeat never costs the row), and the worker's defaults for the rest.
+    pub fn worker_config(&self) -> rowbench_queue::WorkerConfig {
+        rowbench_queue::WorkerConfig {
+            lease: self.lease,
+            heartbeat: self.lease / 3,
+            max_in_flight: self.max_in_flight,
+            ..rowbench_queue::WorkerConfig::default()
+        }
+    }
 }
 
 /// A configuration value that cannot be used, named with the variable that holds it.
@@ -105,6 +146,13 @@ impl Config {
         if let Some(n) = number("ROWBENCH_MAX_FIELD_BYTES")? {
             limits.max_field_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        let mut queue = QueueSettings::default();
+        if let Some(n) = number("ROWBENCH_LEASE_MS")? {
+            queue.lease = Duration::from_millis(n);
+        }
+        if let Some(n) = number("ROWBENCH_MAX_IN_FLIGHT")? {
+            queue.max_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
+        }
 
         Ok(Config {
             addr,
@@ -118,6 +166,7 @@ impl Config {
             limits,
             catalog: rowbench_providers::catalog::Catalog::from_env(&|name| lookup(name))
                 .map_err(|e| ConfigError::Providers(e.to_string()))?,
+            queue,
         })
     }
 
@@ -202,6 +251,34 @@ mod tests {
         assert_eq!(
             config(&[("ROWBENCH_MAX_COLUMNS", "many")]),
             Err(ConfigError::Number("ROWBENCH_MAX_COLUMNS", "many".into()))
+        );
+    }
+
+    #[test]
+    fn the_lease_and_in_flight_cap_reach_the_worker_with_a_heartbeat_of_a_third_of_the_lease() {
+        let defaults = config(&[])
+            .expect("defaults are valid")
+            .queue
+            .worker_config();
+        assert_eq!(defaults.lease, Duration::from_secs(15));
+        assert_eq!(defaults.heartbeat, Duration::from_secs(5));
+        assert_eq!(defaults.max_in_flight, 256);
+        let set = config(&[
+            ("ROWBENCH_LEASE_MS", "1500"),
+            ("ROWBENCH_MAX_IN_FLIGHT", "8"),
+        ])
+        .expect("valid")
+        .queue
+        .worker_config();
+        assert_eq!(set.lease, Duration::from_millis(1500));
+        assert_eq!(set.heartbeat, Duration::from_millis(500));
+        assert_eq!(set.max_in_flight, 8);
+        let err = config(&[("ROWBENCH_LEASE_MS", "1.5s")]).expect_err("not a number");
+        assert_eq!(err, ConfigError::Number("ROWBENCH_LEASE_MS", "1.5s".into()));
+        assert!(err.to_string().contains("ROWBENCH_LEASE_MS"));
+        assert_eq!(
+            config(&[("ROWBENCH_MAX_IN_FLIGHT", "0")]),
+            Err(ConfigError::Number("ROWBENCH_MAX_IN_FLIGHT", "0".into()))
         );
     }
 

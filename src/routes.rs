@@ -3,4 +3,6 @@
 pub mod api_error;
 pub mod batches;
 pub mod datasets;
+pub mod events;
+pub mod export;
 pub mod health;

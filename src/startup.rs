@@ -116,7 +116,7 @@ impl Application {
             db.clone(),
             state.catalog.clone(),
             state.wake.clone(),
-            rowbench_queue::WorkerConfig::default(),
+            config.queue.worker_config(),
         )
         .spawn();
         let router = router(state).layer(sessions);
@@ -189,6 +189,8 @@ fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::datasets::router())
         .merge(routes::batches::router())
+        .merge(routes::export::router())
+        .merge(routes::events::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })

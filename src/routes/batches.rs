@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rowbench_recipe::{BatchConfig, Recipe};
+use rowbench_store::batch_view::{QueueFilter, queue_page};
 use rowbench_store::batches::{self, BatchSummary};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
@@ -205,10 +206,13 @@ async fn control(
 #[derive(Debug, Deserialize)]
 struct RowsParams {
     status: Option<String>,
+    /// Text searched (case-insensitively) in the batch's key columns.
+    q: Option<String>,
     after: Option<i64>,
     limit: Option<u32>,
 }
 
+/// The JSON twin of the batch page's queue table.
 async fn rows(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -234,8 +238,30 @@ async fn rows(
             format!("limit must be between 1 and {MAX_PAGE}"),
         ));
     }
-    let Some(page) = queue::rows_page(&state.db, owner(), id, status, params.after, limit).await?
-    else {
+    let Some(batch) = batches::find(&state.db, owner(), id).await? else {
+        return Err(ApiError::not_found("The batch"));
+    };
+    let keys: Vec<usize> = serde_json::from_value::<BatchConfig>(batch.config)
+        .map(|c| {
+            c.recipe
+                .mapping
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, col)| col.is_key)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
+    let search = params.q.unwrap_or_default();
+    let filter = QueueFilter {
+        status,
+        search: Some((&keys, search.as_str())),
+        after: params.after,
+        before: None,
+        limit,
+    };
+    let Some(page) = queue_page(&state.db, owner(), id, filter).await? else {
         return Err(ApiError::not_found("The batch"));
     };
     let next_after = (page.len() == limit as usize)

@@ -26,6 +26,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         limits: rowbench_ingest::IngestLimits::default(),
         // Only the built-in demo: tests never see the developer's own keys.
         catalog: rowbench_providers::catalog::Catalog::from_env(&|_| None).expect("demo catalog"),
+        queue: rowbench::config::QueueSettings::default(),
     }
 }
 

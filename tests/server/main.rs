@@ -1,7 +1,10 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
 mod batches;
+mod crash;
 mod datasets;
+mod events;
+mod export;
 mod health;
 mod helpers;
 mod mapping;

@@ -72,12 +72,23 @@ pub async fn save_settings(settings: RunSettings) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Starts a batch from the draft as it is now, and answers its id. The batch keeps its own copy
-/// of the recipe: editing the draft later never changes it.
-#[server(prefix = "/rpc", endpoint = "start_batch")]
-pub async fn start_batch() -> Result<i64, AppError> {
+/// Starts a batch from the draft as it is now, with the settings on the page (saved first, so a
+/// change made just before the click is never lost), and answers its id. The batch keeps its own
+/// copy of the recipe: editing the draft later never changes it.
+#[server(prefix = "/rpc", endpoint = "start_batch", input = Json)]
+pub async fn start_batch(settings: RunSettings) -> Result<i64, AppError> {
     let state = crate::server::ServerState::from_context()?;
     let session = leptos_axum::extract::<tower_sessions::Session>().await?;
+    let draft = super::drafts::ssr::session_draft(&state.db, state.user(), &session).await?;
+    let json = serde_json::to_value(&settings).map_err(|_| AppError::Internal)?;
+    rowbench_store::drafts::set_part(
+        &state.db,
+        state.user(),
+        draft.id,
+        rowbench_store::drafts::DraftPart::Settings,
+        &json,
+    )
+    .await?;
     let Some(loaded) = super::drafts::ssr::load_parts(&state.db, state.user(), &session).await?
     else {
         return Err(AppError::Invalid(

@@ -1,16 +1,104 @@
-//! A batch's own page: what it runs with and how far it got, refreshed while it runs.
-
-use std::time::Duration;
+//! A batch's own page: live progress (server-sent events), the controls, the answer charts, the
+//! queue table with filters, search and keyset paging, and one row's drill-down.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use rowbench_recipe::estimate::{human_count, human_duration, human_usd};
+use serde::Deserialize;
 
+use crate::api::batch_page::{
+    BatchFacts, Chart, QueuePage, RowDrill, batch_charts, clone_batch, control_batch, delete_batch,
+    fetch_batch_facts, fetch_queue_page, fetch_row_drill, retry_batch_row,
+};
 use crate::api::batches::{BatchView, load_batch};
 use crate::components::notice::ErrorNotice;
 
-/// How often a running batch's page asks for fresh counts.
-const REFRESH: Duration = Duration::from_millis(1000);
+/// Row counts by state, as progress events carry them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Counts {
+    pub queued: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+/// The live state of a batch: the first one from the page load, then one per progress event.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Progress {
+    pub status: String,
+    pub total_rows: i64,
+    pub counts: Counts,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+    pub rows_per_minute: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    pub pause_reason: Option<String>,
+}
+
+impl Progress {
+    fn from_page(view: &BatchView, facts: &BatchFacts) -> Self {
+        Progress {
+            status: view.item.state.label().to_lowercase(),
+            total_rows: view.item.total_rows,
+            counts: Counts {
+                queued: view.queued,
+                running: view.running,
+                succeeded: view.succeeded,
+                failed: view.failed,
+                cancelled: view.cancelled,
+            },
+            input_tokens: facts.input_tokens,
+            output_tokens: facts.output_tokens,
+            cost_usd: facts.cost_usd,
+            rows_per_minute: None,
+            eta_seconds: None,
+            pause_reason: facts.pause_reason.clone(),
+        }
+    }
+
+    fn finished(&self) -> i64 {
+        self.counts.succeeded + self.counts.failed
+    }
+
+    fn percent(&self, rows: i64) -> i64 {
+        if self.total_rows <= 0 {
+            0
+        } else {
+            (rows * 100 / self.total_rows).clamp(0, 100)
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "running" | "queued")
+    }
+
+    fn label(&self) -> &'static str {
+        match self.status.as_str() {
+            "running" => "Running",
+            "queued" => "Queued",
+            "paused" => "Paused",
+            "completed" => "Completed",
+            "failed" => "Failed",
+            "cancelled" => "Cancelled",
+            _ => "Unknown",
+        }
+    }
+
+    fn tone(&self) -> &'static str {
+        match self.status.as_str() {
+            "running" => "badge--info",
+            "completed" => "badge--success",
+            "failed" => "badge--danger",
+            "cancelled" => "badge--muted",
+            _ => "badge--neutral",
+        }
+    }
+}
 
 #[component]
 pub fn BatchPage() -> impl IntoView {
@@ -22,59 +110,564 @@ pub fn BatchPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     });
-    let tick = RwSignal::new(0u64);
-    let detail = Resource::new(move || (id.get(), tick.get()), |(id, _)| load_batch(id));
-    // Ask again a little later while the batch still moves.
-    Effect::new(move |_| {
-        if let Some(Ok(d)) = detail.get()
-            && d.is_active()
-        {
-            set_timeout(move || tick.update(|t| *t += 1), REFRESH);
-        }
-    });
+    let page = Resource::new(
+        move || id.get(),
+        |id| async move {
+            let view = load_batch(id).await?;
+            let facts = fetch_batch_facts(id).await?;
+            Ok::<_, crate::error::AppError>((view, facts))
+        },
+    );
     view! {
         <Title text="Batch" />
-        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the batch…"</div> }>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the batch…"</div> }>
             {move || Suspend::new(async move {
-                match detail.await {
+                match page.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(d) => view! { <BatchSummaryCard detail=d /> }.into_any(),
+                    Ok((view, facts)) => view! { <BatchScreen id=id.get_untracked() view facts /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Opens the batch's event stream and feeds `live`; closes it once the batch has stopped moving.
+/// `generation` reopens it (after Resume or a retry).
+#[cfg(feature = "hydrate")]
+fn follow(id: i64, live: RwSignal<Progress>, generation: RwSignal<u64>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let source = StoredValue::new_local(None::<web_sys::EventSource>);
+    Effect::new(move |_| {
+        generation.track();
+        if let Some(Some(old)) = source.try_get_value() {
+            old.close();
+        }
+        let Ok(es) = web_sys::EventSource::new(&format!("/api/batches/{id}/events")) else {
+            return;
+        };
+        let on_progress = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                if let Ok(progress) = serde_json::from_str::<Progress>(&text) {
+                    let stopped = !progress.is_active();
+                    live.set(progress);
+                    if stopped && let Some(Some(es)) = source.try_get_value() {
+                        es.close();
+                    }
+                }
+            },
+        );
+        let _ =
+            es.add_event_listener_with_callback("progress", on_progress.as_ref().unchecked_ref());
+        // The listener lives as long as the page; the stream is closed above when it is done.
+        on_progress.forget();
+        source.set_value(Some(es));
+    });
+    on_cleanup(move || {
+        if let Some(Some(es)) = source.try_get_value() {
+            es.close();
+        }
+    });
+}
+
+#[component]
+fn BatchScreen(id: i64, view: BatchView, facts: BatchFacts) -> impl IntoView {
+    let live = RwSignal::new(Progress::from_page(&view, &facts));
+    let generation = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    follow(id, live, generation);
+
+    let action_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let act = move |action: &'static str| {
+        busy.set(true);
+        action_error.set(None);
+        leptos::task::spawn_local(async move {
+            match control_batch(id, action.to_string()).await {
+                Ok(()) => {
+                    if let Ok(view) = load_batch(id).await {
+                        live.update(|p| {
+                            p.status = view.item.state.label().to_lowercase();
+                            p.counts = Counts {
+                                queued: view.queued,
+                                running: view.running,
+                                succeeded: view.succeeded,
+                                failed: view.failed,
+                                cancelled: view.cancelled,
+                            };
+                            p.pause_reason = None;
+                        });
+                    }
+                    generation.update(|g| *g += 1);
+                }
+                Err(error) => action_error.set(Some(error.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let navigate = use_navigate();
+    let clone = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match clone_batch(id).await {
+                Ok(()) => navigate("/new/review", Default::default()),
+                Err(error) => action_error.set(Some(error.to_string())),
+            }
+        });
+    };
+
+    let item = view.item.clone();
+    let facts = StoredValue::new(facts);
+    // Charts and the table refresh as rows finish, at most a few times a second.
+    let finished = Memo::new(move |_| live.with(Progress::finished));
+
+    view! {
+        <div class="page-header page-header--tight">
+            <div>
+                <p class="eyebrow">{format!("Batch #{}", item.id)}</p>
+                <h1>{item.name.clone()}</h1>
+                <p class="lead">{format!("{} · {} · started {}", view.provider_label, view.model_label, item.created)}</p>
+            </div>
+            <span class=move || format!("badge badge--lg {}", live.with(Progress::tone)) data-testid="batch-state">
+                {move || live.with(Progress::label)}
+            </span>
+        </div>
+        {view.is_demo.then(|| view! {
+            <p class="alert alert--info small">"Offline demo provider: these answers are synthetic data made up on this server, not a model's."</p>
+        })}
+        {move || live.with(|p| p.pause_reason.clone()).filter(|_| live.with(|p| p.status == "paused")).map(|reason| view! {
+            <div class="alert alert--warning" role="alert" data-testid="pause-reason">
+                <strong class="alert__title">"Paused"</strong>
+                <div class="alert__body">{reason}</div>
+            </div>
+        })}
+        <section class="card batch-progress">
+            <div class="batch-progress__top">
+                <p class="batch-progress__headline" data-testid="batch-progress">
+                    {move || live.with(|p| format!("{}% · {} of {} rows finished", p.percent(p.finished()), human_count(p.finished() as u64), human_count(p.total_rows as u64)))}
+                </p>
+                <div class="batch-actions">
+                    {move || {
+                        let p = live.get();
+                        let status = p.status.clone();
+                        view! {
+                            {(status == "running" || status == "queued").then(|| view! {
+                                <button type="button" class="btn btn--secondary" disabled=move || busy.get() on:click=move |_| act("pause")>"Pause"</button>
+                            })}
+                            {(status == "paused").then(|| view! {
+                                <button type="button" class="btn btn--primary" disabled=move || busy.get() on:click=move |_| act("resume")>"Resume"</button>
+                            })}
+                            {(p.counts.failed > 0).then(|| view! {
+                                <button type="button" class="btn btn--secondary" disabled=move || busy.get() on:click=move |_| act("retry-failed")>
+                                    {format!("Retry {} failed", p.counts.failed)}
+                                </button>
+                            })}
+                            {matches!(status.as_str(), "running" | "queued" | "paused").then(|| view! {
+                                <button type="button" class="btn btn--ghost btn--danger-text" disabled=move || busy.get() on:click=move |_| act("cancel")>"Cancel"</button>
+                            })}
+                        }
+                    }}
+                </div>
+            </div>
+            <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                aria-valuenow=move || live.with(|p| p.percent(p.finished()))>
+                <div class="progress__bar" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.succeeded)))></div>
+                <div class="progress__bar progress__bar--failed" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.failed)))></div>
+            </div>
+            <dl class="counts">
+                <div><dt>"Done"</dt><dd data-testid="count-succeeded">{move || live.with(|p| p.counts.succeeded)}</dd></div>
+                <div><dt>"Failed"</dt><dd class="is-failed" data-testid="count-failed">{move || live.with(|p| p.counts.failed)}</dd></div>
+                <div><dt>"Running"</dt><dd data-testid="count-running">{move || live.with(|p| p.counts.running)}</dd></div>
+                <div><dt>"Queued"</dt><dd data-testid="count-queued">{move || live.with(|p| p.counts.queued)}</dd></div>
+                <div><dt>"Rate"</dt><dd>{move || live.with(|p| p.rows_per_minute.map_or("—".to_string(), |r| format!("{r:.0}/min")))}</dd></div>
+                <div><dt>"Time left"</dt><dd>{move || live.with(|p| if p.is_active() { p.eta_seconds.map_or("—".to_string(), human_duration) } else { "—".to_string() })}</dd></div>
+                <div><dt>"Tokens in / out"</dt><dd class="counts__small">{move || live.with(|p| format!("{} / {}", human_count(p.input_tokens.max(0) as u64), human_count(p.output_tokens.max(0) as u64)))}</dd></div>
+                <div><dt>"Cost"</dt><dd>{move || live.with(|p| human_usd(p.cost_usd))}</dd></div>
+            </dl>
+            {move || action_error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
+            <div class="batch-export">
+                <span class="small muted">
+                    {move || if live.with(|p| p.status == "completed") { "Export the results:" } else { "Export what has finished so far (marked partial):" }}
+                </span>
+                <a class="btn btn--secondary btn--sm" href=format!("/api/batches/{id}/export?format=csv") download rel="external" data-testid="export-csv">"CSV"</a>
+                <a class="btn btn--ghost btn--sm" href=format!("/api/batches/{id}/export?format=json") download rel="external">"JSON"</a>
+                <a class="btn btn--ghost btn--sm" href=format!("/api/batches/{id}/export?format=jsonl") download rel="external">"JSONL"</a>
+                <span class="spacer"></span>
+                <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
+            </div>
+        </section>
+        <Charts id finished total=item.total_rows />
+        <QueueTable id live finished facts />
+    }
+}
+
+#[component]
+fn Charts(id: i64, finished: Memo<i64>, total: i64) -> impl IntoView {
+    // New charts every 2.5% of the rows, not on every row of a big batch.
+    let step = Memo::new(move |_| finished.get() * 40 / total.max(1));
+    let charts = Resource::new(move || step.get(), move |_| batch_charts(id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match charts.await {
+                    Ok(charts) if !charts.is_empty() => view! {
+                        <section class="charts">
+                            {charts.into_iter().map(|chart| view! { <BarChart chart /> }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    _ => ().into_any(),
                 }
             })}
         </Transition>
     }
 }
 
+/// Horizontal bars drawn as SVG (no chart library, no CDN).
 #[component]
-fn BatchSummaryCard(detail: BatchView) -> impl IntoView {
-    let item = &detail.item;
-    let finished = item.percent_finished();
+fn BarChart(chart: Chart) -> impl IntoView {
+    let max = chart.bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let total: i64 = chart.bars.iter().map(|(_, n)| *n).sum();
+    let row_height = 26;
+    let height = (chart.bars.len().max(1) as i32) * row_height;
     view! {
-        <div class="page-header page-header--tight">
-            <div>
-                <h1>{item.name.clone()}</h1>
-                <p class="lead">
-                    {format!("Batch #{} · {} · {} · started {}", item.id, detail.provider_label, detail.model_label, item.created)}
-                </p>
+        <figure class="chart card" data-testid="chart">
+            <figcaption class="chart__title">
+                <code>{chart.field.clone()}</code>
+                <span class="muted small">{if chart.is_histogram { " · histogram" } else { " · answers" }}</span>
+            </figcaption>
+            {if chart.bars.is_empty() || total == 0 {
+                view! { <p class="small muted">"No answers yet."</p> }.into_any()
+            } else {
+                view! {
+                    <svg class="chart__svg" viewBox=format!("0 0 400 {height}") role="img"
+                        aria-label=format!("Distribution of {}", chart.field)>
+                        {chart.bars.iter().enumerate().map(|(i, (label, n))| {
+                            let y = i as i32 * row_height;
+                            let width = (*n as f64 / max as f64 * 220.0).max(1.0);
+                            view! {
+                                <g>
+                                    <text x="0" y=y + 17 class="chart__label">{truncate_label(label)}</text>
+                                    <rect x="120" y=y + 5 width=format!("{width:.1}") height="16" rx="3" class="chart__bar"></rect>
+                                    <text x=format!("{:.1}", 126.0 + width) y=y + 17 class="chart__value">{n.to_string()}</text>
+                                </g>
+                            }
+                        }).collect_view()}
+                    </svg>
+                }.into_any()
+            }}
+        </figure>
+    }
+}
+
+fn truncate_label(label: &str) -> String {
+    if label.chars().count() > 18 {
+        format!("{}…", label.chars().take(17).collect::<String>())
+    } else {
+        label.to_string()
+    }
+}
+
+/// Where the table is: first page, after a row, or before a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cursor {
+    Start,
+    After(i64),
+    Before(i64),
+}
+
+#[component]
+fn QueueTable(
+    id: i64,
+    live: RwSignal<Progress>,
+    finished: Memo<i64>,
+    facts: StoredValue<BatchFacts>,
+) -> impl IntoView {
+    let status = RwSignal::new(String::from("all"));
+    let search = RwSignal::new(String::new());
+    let cursor = RwSignal::new(Cursor::Start);
+    let selected: RwSignal<Option<i64>> = RwSignal::new(None);
+    let running = Memo::new(move |_| live.with(|p| p.counts.running));
+    let page = Resource::new(
+        move || {
+            (
+                status.get(),
+                search.get(),
+                cursor.get(),
+                finished.get(),
+                running.get(),
+            )
+        },
+        move |(status, search, cursor, _, _)| {
+            let (after, before) = match cursor {
+                Cursor::Start => (None, None),
+                Cursor::After(i) => (Some(i), None),
+                Cursor::Before(i) => (None, Some(i)),
+            };
+            fetch_queue_page(id, Some(status), search, after, before)
+        },
+    );
+    let (key_names, field_names) = facts.with_value(|f| {
+        (
+            f.key_columns
+                .iter()
+                .filter_map(|&i| f.columns.get(i).cloned())
+                .collect::<Vec<_>>(),
+            f.fields
+                .iter()
+                .take(2)
+                .map(|(n, _)| n.clone())
+                .collect::<Vec<_>>(),
+        )
+    });
+    let has_keys = !key_names.is_empty();
+    let chip = move |value: &'static str, label: &'static str| {
+        let count = move || {
+            live.with(|p| match value {
+                "queued" => p.counts.queued,
+                "running" => p.counts.running,
+                "succeeded" => p.counts.succeeded,
+                "failed" => p.counts.failed,
+                "cancelled" => p.counts.cancelled,
+                _ => p.total_rows,
+            })
+        };
+        view! {
+            <button type="button" class="filter-chip" class:is-active=move || status.get() == value
+                aria-pressed=move || (status.get() == value).to_string()
+                on:click=move |_| { status.set(value.to_string()); cursor.set(Cursor::Start); }>
+                {label} <span class="filter-chip__count">{count}</span>
+            </button>
+        }
+    };
+    view! {
+        <section class="card card--flush queue">
+            <div class="queue__tools">
+                <div class="filter-chips" role="group" aria-label="Show rows">
+                    {chip("all", "All")}
+                    {chip("succeeded", "Done")}
+                    {chip("failed", "Failed")}
+                    {chip("running", "Running")}
+                    {chip("queued", "Queued")}
+                    {chip("cancelled", "Cancelled")}
+                </div>
+                {has_keys.then(|| view! {
+                    <input type="search" class="input queue__search" placeholder=format!("Search {}", key_names.join(", "))
+                        aria-label="Search key columns"
+                        on:change=move |ev| { search.set(event_target_value(&ev)); cursor.set(Cursor::Start); } />
+                })}
             </div>
-            <span class=format!("badge {}", item.state.tone()) data-testid="batch-state">{item.state.label()}</span>
-        </div>
-        <section class="card">
-            {detail.is_demo.then(|| view! {
-                <p class="alert alert--info small">"Offline demo provider: these answers are synthetic data, not a model's."</p>
-            })}
-            <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=finished>
-                <div class="progress__bar" style=format!("width: {}%", item.percent_of(item.done_rows))></div>
-                <div class="progress__bar progress__bar--failed" style=format!("width: {}%", item.percent_of(item.failed_rows))></div>
+            <div class="table-wrap">
+                <table class="table queue__table">
+                    <thead>
+                        <tr>
+                            <th scope="col" class="num">"Row"</th>
+                            {key_names.iter().map(|k| view! { <th scope="col">{k.clone()}</th> }).collect_view()}
+                            <th scope="col">"Status"</th>
+                            {field_names.iter().map(|f| view! { <th scope="col"><code>{f.clone()}</code></th> }).collect_view()}
+                            <th scope="col" class="num">"Latency"</th>
+                            <th scope="col">"Finished"</th>
+                        </tr>
+                    </thead>
+                    <Transition fallback=|| view! { <tbody><tr><td>"Loading…"</td></tr></tbody> }>
+                        {move || Suspend::new(async move {
+                            match page.await {
+                                Err(error) => view! { <tbody><tr><td colspan="8">{error.to_string()}</td></tr></tbody> }.into_any(),
+                                Ok(page) => view! { <QueueRows page selected /> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </table>
             </div>
-            <p class="strong" data-testid="batch-progress">{format!("{finished}% · {} of {} rows finished", item.done_rows + item.failed_rows, item.total_rows)}</p>
-            <dl class="counts">
-                <div><dt>"Done"</dt><dd data-testid="count-succeeded">{detail.succeeded}</dd></div>
-                <div><dt>"Failed"</dt><dd data-testid="count-failed">{detail.failed}</dd></div>
-                <div><dt>"Running"</dt><dd data-testid="count-running">{detail.running}</dd></div>
-                <div><dt>"Queued"</dt><dd data-testid="count-queued">{detail.queued}</dd></div>
-                <div><dt>"Cancelled"</dt><dd>{detail.cancelled}</dd></div>
-            </dl>
+            <div class="queue__paging">
+                <button type="button" class="btn btn--ghost btn--sm" disabled=move || cursor.get() == Cursor::Start
+                    on:click=move |_| {
+                        let first = page.get().and_then(|p| p.ok()).and_then(|p| p.lines.first().map(|l| l.row_index));
+                        cursor.set(first.map_or(Cursor::Start, Cursor::Before));
+                    }>"← Previous"</button>
+                <button type="button" class="btn btn--ghost btn--sm"
+                    disabled=move || !page.get().and_then(|p| p.ok()).is_some_and(|p| p.has_more || matches!(cursor.get(), Cursor::Before(_)))
+                    on:click=move |_| {
+                        let last = page.get().and_then(|p| p.ok()).and_then(|p| p.lines.last().map(|l| l.row_index));
+                        if let Some(last) = last { cursor.set(Cursor::After(last)); }
+                    }>"Next →"</button>
+            </div>
         </section>
+        {move || selected.get().map(|row| view! { <DrillDown id row selected finished /> })}
+    }
+}
+
+#[component]
+fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView {
+    if page.lines.is_empty() {
+        return view! { <tbody><tr><td colspan="8" class="muted">"No rows here."</td></tr></tbody> }.into_any();
+    }
+    view! {
+        <tbody>
+            {page.lines.into_iter().map(|line| {
+                let row = line.row_index;
+                let tone = match line.status.as_str() {
+                    "succeeded" => "badge--success",
+                    "failed" => "badge--danger",
+                    "running" => "badge--info",
+                    "cancelled" => "badge--muted",
+                    _ => "badge--neutral",
+                };
+                view! {
+                    <tr class="queue__row" class:is-selected=move || selected.get() == Some(row)
+                        tabindex="0" data-testid="queue-row"
+                        on:click=move |_| selected.set(Some(row))
+                        on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some(row)) }>
+                        <td class="num">{row + 1}</td>
+                        {line.keys.into_iter().map(|k| view! { <td class="truncate">{k}</td> }).collect_view()}
+                        <td><span class=format!("badge {tone}")>{line.status.clone()}</span></td>
+                        {line.answers.into_iter().map(|a| view! { <td class="truncate">{a}</td> }).collect_view()}
+                        <td class="num">{line.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
+                        <td class="muted small">{line.finished.or(line.error.clone()).unwrap_or_default()}</td>
+                    </tr>
+                }
+            }).collect_view()}
+        </tbody>
+    }.into_any()
+}
+
+#[component]
+fn DrillDown(
+    id: i64,
+    row: i64,
+    selected: RwSignal<Option<i64>>,
+    finished: Memo<i64>,
+) -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let drill = Resource::new(
+        move || (refresh.get(), finished.get()),
+        move |_| fetch_row_drill(id, row),
+    );
+    // The panel opens below the table: bring it into view.
+    let panel = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        if let Some(el) = panel.get() {
+            el.scroll_into_view();
+        }
+    });
+    let retry_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let retry = move |_| {
+        leptos::task::spawn_local(async move {
+            match retry_batch_row(id, row).await {
+                Ok(()) => refresh.update(|r| *r += 1),
+                Err(e) => retry_error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card drill" node_ref=panel data-testid="drill-down" aria-label=format!("Row {}", row + 1)>
+            <header class="drill__head">
+                <h2>{format!("Row {}", row + 1)}</h2>
+                <span class="spacer"></span>
+                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>"Retry this row"</button>
+                <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None) aria-label="Close the row">"Close"</button>
+            </header>
+            {move || retry_error.get().map(|e| view! { <p class="alert alert--danger small" role="alert">{e}</p> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading the row…"</p> }>
+                {move || Suspend::new(async move {
+                    match drill.await {
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Ok(d) => view! { <DrillBody d /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DrillBody(d: RowDrill) -> impl IntoView {
+    view! {
+        <div class="drill__grid">
+            <div>
+                <h3 class="section-title">"Original row"</h3>
+                <dl class="kv" data-testid="drill-cells">
+                    {d.cells.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+            </div>
+            <div>
+                <h3 class="section-title">"Answer " <span class=format!("badge {}", if d.status == "succeeded" { "badge--success" } else if d.status == "failed" { "badge--danger" } else { "badge--neutral" })>{d.status.clone()}</span></h3>
+                <dl class="kv" data-testid="drill-answers">
+                    {d.answers.into_iter().map(|(k, v)| view! { <dt><code>{k}</code></dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+                {d.error.map(|e| view! { <div class="alert alert--danger small" role="alert"><strong class="alert__title">"Error"</strong><div class="alert__body">{e}</div></div> })}
+            </div>
+        </div>
+        <h3 class="section-title">"Messages sent"</h3>
+        <p class="preview__label">"System"</p>
+        <pre class="preview__body">{d.system.unwrap_or_default()}</pre>
+        <p class="preview__label">"User"</p>
+        <pre class="preview__body" data-testid="drill-user">{d.user.unwrap_or_default()}</pre>
+        <h3 class="section-title">{format!("Attempts ({})", d.attempts.len())}</h3>
+        {if d.attempts.is_empty() {
+            view! { <p class="small muted">"No call made yet."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="timeline">
+                    {d.attempts.into_iter().map(|a| {
+                        let tone = match a.outcome.as_str() { "ok" => "badge--success", "retryable" => "badge--neutral", _ => "badge--danger" };
+                        view! {
+                            <li class="timeline__item">
+                                <div class="timeline__head">
+                                    <span class=format!("badge {tone}")>{a.outcome.clone()}</span>
+                                    <span class="small">{format!("claim {} · call {}", a.claim, a.call_no)}</span>
+                                    <span class="small muted">{a.started.clone()}</span>
+                                    <span class="small">{a.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no response".into())}</span>
+                                    <span class="small">{a.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</span>
+                                    <span class="small">{format!("{} in / {} out tokens", a.input_tokens.unwrap_or(0), a.output_tokens.unwrap_or(0))}</span>
+                                    <span class="small">{a.cost_usd.map(human_usd).unwrap_or_default()}</span>
+                                </div>
+                                {a.error.map(|e| view! { <p class="small timeline__error">{e}</p> })}
+                                <details>
+                                    <summary class="small">"Request as sent"</summary>
+                                    <pre class="preview__body preview__body--code">{a.request.unwrap_or_default()}</pre>
+                                </details>
+                                <details>
+                                    <summary class="small">"Raw response"</summary>
+                                    <pre class="preview__body preview__body--code">{a.raw_response.unwrap_or_default()}</pre>
+                                </details>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
+    }
+}
+
+/// Deletes a batch after a confirmation in place; used on the batches list.
+#[component]
+pub fn DeleteBatch(id: i64, on_deleted: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let delete = move |_| {
+        leptos::task::spawn_local(async move {
+            match delete_batch(id).await {
+                Ok(()) => on_deleted(),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        {move || if confirming.get() {
+            view! {
+                <span class="confirm confirm--inline">
+                    "Delete it and its results?"
+                    <button type="button" class="btn btn--danger btn--sm" on:click=delete>"Delete"</button>
+                    <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| confirming.set(false)>"Keep"</button>
+                </span>
+            }.into_any()
+        } else {
+            view! { <button type="button" class="btn btn--ghost btn--sm btn--danger-text" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+        }}
+        {move || error.get().map(|e| view! { <span class="small field__error">{e}</span> })}
     }
 }

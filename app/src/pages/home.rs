@@ -8,6 +8,7 @@ use crate::api::batches::{BatchListItem, list_batches};
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::{PlusIcon, TableIcon};
 use crate::components::notice::ErrorNotice;
+use crate::pages::batch::DeleteBatch;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -31,7 +32,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match batches.await {
                     Ok(items) if items.is_empty() => view! { <NoBatches /> }.into_any(),
-                    Ok(items) => view! { <BatchTable items /> }.into_any(),
+                    Ok(items) => view! { <BatchTable items on_change=move || batches.refetch() /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -56,8 +57,23 @@ fn NoBatches() -> impl IntoView {
 }
 
 #[component]
-fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
+fn BatchTable(
+    items: Vec<BatchListItem>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let clone = move |id: i64| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match crate::api::batch_page::clone_batch(id).await {
+                Ok(()) => navigate("/new/review", Default::default()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
     view! {
+        {move || error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
         <div class="card card--flush">
             <table class="table">
                 <thead>
@@ -67,6 +83,7 @@ fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
                         <th scope="col">"Progress"</th>
                         <th scope="col" class="num">"Rows"</th>
                         <th scope="col">"Created"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -79,7 +96,7 @@ fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td>
-                                        <span class="strong">{b.name}</span>
+                                        <A href=format!("/batches/{}", b.id) attr:class="strong">{b.name}</A>
                                         <span class="muted small">{format!(" #{}", b.id)}</span>
                                     </td>
                                     <td>
@@ -94,6 +111,14 @@ fn BatchTable(items: Vec<BatchListItem>) -> impl IntoView {
                                     </td>
                                     <td class="num">{format!("{} / {}", b.done_rows + b.failed_rows, b.total_rows)}</td>
                                     <td class="muted">{b.created}</td>
+                                    <td class="row-actions-cell">
+                                        <A href=format!("/batches/{}", b.id) attr:class="btn btn--ghost btn--sm">"Open"</A>
+                                        <button type="button" class="btn btn--ghost btn--sm" on:click={
+                                            let clone = clone.clone();
+                                            move |_| clone(b.id)
+                                        }>"Clone"</button>
+                                        <DeleteBatch id=b.id on_deleted=on_change />
+                                    </td>
                                 </tr>
                             }
                         })

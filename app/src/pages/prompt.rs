@@ -139,7 +139,7 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
                     part=PromptPart::System
                     label="System prompt"
                     help="The standing instructions, the same for every row."
-                    rows=5
+                    rows=7
                     value=system
                     issues=Signal::derive(move || issues.with(|(s, _)| s.clone()))
                     on_edit=edited

@@ -114,7 +114,7 @@ fn ReviewForm(page: ReviewPage) -> impl IntoView {
         start_error.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match start_batch().await {
+            match start_batch(settings.get_untracked()).await {
                 Ok(id) => navigate(&format!("/batches/{id}"), Default::default()),
                 Err(error) => {
                     start_error.set(Some(error.to_string()));

@@ -2,11 +2,13 @@
 //!
 //! The rest of the server never writes SQL; it calls the functions in [`drafts`] and [`batches`].
 
+pub mod batch_view;
 pub mod batches;
 mod database;
 pub mod datasets;
 pub mod drafts;
 mod error;
+pub mod export;
 pub mod queue;
 mod timestamp;
 

@@ -577,9 +577,12 @@ const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
+    // Only a batch that has failed rows, and was not cancelled, is retried: otherwise this would
+    // quietly resume a paused batch or bring a cancelled one back.
     let done = sqlx::query(
         "UPDATE batches SET status = 'running', finished_at = NULL, pause_reason = NULL \
-         WHERE id = ? AND owner = ?",
+         WHERE id = ? AND owner = ? AND status IN ('running', 'completed', 'failed') \
+         AND EXISTS (SELECT 1 FROM batch_rows WHERE batch_id = batches.id AND status = 'failed')",
     )
     .bind(batch_id)
     .bind(owner)

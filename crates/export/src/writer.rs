@@ -1,0 +1,487 @@
+//! [`Exporter`]: writes the header, then one row at a time, then the closing bytes.
+
+use std::io::{BufWriter, Write};
+
+use serde_json::value::RawValue;
+
+use crate::answer::{append_cell, field_values};
+use crate::guard::needs_guard;
+use crate::{ExportError, ExportOptions, Format, Layout};
+
+/// One row of a batch as the export sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row<'a> {
+    /// 0-based; `_row` shows it 1-based, like the row numbers of a spreadsheet's data.
+    pub row_index: i64,
+    /// The dataset row's cells in column order; missing cells export empty (CSV) or `null` (JSON).
+    pub cells: &'a [String],
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub status: &'a str,
+    /// The stored answer: a JSON object whose keys are the schema's fields.
+    pub result: Option<&'a str>,
+    pub error: Option<&'a str>,
+    /// How many times the row was claimed.
+    pub attempts: i64,
+    pub latency_ms: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+}
+
+impl<'a> Row<'a> {
+    /// A row with its cells and status and nothing else known yet.
+    pub fn new(row_index: i64, cells: &'a [String], status: &'a str) -> Self {
+        Row {
+            row_index,
+            cells,
+            status,
+            result: None,
+            error: None,
+            attempts: 0,
+            latency_ms: None,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd: None,
+        }
+    }
+}
+
+enum Sink<W: Write> {
+    /// Boxed: the CSV writer's state is large, and one exporter is made per download.
+    Csv(Box<csv::Writer<W>>),
+    /// JSON and JSON Lines; buffered because each value is a separate small write.
+    Json(BufWriter<W>),
+}
+
+/// Writes an export to `W` as rows arrive: [`Exporter::new`] writes the header (CSV) or the
+/// opening bracket (JSON), [`Exporter::write_row`] one row, [`Exporter::finish`] the rest.
+/// Nothing is kept between rows, so memory stays the same however many rows go through.
+pub struct Exporter<W: Write> {
+    layout: Layout,
+    options: ExportOptions,
+    sink: Sink<W>,
+    rows: u64,
+    /// `"name":` of each column, escaped once (JSON formats).
+    keys: Vec<Vec<u8>>,
+    /// Reused per cell: a flattened answer value, and a guarded cell.
+    text: String,
+    guarded: Vec<u8>,
+}
+
+/// Writes `rows` to `out` in one go: header, every row, closing bytes.
+pub fn export<'a, W: Write>(
+    out: W,
+    layout: Layout,
+    options: ExportOptions,
+    rows: impl IntoIterator<Item = Row<'a>>,
+) -> Result<W, ExportError> {
+    let mut exporter = Exporter::new(out, layout, options)?;
+    for row in rows {
+        exporter.write_row(&row)?;
+    }
+    exporter.finish()
+}
+
+impl<W: Write> Exporter<W> {
+    pub fn new(out: W, layout: Layout, options: ExportOptions) -> Result<Self, ExportError> {
+        let mut exporter = Exporter {
+            sink: match options.format {
+                Format::Csv => Sink::Csv(Box::new(
+                    csv::WriterBuilder::new()
+                        .terminator(csv::Terminator::CRLF)
+                        .buffer_capacity(64 * 1024)
+                        .from_writer(out),
+                )),
+                Format::Json | Format::Jsonl => {
+                    Sink::Json(BufWriter::with_capacity(64 * 1024, out))
+                }
+            },
+            keys: match options.format {
+                Format::Csv => Vec::new(),
+                Format::Json | Format::Jsonl => layout
+                    .names()
+                    .iter()
+                    .map(|name| {
+                        let mut key = serde_json::to_vec(name).unwrap_or_default();
+                        key.push(b':');
+                        key
+                    })
+                    .collect(),
+            },
+            layout,
+            options,
+            rows: 0,
+            text: String::new(),
+            guarded: Vec::new(),
+        };
+        match &mut exporter.sink {
+            Sink::Csv(csv) => {
+                for name in exporter.layout.names() {
+                    csv_field(
+                        csv,
+                        &mut exporter.guarded,
+                        name.as_bytes(),
+                        exporter.options.formula_guard,
+                    )?;
+                }
+                csv.write_record(None::<&[u8]>)?;
+            }
+            Sink::Json(out) => {
+                if exporter.options.format == Format::Json {
+                    out.write_all(b"[")?;
+                }
+            }
+        }
+        Ok(exporter)
+    }
+
+    /// How many rows have been written.
+    pub fn rows_written(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn write_row(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
+        let answers = match row.result {
+            Some(text) => {
+                field_values(text, self.layout.fields()).map_err(|e| ExportError::Answer {
+                    row: row.row_index,
+                    reason: e.to_string(),
+                })?
+            }
+            None => vec![None; self.layout.fields().len()],
+        };
+        match &mut self.sink {
+            Sink::Csv(csv) => write_csv_row(
+                csv,
+                &self.layout,
+                self.options.formula_guard,
+                &mut self.text,
+                &mut self.guarded,
+                row,
+                &answers,
+            )?,
+            Sink::Json(out) => {
+                if self.options.format == Format::Json {
+                    out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+                }
+                write_json_object(out, &self.layout, &self.keys, row, &answers)?;
+                if self.options.format == Format::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Writes the closing bytes, flushes, and hands back the writer.
+    pub fn finish(self) -> Result<W, ExportError> {
+        let mut out = match self.sink {
+            Sink::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
+            Sink::Json(mut out) => {
+                if self.options.format == Format::Json {
+                    out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
+                }
+                out.into_inner().map_err(|e| e.into_error())?
+            }
+        };
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+/// Writes one CSV field, with the formula guard's `'` if `guard` asks for it.
+fn csv_field<W: Write>(
+    csv: &mut csv::Writer<W>,
+    scratch: &mut Vec<u8>,
+    text: &[u8],
+    guard: bool,
+) -> Result<(), csv::Error> {
+    if guard && needs_guard(text) {
+        scratch.clear();
+        scratch.push(b'\'');
+        scratch.extend_from_slice(text);
+        csv.write_field(&scratch[..])
+    } else {
+        csv.write_field(text)
+    }
+}
+
+fn number_field<W: Write>(csv: &mut csv::Writer<W>, n: Option<i64>) -> Result<(), csv::Error> {
+    match n {
+        Some(n) => csv.write_field(itoa::Buffer::new().format(n)),
+        None => csv.write_field(b""),
+    }
+}
+
+fn write_csv_row<W: Write>(
+    csv: &mut csv::Writer<W>,
+    layout: &Layout,
+    guard: bool,
+    text: &mut String,
+    scratch: &mut Vec<u8>,
+    row: &Row<'_>,
+    answers: &[Option<&RawValue>],
+) -> Result<(), ExportError> {
+    for i in 0..layout.column_count() {
+        let cell = row.cells.get(i).map_or("", String::as_str);
+        csv_field(csv, scratch, cell.as_bytes(), guard)?;
+    }
+    for value in answers {
+        text.clear();
+        if let Some(value) = value {
+            append_cell(value, text).map_err(|e| ExportError::Answer {
+                row: row.row_index,
+                reason: e.to_string(),
+            })?;
+        }
+        csv_field(csv, scratch, text.as_bytes(), guard)?;
+    }
+    if layout.metadata() {
+        number_field(csv, Some(row.row_index + 1))?;
+        csv.write_field(row.status)?;
+        csv_field(csv, scratch, row.error.unwrap_or("").as_bytes(), guard)?;
+        number_field(csv, Some(row.attempts))?;
+        number_field(csv, row.latency_ms)?;
+        number_field(csv, row.input_tokens)?;
+        number_field(csv, row.output_tokens)?;
+        match row.cost_usd {
+            // `{}` prints the shortest text that reads back as the same f64, never an exponent.
+            Some(cost) => {
+                text.clear();
+                std::fmt::Write::write_fmt(text, format_args!("{cost}"))
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                csv.write_field(text.as_bytes())?;
+            }
+            None => csv.write_field(b"")?,
+        }
+        csv_field(csv, scratch, layout.model().as_bytes(), guard)?;
+    }
+    csv.write_record(None::<&[u8]>)?;
+    Ok(())
+}
+
+fn json_number<W: Write>(out: &mut W, n: Option<i64>) -> std::io::Result<()> {
+    match n {
+        Some(n) => out.write_all(itoa::Buffer::new().format(n).as_bytes()),
+        None => out.write_all(b"null"),
+    }
+}
+
+fn json_string<W: Write>(out: &mut W, text: Option<&str>) -> std::io::Result<()> {
+    match text {
+        Some(text) => serde_json::to_writer(out, text).map_err(std::io::Error::from),
+        None => out.write_all(b"null"),
+    }
+}
+
+/// One row as a JSON object: cells as strings, answer fields as the stored JSON values (typed:
+/// numbers, booleans, lists and objects stay what they are), metadata typed too.
+fn write_json_object<W: Write>(
+    out: &mut W,
+    layout: &Layout,
+    keys: &[Vec<u8>],
+    row: &Row<'_>,
+    answers: &[Option<&RawValue>],
+) -> std::io::Result<()> {
+    let mut keys = keys.iter();
+    let mut key = |out: &mut W, first: bool| -> std::io::Result<()> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        out.write_all(keys.next().map_or(&b"\"\":"[..], Vec::as_slice))
+    };
+    out.write_all(b"{")?;
+    let mut first = true;
+    for i in 0..layout.column_count() {
+        key(out, first)?;
+        first = false;
+        json_string(out, row.cells.get(i).map(String::as_str))?;
+    }
+    for value in answers {
+        key(out, first)?;
+        first = false;
+        out.write_all(value.map_or("null", |v| v.get()).as_bytes())?;
+    }
+    if layout.metadata() {
+        key(out, first)?;
+        json_number(out, Some(row.row_index + 1))?;
+        key(out, false)?;
+        json_string(out, Some(row.status))?;
+        key(out, false)?;
+        json_string(out, row.error)?;
+        key(out, false)?;
+        json_number(out, Some(row.attempts))?;
+        key(out, false)?;
+        json_number(out, row.latency_ms)?;
+        key(out, false)?;
+        json_number(out, row.input_tokens)?;
+        key(out, false)?;
+        json_number(out, row.output_tokens)?;
+        key(out, false)?;
+        match row.cost_usd {
+            Some(cost) if cost.is_finite() => {
+                serde_json::to_writer(&mut *out, &cost).map_err(std::io::Error::from)?
+            }
+            _ => out.write_all(b"null")?,
+        }
+        key(out, false)?;
+        json_string(out, Some(layout.model()))?;
+    }
+    out.write_all(b"}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::METADATA_COLUMNS;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn run(format: Format, guard: bool, metadata: bool, rows: &[Row<'_>]) -> String {
+        let layout = Layout::new(
+            strings(&["id", "text"]),
+            strings(&["label", "score", "tags", "ok"]),
+            "demo-synthetic",
+            metadata,
+        );
+        let options = ExportOptions {
+            format,
+            formula_guard: guard,
+        };
+        let bytes = export(Vec::new(), layout, options, rows.iter().copied()).expect("export");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    const ANSWER: &str = r#"{"label":"=bad()","score":-12.50,"tags":["a","b"],"ok":true}"#;
+
+    fn succeeded<'a>(cells: &'a [String]) -> Row<'a> {
+        Row {
+            result: Some(ANSWER),
+            attempts: 1,
+            latency_ms: Some(150),
+            input_tokens: Some(42),
+            output_tokens: Some(7),
+            cost_usd: Some(0.000125),
+            ..Row::new(0, cells, "succeeded")
+        }
+    }
+
+    #[test]
+    fn a_csv_row_has_cells_flattened_answers_and_metadata() {
+        let cells = strings(&["1", "@home, \"quoted\"\r\nline"]);
+        let csv = run(Format::Csv, true, true, &[succeeded(&cells)]);
+        let mut lines = csv.splitn(2, "\r\n");
+        let header = lines.next().expect("header");
+        assert_eq!(
+            header,
+            format!("id,text,label,score,tags,ok,{}", METADATA_COLUMNS.join(","))
+        );
+        assert_eq!(
+            lines.next().expect("row"),
+            "1,\"'@home, \"\"quoted\"\"\r\nline\",'=bad(),-12.50,a; b,true,\
+             1,succeeded,,1,150,42,7,0.000125,demo-synthetic\r\n"
+        );
+    }
+
+    #[test]
+    fn the_guard_can_be_switched_off() {
+        let cells = strings(&["=1+1", "-12.5"]);
+        let csv = run(Format::Csv, false, false, &[succeeded(&cells)]);
+        assert!(
+            csv.ends_with("\r\n=1+1,-12.5,=bad(),-12.50,a; b,true\r\n"),
+            "{csv}"
+        );
+        let guarded = run(Format::Csv, true, false, &[succeeded(&cells)]);
+        assert!(
+            guarded.ends_with("\r\n'=1+1,-12.5,'=bad(),-12.50,a; b,true\r\n"),
+            "{guarded}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_answer_values_typed_and_strings_unguarded() {
+        let cells = strings(&["=1+1", "Zoë"]);
+        let failed = Row {
+            error: Some("timed out"),
+            attempts: 3,
+            ..Row::new(1, &cells, "failed")
+        };
+        let json = run(Format::Json, true, true, &[succeeded(&cells), failed]);
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("one JSON document");
+        let rows = parsed.as_array().expect("array");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["id"], "=1+1");
+        assert_eq!(rows[0]["label"], "=bad()");
+        assert_eq!(rows[0]["score"], -12.5);
+        assert!(
+            json.contains("\"score\":-12.50"),
+            "numbers as written: {json}"
+        );
+        assert_eq!(rows[0]["tags"], serde_json::json!(["a", "b"]));
+        assert_eq!(rows[0]["ok"], true);
+        assert_eq!(rows[0]["_row"], 1);
+        assert_eq!(rows[0]["_cost_usd"], 0.000125);
+        assert_eq!(rows[0]["_model"], "demo-synthetic");
+        assert_eq!(rows[1]["label"], serde_json::Value::Null);
+        assert_eq!(rows[1]["_error"], "timed out");
+        assert_eq!(rows[1]["_status"], "failed");
+        assert_eq!(rows[1]["_latency_ms"], serde_json::Value::Null);
+        let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
+        assert_eq!(keys[..6], ["id", "text", "label", "score", "tags", "ok"]);
+    }
+
+    #[test]
+    fn json_lines_is_one_object_per_line() {
+        let cells = strings(&["1", "multi\nline"]);
+        let jsonl = run(
+            Format::Jsonl,
+            true,
+            false,
+            &[succeeded(&cells), succeeded(&cells)],
+        );
+        let lines: Vec<&str> = jsonl.lines().collect();
+        assert_eq!(lines.len(), 2);
+        for line in lines {
+            let row: serde_json::Value = serde_json::from_str(line).expect("JSON object");
+            assert_eq!(row["text"], "multi\nline");
+        }
+    }
+
+    #[test]
+    fn an_empty_export_is_a_header_or_an_empty_array() {
+        assert_eq!(run(Format::Json, true, false, &[]), "[]\n");
+        assert_eq!(run(Format::Jsonl, true, false, &[]), "");
+        assert_eq!(
+            run(Format::Csv, true, false, &[]),
+            "id,text,label,score,tags,ok\r\n"
+        );
+    }
+
+    #[test]
+    fn missing_cells_export_empty_and_null() {
+        let none: Vec<String> = Vec::new();
+        let csv = run(Format::Csv, true, false, &[Row::new(0, &none, "queued")]);
+        assert!(csv.ends_with("\r\n,,,,,\r\n"), "{csv:?}");
+        let json = run(Format::Jsonl, true, false, &[Row::new(0, &none, "queued")]);
+        assert_eq!(
+            json,
+            "{\"id\":null,\"text\":null,\"label\":null,\"score\":null,\"tags\":null,\"ok\":null}\n"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_answer_stops_the_export_naming_the_row() {
+        let cells = strings(&["1", "x"]);
+        let bad = Row {
+            result: Some("not json"),
+            ..Row::new(41, &cells, "succeeded")
+        };
+        let layout = Layout::new(strings(&["id", "text"]), strings(&["a"]), "m", false);
+        let err = export(Vec::new(), layout, ExportOptions::default(), [bad])
+            .expect_err("unreadable answer");
+        assert!(matches!(err, ExportError::Answer { row: 41, .. }), "{err}");
+    }
+}

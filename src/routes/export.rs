@@ -1,0 +1,305 @@
+//! `GET /api/batches/{id}/export?format=csv|json|jsonl&metadata=&formula_guard=`: a batch's
+//! rows and answers as a download, streamed straight from the database in constant memory.
+//!
+//! Three stages run side by side, joined by small bounded channels so none can run ahead of the
+//! client: a task reads keyset pages of rows, a blocking thread turns them into bytes with
+//! `rowbench_export`, and the response body sends those bytes as they come.
+
+use std::io::{self, Write};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use rowbench_export::{ExportError, ExportOptions, Exporter, Format, Layout, Row, download};
+use rowbench_store::batches::{self, Batch, BatchStatus};
+use rowbench_store::export::{self, ExportPage};
+use rowbench_store::{Database, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::routes::api_error::ApiError;
+use crate::startup::AppState;
+
+/// Rows read per query: large enough that the per-query cost vanishes, small enough that the
+/// pages in flight (at most three) stay around a megabyte.
+const PAGE_ROWS: u32 = 2_000;
+/// Bytes per body chunk.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// Body chunks that may wait for a slow client before the writer waits too.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// `true` when the export is missing answers: the batch is not completed, or some of its rows
+/// did not succeed.
+pub const PARTIAL_HEADER: &str = "x-rowbench-partial";
+/// Rows with an outcome (succeeded or failed) when the export started.
+pub const ROWS_FINISHED_HEADER: &str = "x-rowbench-rows-finished";
+/// Rows in the batch.
+pub const ROWS_TOTAL_HEADER: &str = "x-rowbench-rows-total";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/batches/{id}/export", get(export_batch))
+}
+
+/// The owner of everything in local mode.
+fn owner() -> &'static str {
+    app::server::LOCAL_USER
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportParams {
+    format: Option<String>,
+    metadata: Option<String>,
+    formula_guard: Option<String>,
+}
+
+fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
+    match value {
+        None | Some("") => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("{name} must be true or false, not {other:?}"),
+        )
+        .with_details(json!({ "parameter": name }))),
+    }
+}
+
+/// What the export needs from the batch's frozen configuration. Read field by field rather than
+/// as a whole `BatchConfig`, so an export keeps working for batches whose configuration an older
+/// or newer version wrote.
+struct Plan {
+    columns: Vec<String>,
+    fields: Vec<String>,
+    model: String,
+    dataset_name: String,
+}
+
+fn plan(batch: &Batch) -> Plan {
+    let config = &batch.config;
+    let names = |items: &Value, name: fn(&Value) -> Option<&str>| -> Vec<String> {
+        items
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| name(item).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Plan {
+        columns: names(&config["columns"], Value::as_str),
+        fields: names(&config["recipe"]["schema"]["fields"], |field| {
+            field["name"].as_str()
+        }),
+        model: config["recipe"]["settings"]["model"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        dataset_name: config["dataset_name"]
+            .as_str()
+            .unwrap_or(&batch.summary.name)
+            .to_string(),
+    }
+}
+
+async fn export_batch(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    params: Result<Query<ExportParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.body_text()))?;
+    let format = match params.format.as_deref() {
+        None | Some("") => Format::Csv,
+        Some(text) => Format::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_format",
+                format!("format must be csv, json or jsonl, not {text:?}"),
+            )
+            .with_details(json!({ "formats": ["csv", "json", "jsonl"] }))
+        })?,
+    };
+    let metadata = flag("metadata", params.metadata.as_deref(), true)?;
+    let formula_guard = flag("formula_guard", params.formula_guard.as_deref(), true)?;
+
+    let Some(batch) = batches::find(&state.db, owner(), id).await? else {
+        return Err(ApiError::not_found("The batch"));
+    };
+    let summary = &batch.summary;
+    let partial =
+        summary.status != BatchStatus::Completed || summary.done_rows < summary.total_rows;
+    let plan = plan(&batch);
+    let layout = Layout::new(plan.columns, plan.fields, plan.model, metadata);
+    let options = ExportOptions {
+        format,
+        formula_guard,
+    };
+
+    let (pages_tx, pages_rx) = mpsc::channel(1);
+    let (bytes_tx, bytes_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    tokio::spawn(read_pages(state.db.clone(), id, batch.dataset_id, pages_tx));
+    tokio::task::spawn_blocking(move || write_pages(pages_rx, bytes_tx, layout, options));
+    // Fused: the compression layer polls once more after the end, which `unfold` forbids.
+    let body = Body::from_stream(futures_util::StreamExt::fuse(futures_util::stream::unfold(
+        bytes_rx,
+        |mut chunks| async move { chunks.recv().await.map(|chunk| (chunk, chunks)) },
+    )));
+
+    let disposition = download::content_disposition(&plan.dataset_name, partial, format);
+    let header_value = |text: &str| HeaderValue::from_str(text).map_err(|e| ApiError::internal(&e));
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        ),
+        (header::CONTENT_DISPOSITION, header_value(&disposition)?),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            HeaderName::from_static(PARTIAL_HEADER),
+            HeaderValue::from_static(if partial { "true" } else { "false" }),
+        ),
+        (
+            HeaderName::from_static(ROWS_FINISHED_HEADER),
+            HeaderValue::from(summary.done_rows + summary.failed_rows),
+        ),
+        (
+            HeaderName::from_static(ROWS_TOTAL_HEADER),
+            HeaderValue::from(summary.total_rows),
+        ),
+    ];
+    Ok((headers, body).into_response())
+}
+
+type Page = Result<ExportPage, StoreError>;
+
+/// Reads the batch's rows page after page into `pages`; stops at the end, on an error (passed
+/// on), or when the writer is gone (the client left). Pages are parsed by the writer, so the
+/// next query runs while the last page is being written.
+async fn read_pages(
+    db: Database,
+    batch_id: i64,
+    dataset_id: Option<i64>,
+    pages: mpsc::Sender<Page>,
+) {
+    let mut after = None;
+    loop {
+        let page = export::export_page(&db, batch_id, dataset_id, after, PAGE_ROWS).await;
+        let last_page = match &page {
+            Ok(page) => {
+                after = page.last_row();
+                page.len() < PAGE_ROWS as usize
+            }
+            Err(_) => true,
+        };
+        if pages.send(page).await.is_err() || last_page {
+            return;
+        }
+    }
+}
+
+/// Turns pages into bytes on a blocking thread (parsing and formatting are CPU work, which would
+/// hold up other requests on an async worker). A failure ends the body with an error, so the client sees
+/// a broken download rather than a file that silently stops early.
+fn write_pages(
+    pages: mpsc::Receiver<Page>,
+    chunks: mpsc::Sender<io::Result<Bytes>>,
+    layout: Layout,
+    options: ExportOptions,
+) {
+    let out = ChunkWriter {
+        chunks: chunks.clone(),
+        buffer: Vec::with_capacity(CHUNK_BYTES),
+    };
+    let failure = match write_all(pages, out, layout, options) {
+        Ok(()) => return,
+        Err(Failure::Export(ExportError::Io(e))) if e.kind() == io::ErrorKind::BrokenPipe => {
+            tracing::debug!("the client left during an export");
+            return;
+        }
+        Err(Failure::Export(e)) => e.to_string(),
+        Err(Failure::Store(e)) => e.to_string(),
+    };
+    tracing::error!(error = %failure, "export failed");
+    let _ = chunks.blocking_send(Err(io::Error::other("the export failed")));
+}
+
+enum Failure {
+    Export(ExportError),
+    Store(StoreError),
+}
+
+fn write_all(
+    mut pages: mpsc::Receiver<Page>,
+    out: ChunkWriter,
+    layout: Layout,
+    options: ExportOptions,
+) -> Result<(), Failure> {
+    let mut exporter = Exporter::new(out, layout, options).map_err(Failure::Export)?;
+    while let Some(page) = pages.blocking_recv() {
+        let records = page
+            .and_then(|page| page.records())
+            .map_err(Failure::Store)?;
+        for record in records {
+            let row = Row {
+                row_index: record.row_index,
+                cells: record.cells.as_deref().unwrap_or_default(),
+                status: record.status.as_str(),
+                result: record.result.as_deref(),
+                error: record.error.as_deref(),
+                attempts: record.attempt,
+                latency_ms: record.latency_ms,
+                input_tokens: record.input_tokens,
+                output_tokens: record.output_tokens,
+                cost_usd: record.cost_usd,
+            };
+            exporter.write_row(&row).map_err(Failure::Export)?;
+        }
+    }
+    exporter.finish().map_err(Failure::Export)?;
+    Ok(())
+}
+
+/// Collects written bytes into chunks of [`CHUNK_BYTES`] and hands each to the response body,
+/// waiting while the body's queue is full: that wait is what keeps memory constant when the
+/// client reads slower than the database.
+struct ChunkWriter {
+    chunks: mpsc::Sender<io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
+        self.chunks
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            Ok(())
+        } else {
+            self.send()
+        }
+    }
+}
