@@ -222,6 +222,15 @@ fn BatchScreen(id: i64, view: BatchView, facts: BatchFacts) -> impl IntoView {
 
     let item = view.item.clone();
     let facts = StoredValue::new(facts);
+    let with_metadata = RwSignal::new(true);
+    let formula_guard = RwSignal::new(true);
+    let export_href = move |format: &str| {
+        format!(
+            "/api/batches/{id}/export?format={format}&metadata={}&formula_guard={}",
+            with_metadata.get(),
+            formula_guard.get()
+        )
+    };
     // Charts and the table refresh as rows finish, at most a few times a second.
     let finished = Memo::new(move |_| live.with(Progress::finished));
 
@@ -293,9 +302,17 @@ fn BatchScreen(id: i64, view: BatchView, facts: BatchFacts) -> impl IntoView {
                 <span class="small muted">
                     {move || if live.with(|p| p.status == "completed") { "Export the results:" } else { "Export what has finished so far (marked partial):" }}
                 </span>
-                <a class="btn btn--secondary btn--sm" href=format!("/api/batches/{id}/export?format=csv") download rel="external" data-testid="export-csv">"CSV"</a>
-                <a class="btn btn--ghost btn--sm" href=format!("/api/batches/{id}/export?format=json") download rel="external">"JSON"</a>
-                <a class="btn btn--ghost btn--sm" href=format!("/api/batches/{id}/export?format=jsonl") download rel="external">"JSONL"</a>
+                <a class="btn btn--secondary btn--sm" href=move || export_href("csv") download rel="external" data-testid="export-csv">"CSV"</a>
+                <a class="btn btn--ghost btn--sm" href=move || export_href("json") download rel="external">"JSON"</a>
+                <a class="btn btn--ghost btn--sm" href=move || export_href("jsonl") download rel="external">"JSONL"</a>
+                <label class="checkbox small">
+                    <input type="checkbox" prop:checked=move || with_metadata.get() on:change=move |ev| with_metadata.set(event_target_checked(&ev)) />
+                    "Row metadata"
+                </label>
+                <label class="checkbox small" title="Cells starting with = + - @ get a leading apostrophe so a spreadsheet shows them instead of running them">
+                    <input type="checkbox" prop:checked=move || formula_guard.get() on:change=move |ev| formula_guard.set(event_target_checked(&ev)) />
+                    "Formula guard"
+                </label>
                 <span class="spacer"></span>
                 <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
             </div>
@@ -468,14 +485,15 @@ fn QueueTable(
                             {key_names.iter().map(|k| view! { <th scope="col">{k.clone()}</th> }).collect_view()}
                             <th scope="col">"Status"</th>
                             {field_names.iter().map(|f| view! { <th scope="col"><code>{f.clone()}</code></th> }).collect_view()}
-                            <th scope="col" class="num">"Latency"</th>
+                            <th scope="col">"Started"</th>
                             <th scope="col">"Finished"</th>
+                            <th scope="col" class="num">"Latency"</th>
                         </tr>
                     </thead>
                     <Transition fallback=|| view! { <tbody><tr><td>"Loading…"</td></tr></tbody> }>
                         {move || Suspend::new(async move {
                             match page.await {
-                                Err(error) => view! { <tbody><tr><td colspan="8">{error.to_string()}</td></tr></tbody> }.into_any(),
+                                Err(error) => view! { <tbody><tr><td colspan="9">{error.to_string()}</td></tr></tbody> }.into_any(),
                                 Ok(page) => view! { <QueueRows page selected /> }.into_any(),
                             }
                         })}
@@ -503,7 +521,7 @@ fn QueueTable(
 #[component]
 fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView {
     if page.lines.is_empty() {
-        return view! { <tbody><tr><td colspan="8" class="muted">"No rows here."</td></tr></tbody> }.into_any();
+        return view! { <tbody><tr><td colspan="9" class="muted">"No rows here."</td></tr></tbody> }.into_any();
     }
     view! {
         <tbody>
@@ -525,8 +543,11 @@ fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView 
                         {line.keys.into_iter().map(|k| view! { <td class="truncate">{k}</td> }).collect_view()}
                         <td><span class=format!("badge {tone}")>{line.status.clone()}</span></td>
                         {line.answers.into_iter().map(|a| view! { <td class="truncate">{a}</td> }).collect_view()}
+                        <td class="muted small">{line.started.clone().unwrap_or_default()}</td>
+                        <td class="muted small" title=line.error.clone().unwrap_or_default()>
+                            {line.finished.clone().unwrap_or_default()}
+                        </td>
                         <td class="num">{line.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
-                        <td class="muted small">{line.finished.or(line.error.clone()).unwrap_or_default()}</td>
                     </tr>
                 }
             }).collect_view()}
