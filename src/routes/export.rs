@@ -17,7 +17,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use rowbench_export::{ExportError, ExportOptions, Exporter, Format, Layout, Row, download};
 use rowbench_store::batches::{self, Batch, BatchStatus};
-use rowbench_store::export::{self, ExportPage};
+use rowbench_store::export::{ExportCursor, ExportPage};
 use rowbench_store::{Database, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -191,25 +191,29 @@ async fn read_pages(
     dataset_id: Option<i64>,
     pages: mpsc::Sender<Page>,
 ) {
-    let mut after = None;
+    let mut cursor = match ExportCursor::open(&db, batch_id, dataset_id, PAGE_ROWS).await {
+        Ok(cursor) => cursor,
+        Err(err) => {
+            let _ = pages.send(Err(err)).await;
+            return;
+        }
+    };
     loop {
-        let page = export::export_page(&db, batch_id, dataset_id, after, PAGE_ROWS).await;
-        let last_page = match &page {
-            Ok(page) => {
-                after = page.last_row();
-                page.len() < PAGE_ROWS as usize
-            }
-            Err(_) => true,
+        let page = match cursor.next_page().await {
+            Ok(Some(page)) => Ok(page),
+            Ok(None) => return,
+            Err(err) => Err(err),
         };
-        if pages.send(page).await.is_err() || last_page {
+        let failed = page.is_err();
+        if pages.send(page).await.is_err() || failed {
             return;
         }
     }
 }
 
 /// Turns pages into bytes on a blocking thread (parsing and formatting are CPU work, which would
-/// hold up other requests on an async worker). A failure ends the body with an error, so the client sees
-/// a broken download rather than a file that silently stops early.
+/// hold up other requests on an async worker). A failure ends the body with an error, so the
+/// client sees a broken download rather than a file that silently stops early.
 fn write_pages(
     pages: mpsc::Receiver<Page>,
     chunks: mpsc::Sender<io::Result<Bytes>>,
@@ -222,7 +226,7 @@ fn write_pages(
     };
     let failure = match write_all(pages, out, layout, options) {
         Ok(()) => return,
-        Err(Failure::Export(ExportError::Io(e))) if e.kind() == io::ErrorKind::BrokenPipe => {
+        Err(Failure::Export(e)) if client_left(&e) => {
             tracing::debug!("the client left during an export");
             return;
         }
@@ -236,6 +240,11 @@ fn write_pages(
 enum Failure {
     Export(ExportError),
     Store(StoreError),
+}
+
+/// Whether `error` only says the body's receiver is gone.
+fn client_left(error: &ExportError) -> bool {
+    error.io_kind() == Some(io::ErrorKind::BrokenPipe)
 }
 
 fn write_all(

@@ -56,6 +56,8 @@ async fn read_stream(app: &TestApp, path: &str) -> Vec<SseEvent> {
         .client
         .get(app.url(path))
         .header("accept", "text/event-stream")
+        // As browsers send it: the stream must come through the compression layer unharmed.
+        .header("accept-encoding", "gzip, br")
         .send()
         .await
         .expect("answered");
@@ -69,6 +71,10 @@ async fn read_stream(app: &TestApp, path: &str) -> Vec<SseEvent> {
     assert!(
         content_type.starts_with("text/event-stream"),
         "{content_type}"
+    );
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "events are never compressed (a compressor would hold them back)"
     );
     let mut body = response.bytes_stream();
     let mut text = String::new();

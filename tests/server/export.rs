@@ -403,6 +403,26 @@ async fn an_unfinished_batch_exports_every_row_marked_partial() {
 }
 
 #[tokio::test]
+async fn a_compressed_download_runs_to_its_end() {
+    let app = spawn_app().await;
+    let id = start_batch(&app, 4).await;
+    wait_until_completed(&app, id).await;
+    for format in ["csv", "json", "jsonl"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/batches/{id}/export?format={format}")))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(header(&response, "content-encoding"), "gzip");
+        let body = response.bytes().await.expect("the whole compressed body");
+        assert!(body.starts_with(&[0x1f, 0x8b]), "a gzip stream");
+    }
+}
+
+#[tokio::test]
 async fn a_bad_format_is_refused_and_someone_elses_batch_is_not_found() {
     let app = spawn_app().await;
     let id = start_batch(&app, 4).await;

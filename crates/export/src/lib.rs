@@ -120,6 +120,21 @@ pub enum ExportError {
     Answer { row: i64, reason: String },
 }
 
+impl ExportError {
+    /// The kind of the I/O error underneath, when writing failed: `BrokenPipe` from a writer
+    /// whose reader went away, say (the CSV writer wraps I/O errors in its own).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            ExportError::Io(e) => Some(e.kind()),
+            ExportError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e.kind()),
+                _ => None,
+            },
+            ExportError::Answer { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +146,29 @@ mod tests {
         }
         assert_eq!(Format::parse("xlsx"), None);
         assert_eq!(Format::parse("CSV"), None);
+    }
+
+    #[test]
+    fn a_gone_reader_shows_through_the_csv_writer() {
+        struct Gone;
+        impl std::io::Write for Gone {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let layout = Layout::new(vec!["a".into()], Vec::new(), "m", false);
+        for format in Format::ALL {
+            let options = ExportOptions {
+                format,
+                formula_guard: true,
+            };
+            let err = export(Gone, layout.clone(), options, [])
+                .err()
+                .expect("nothing can be written");
+            assert_eq!(err.io_kind(), Some(std::io::ErrorKind::BrokenPipe), "{err}");
+        }
     }
 }
