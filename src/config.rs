@@ -50,6 +50,9 @@ pub struct QueueSettings {
     pub lease: Duration,
     /// The most rows in flight at once over all batches.
     pub max_in_flight: usize,
+    /// Waits between retries of a failed provider call (not read from the environment: the
+    /// defaults suit real providers; tests shorten them).
+    pub backoff: rowbench_providers::BackoffPolicy,
 }
 
 impl Default for QueueSettings {
@@ -60,6 +63,7 @@ impl Default for QueueSettings {
             lease: Duration::from_millis(15_000),
             // Enough for several batches at the highest per-batch concurrency.
             max_in_flight: 256,
+            backoff: rowbench_providers::BackoffPolicy::default(),
         }
     }
 }
@@ -72,6 +76,7 @@ impl QueueSettings {
             lease: self.lease,
             heartbeat: self.lease / 3,
             max_in_flight: self.max_in_flight,
+            backoff: self.backoff,
             ..rowbench_queue::WorkerConfig::default()
         }
     }

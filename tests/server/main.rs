@@ -9,5 +9,6 @@ mod health;
 mod helpers;
 mod mapping;
 mod pages;
+mod queue;
 mod sessions;
 mod startup;

@@ -12,13 +12,16 @@
 //!    quoting the problems; a retryable failure waits ([`rowbench_providers::backoff`]) and
 //!    tries again, up to [`WorkerConfig::max_calls_per_row`] calls; a refused key (401/403)
 //!    pauses the batch and puts the row back; anything else fails the row;
-//! 5. write the verdict fenced on the claim, then apply the batch's error policy.
+//! 5. write the verdict fenced on the claim, with the call that settled it and together with
+//!    the other rows finishing at the same time ([`finish`]), then apply the batch's error
+//!    policy.
 //!
 //! A heartbeat extends the row's lease meanwhile; if the claim is lost (the lease expired and the
 //! row was claimed again, or the batch was cancelled) the task drops the row. No transaction or
 //! lock is held across a provider call.
 
 mod batch;
+mod finish;
 mod limiter;
 mod row;
 mod worker;

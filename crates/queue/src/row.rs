@@ -7,7 +7,9 @@ use std::sync::Arc;
 use rowbench_providers::{
     CallError, CallFailure, ChatOutcome, ChatRequest, Exchange, Repair, backoff, estimate,
 };
-use rowbench_store::queue::{self, AttemptOutcome, AttemptRecord, ClaimedRow, RowOutcome};
+use rowbench_store::queue::{
+    self, AttemptOutcome, AttemptRecord, ClaimedRow, RowOutcome, RowResult,
+};
 use rowbench_store::{Database, Timestamp};
 use serde_json::Value;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -17,9 +19,11 @@ use crate::worker::Shared;
 
 /// How working on a row ended.
 enum Verdict {
-    /// A result to write; `failure_limit` is the batch's error policy.
+    /// A result to write, with the call that settled it (recorded in the same transaction);
+    /// `failure_limit` is the batch's error policy.
     Finish {
         outcome: RowOutcome,
+        last_call: Option<Box<AttemptRecord>>,
         failure_limit: Option<u64>,
     },
     /// The provider refused the key: the batch pauses and the row goes back to the queue.
@@ -43,10 +47,18 @@ pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) {
     match verdict {
         Verdict::Finish {
             outcome,
+            last_call,
             failure_limit,
         } => {
             let failed = matches!(outcome, RowOutcome::Failed { .. });
-            match queue::finish_row(db, row.batch_id, row.row_index, row.claim, outcome).await {
+            let result = RowResult {
+                batch_id: row.batch_id,
+                row_index: row.row_index,
+                claim: row.claim,
+                outcome,
+                last_call: last_call.map(|call| *call),
+            };
+            match shared.finisher.finish(db, result).await {
                 Ok(true) => {
                     if failed && let Some(limit) = failure_limit {
                         match queue::pause_after_failures(db, row.batch_id, limit).await {
@@ -163,6 +175,7 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
         Err(error) => {
             return Verdict::Finish {
                 outcome: Usage::default().failed(error.to_string()),
+                last_call: None,
                 failure_limit: None,
             };
         }
@@ -170,6 +183,13 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
     let failure_limit = batch.config.recipe.settings.error_policy.limit();
     let finish = |outcome| Verdict::Finish {
         outcome,
+        last_call: None,
+        failure_limit,
+    };
+    // Ends the row with `call`, the last one made, which the caller has added to `usage`.
+    let finish_after = |call: AttemptRecord, outcome| Verdict::Finish {
+        outcome,
+        last_call: Some(Box::new(call)),
         failure_limit,
     };
     let prompt = match batch.config.recipe.render(&row.cells) {
@@ -242,9 +262,8 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                 let problem = match answer {
                     Ok(answer) => match batch.validator.validate(&answer) {
                         Ok(()) => {
-                            record(&shared.db, &call).await;
                             usage.add(&call);
-                            return finish(usage.succeeded(answer));
+                            return finish_after(call, usage.succeeded(answer));
                         }
                         Err(issues) => Problem {
                             previous_answer: answer.to_string(),
@@ -264,11 +283,11 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                 };
                 call.outcome = AttemptOutcome::Invalid;
                 call.error = Some(problem.errors.join("; "));
-                record(&shared.db, &call).await;
                 usage.add(&call);
                 if request.repair.is_some() || last_call {
-                    return finish(usage.failed(problem.message()));
+                    return finish_after(call, usage.failed(problem.message()));
                 }
+                record(&shared.db, &call).await;
                 request.repair = Some(Repair {
                     previous_answer: problem.previous_answer,
                     errors: problem.errors,
@@ -286,21 +305,25 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                 } else {
                     AttemptOutcome::Failed
                 };
-                record(&shared.db, &call).await;
                 usage.add(&call);
                 if let CallError::Auth { status, message } = &error {
+                    record(&shared.db, &call).await;
                     return Verdict::Refused {
                         reason: refused_reason(*status, message),
                     };
                 }
                 if !error.is_retryable() {
-                    return finish(usage.failed(sentence(&error.to_string())));
+                    return finish_after(call, usage.failed(sentence(&error.to_string())));
                 }
                 if last_call {
-                    return finish(usage.failed(format!(
-                        "Gave up after {call_no} calls; the last one failed: {error}."
-                    )));
+                    return finish_after(
+                        call,
+                        usage.failed(format!(
+                            "Gave up after {call_no} calls; the last one failed: {error}."
+                        )),
+                    );
                 }
+                record(&shared.db, &call).await;
                 if let CallError::RateLimited {
                     retry_after: Some(wait),
                 } = &error

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::{JoinError, JoinHandle, JoinSet};
 
 use crate::batch::Runtimes;
+use crate::finish::Finisher;
 use crate::limiter::RateLimiters;
 
 /// How the worker paces itself.
@@ -57,6 +58,7 @@ pub(crate) struct Shared {
     pub(crate) config: WorkerConfig,
     pub(crate) limiters: RateLimiters,
     pub(crate) runtimes: Runtimes,
+    pub(crate) finisher: Finisher,
 }
 
 /// Runs the rows of every running batch. One per process: the rate limits it keeps are shared
@@ -102,6 +104,7 @@ impl Worker {
                 config,
                 limiters: RateLimiters::default(),
                 runtimes: Runtimes::default(),
+                finisher: Finisher::default(),
             }),
             wake,
         }
@@ -129,20 +132,11 @@ impl Worker {
         let mut stop = std::pin::pin!(stop);
         tracing::info!(max_in_flight = config.max_in_flight, "queue worker started");
         loop {
-            while tasks.len() < config.max_in_flight.max(1) {
-                match queue::claim_next(&shared.db, config.lease).await {
-                    Ok(Some(row)) => {
-                        let key = (row.batch_id, row.row_index, row.claim);
-                        let task = tasks.spawn(crate::row::run(Arc::clone(&shared), row));
-                        held.insert(task.id(), key);
-                    }
-                    Ok(None) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot claim a row");
-                        break;
-                    }
-                }
+            // Rows finished at once free their slots at once: count them all before claiming.
+            while let Some(done) = tasks.try_join_next_with_id() {
+                forget(&mut held, done);
             }
+            fill(&shared, &mut tasks, &mut held).await;
             tokio::select! {
                 () = &mut stop => break,
                 () = self.wake.notified() => {}
@@ -175,6 +169,39 @@ impl Worker {
             }
         }
         tracing::info!("queue worker stopped");
+    }
+}
+
+/// Claims rows for the free slots and starts a task for each. A claim takes rows from one batch
+/// only, so it claims again while the store says another batch could run a row; otherwise it
+/// waits for the next finished row, nudge or poll (at concurrency 1 that is one claim a row).
+async fn fill(
+    shared: &Arc<Shared>,
+    tasks: &mut JoinSet<()>,
+    held: &mut HashMap<tokio::task::Id, Held>,
+) {
+    let config = &shared.config;
+    loop {
+        let free = config.max_in_flight.max(1).saturating_sub(tasks.len());
+        if free == 0 {
+            return;
+        }
+        let claim = match queue::claim(&shared.db, config.lease, free).await {
+            Ok(claim) => claim,
+            Err(error) => {
+                tracing::warn!(%error, "cannot claim rows");
+                return;
+            }
+        };
+        let more = claim.more;
+        for row in claim.rows {
+            let key = (row.batch_id, row.row_index, row.claim);
+            let task = tasks.spawn(crate::row::run(Arc::clone(shared), row));
+            held.insert(task.id(), key);
+        }
+        if !more {
+            return;
+        }
     }
 }
 

@@ -11,17 +11,21 @@ use crate::StoreError;
 /// The migrations of the top-level `migrations/` folder, embedded at compile time.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
-/// A pool of connections to Rowbench's database, cheap to clone.
+/// Rowbench's database, cheap to clone: a pool of connections for pages and the API, and one
+/// connection of its own for the queue's writes.
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl Database {
     /// Opens (creating it if needed) the SQLite database at `url`, e.g. `sqlite://data/rowbench.db`.
     ///
     /// WAL mode lets the web pages read while the queue writes; the busy timeout turns a brief
-    /// writer collision into a short wait instead of an error.
+    /// writer collision into a short wait instead of an error. Connections are not pinged when
+    /// taken from a pool: a SQLite connection does not go stale, and the ping doubled the cost
+    /// of a short query.
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
@@ -33,10 +37,17 @@ impl Database {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(StoreError::Connect)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(StoreError::Connect)?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
     /// Applies every migration not yet applied; fails if one fails or an applied one was edited.
@@ -57,8 +68,17 @@ impl Database {
         &self.pool
     }
 
+    /// The queue's one connection for its claims, heartbeats and results. One connection keeps
+    /// its page cache (SQLite empties a connection's cache whenever another connection wrote),
+    /// and its writes queue up in the process instead of in SQLite's busy handler, which sleeps
+    /// a millisecond or more per collision.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
