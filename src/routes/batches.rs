@@ -1,5 +1,5 @@
-//! The batches API: create a batch from a recipe, read its state, rows and drill-down, and
-//! control it (pause, resume, cancel, retry failed rows, retry one row).
+//! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
+//! charts, control it (pause, resume, cancel, retry failed rows, retry one row), delete it.
 
 use app::server::ServerState;
 use axum::extract::{Path, Query, State};
@@ -8,7 +8,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rowbench_recipe::{BatchConfig, Recipe};
-use rowbench_store::batch_view::{QueueFilter, queue_page};
+use rowbench_schema::FieldType;
+use rowbench_store::batch_view::{self, QueueFilter, queue_page};
 use rowbench_store::batches::{self, BatchSummary};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
@@ -25,7 +26,8 @@ const MAX_PAGE: u32 = 1_000;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/batches", get(list).post(create))
-        .route("/api/batches/{id}", get(show))
+        .route("/api/batches/{id}", get(show).delete(delete))
+        .route("/api/batches/{id}/charts", get(charts))
         .route("/api/batches/{id}/{action}", post(control))
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
@@ -291,6 +293,61 @@ async fn row(
         }
     }
     Ok(Json(body))
+}
+
+/// Deletes a batch with its rows and call records (its dataset stays).
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !batch_view::delete_batch(&state.db, owner(), id).await? {
+        return Err(ApiError::not_found("The batch"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Most answers a count chart lists (the most frequent).
+const CHART_ANSWERS: u32 = 12;
+/// Bins of a number histogram.
+const HISTOGRAM_BINS: u32 = 10;
+
+/// The JSON twin of the batch page's charts: for each enum and boolean field how many succeeded
+/// rows gave each answer, for each number field a histogram in equal bins.
+async fn charts(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Some(batch) = batches::find(&state.db, owner(), id).await? else {
+        return Err(ApiError::not_found("The batch"));
+    };
+    let fields = serde_json::from_value::<BatchConfig>(batch.config)
+        .map(|config| config.recipe.schema.fields)
+        .unwrap_or_default();
+    let mut charts = Vec::new();
+    for field in fields {
+        match field.kind {
+            FieldType::Enum { .. } | FieldType::Boolean => {
+                let counts =
+                    batch_view::answer_counts(&state.db, id, &field.name, CHART_ANSWERS).await?;
+                let counts: Vec<Value> = counts
+                    .into_iter()
+                    .map(|(answer, rows)| json!({ "answer": answer, "rows": rows }))
+                    .collect();
+                charts.push(json!({ "field": field.name, "kind": "counts", "counts": counts }));
+            }
+            FieldType::Number | FieldType::Integer => {
+                let bins = batch_view::number_histogram(&state.db, id, &field.name, HISTOGRAM_BINS)
+                    .await?;
+                let bins: Vec<Value> = bins
+                    .into_iter()
+                    .map(|(from, to, rows)| json!({ "from": from, "to": to, "rows": rows }))
+                    .collect();
+                charts.push(json!({ "field": field.name, "kind": "histogram", "bins": bins }));
+            }
+            FieldType::String | FieldType::StringList => {}
+        }
+    }
+    Ok(Json(json!({ "charts": charts })))
 }
 
 async fn retry_row(

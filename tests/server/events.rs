@@ -31,15 +31,8 @@ async fn running_batch(app: &TestApp) -> i64 {
         // One row at a time, 150 ms each: long enough to see several events.
         "settings": { "provider": "demo", "model": "demo-synthetic", "concurrency": 1 }
     });
-    let response = app
-        .client
-        .post(app.url("/api/batches"))
-        .json(&recipe)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status().as_u16(), 201);
-    let batch: Value = response.json().await.expect("JSON");
+    let (status, batch) = app.post_json("/api/batches", &recipe).await;
+    assert_eq!(status, 201, "{batch}");
     batch["id"].as_i64().expect("batch id")
 }
 

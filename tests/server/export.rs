@@ -2,7 +2,7 @@
 //! as CSV, JSON and JSON Lines; every cell is checked against what was uploaded, the answers and
 //! metadata are read back, and partial exports are marked.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -141,18 +141,6 @@ fn recipe(dataset_id: i64, concurrency: u32) -> Value {
     })
 }
 
-async fn post(app: &TestApp, path: &str, body: &Value) -> Value {
-    let response = app
-        .client
-        .post(app.url(path))
-        .json(body)
-        .send()
-        .await
-        .expect("answered");
-    assert!(response.status().is_success(), "POST {path}");
-    response.json().await.expect("JSON body")
-}
-
 /// A batch over the tricky upload; `concurrency` 1 keeps it slow enough to stop half way.
 async fn start_batch(app: &TestApp, concurrency: u32) -> i64 {
     let (status, dataset) = app
@@ -160,28 +148,11 @@ async fn start_batch(app: &TestApp, concurrency: u32) -> i64 {
         .await;
     assert_eq!(status, 201, "{dataset}");
     let dataset = dataset["id"].as_i64().expect("dataset id");
-    let batch = post(app, "/api/batches", &recipe(dataset, concurrency)).await;
+    let (status, batch) = app
+        .post_json("/api/batches", &recipe(dataset, concurrency))
+        .await;
+    assert_eq!(status, 201, "{batch}");
     batch["id"].as_i64().expect("batch id")
-}
-
-async fn wait_until_completed(app: &TestApp, id: i64) {
-    let started = Instant::now();
-    loop {
-        let batch: Value = app
-            .get(&format!("/api/batches/{id}"))
-            .await
-            .json()
-            .await
-            .expect("JSON");
-        if batch["status"] == "completed" {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never completed: {batch}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// `GET` the export with `query`; the response, asserting 200.
@@ -241,7 +212,8 @@ fn check_csv_answers(names: &[String], record: &[String], index: usize, status: 
 async fn the_csv_export_has_every_cell_as_uploaded_with_formulas_guarded_and_the_answers_beside() {
     let app = spawn_app().await;
     let id = start_batch(&app, 4).await;
-    wait_until_completed(&app, id).await;
+    app.wait_for_batch(id, "completed", Duration::from_secs(30))
+        .await;
 
     let response = export(&app, id, "").await;
     assert_eq!(header(&response, "content-type"), "text/csv; charset=utf-8");
@@ -281,7 +253,8 @@ async fn the_csv_export_has_every_cell_as_uploaded_with_formulas_guarded_and_the
 async fn switching_the_guard_off_leaves_every_cell_raw_and_metadata_can_be_left_out() {
     let app = spawn_app().await;
     let id = start_batch(&app, 4).await;
-    wait_until_completed(&app, id).await;
+    app.wait_for_batch(id, "completed", Duration::from_secs(30))
+        .await;
 
     let response = export(&app, id, "?format=csv&formula_guard=false&metadata=false").await;
     let records = parse_csv(&response.text().await.expect("body"));
@@ -330,7 +303,8 @@ fn check_json_row(object: &Value, index: usize) {
 async fn the_json_and_json_lines_exports_carry_every_cell_raw_and_the_answers_typed() {
     let app = spawn_app().await;
     let id = start_batch(&app, 4).await;
-    wait_until_completed(&app, id).await;
+    app.wait_for_batch(id, "completed", Duration::from_secs(30))
+        .await;
 
     let response = export(&app, id, "?format=json").await;
     assert_eq!(header(&response, "content-type"), "application/json");
@@ -359,7 +333,10 @@ async fn the_json_and_json_lines_exports_carry_every_cell_raw_and_the_answers_ty
 async fn an_unfinished_batch_exports_every_row_marked_partial() {
     let app = spawn_app().await;
     let id = start_batch(&app, 1).await;
-    let cancelled = post(&app, &format!("/api/batches/{id}/cancel"), &json!({})).await;
+    let (status, cancelled) = app
+        .post_json(&format!("/api/batches/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
 
     let response = export(&app, id, "").await;
@@ -406,7 +383,8 @@ async fn an_unfinished_batch_exports_every_row_marked_partial() {
 async fn a_compressed_download_runs_to_its_end() {
     let app = spawn_app().await;
     let id = start_batch(&app, 4).await;
-    wait_until_completed(&app, id).await;
+    app.wait_for_batch(id, "completed", Duration::from_secs(30))
+        .await;
     for format in ["csv", "json", "jsonl"] {
         let response = app
             .client

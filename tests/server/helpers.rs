@@ -113,6 +113,52 @@ impl TestApp {
         (status, response.json().await.expect("JSON body"))
     }
 
+    /// `POST path` with a JSON body; the status and the JSON answer.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// `GET path` as JSON, asserting 200.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), 200, "status of GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Polls batch `id` until its status is `status`, failing the test after `within`; the
+    /// batch as it was then.
+    pub async fn wait_for_batch(
+        &self,
+        id: i64,
+        status: &str,
+        within: std::time::Duration,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let batch = self.get_json(&format!("/api/batches/{id}")).await;
+            if batch["status"] == status {
+                return batch;
+            }
+            assert!(
+                started.elapsed() < within,
+                "batch {id} never became {status}: {batch}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// A second handle on the server's database, for arranging data the UI cannot create yet.
     pub async fn database(&self) -> Database {
         Database::connect(&self.config.database_url)

@@ -1,7 +1,7 @@
 //! The durable queue through the real server and its JSON API, against our own mock LLM: a fault
 //! mix, a refused key, failed rows retried, and a provider's rate limit.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rowbench_mock_llm::{FaultRates, MockConfig, MockServer};
 use rowbench_providers::catalog::Catalog;
@@ -59,9 +59,7 @@ async fn start(app: &TestApp, rows: usize, concurrency: u32) -> i64 {
         .collect();
     let (status, dataset) = app.upload_csv("?name=tickets", csv).await;
     assert_eq!(status, 201, "{dataset}");
-    let (status, batch) = post(
-        app,
-        "/api/batches",
+    let (status, batch) = app.post_json("/api/batches",
         &json!({
             "dataset_id": dataset["id"],
             "mapping": { "columns": [
@@ -78,48 +76,20 @@ async fn start(app: &TestApp, rows: usize, concurrency: u32) -> i64 {
     batch["id"].as_i64().expect("batch id")
 }
 
-async fn post(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .json(body)
-        .send()
-        .await
-        .expect("answered");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON body"))
-}
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status().as_u16(), 200, "status of GET {path}");
-    response.json().await.expect("JSON body")
-}
-
-async fn wait_for_status(app: &TestApp, id: i64, status: &str, within: Duration) -> Value {
-    let started = Instant::now();
-    loop {
-        let batch = get_json(app, &format!("/api/batches/{id}")).await;
-        if batch["status"] == status {
-            return batch;
-        }
-        assert!(
-            started.elapsed() < within,
-            "batch {id} never became {status}: {batch}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Every row's drill-down, read through the rows list (keyset pages) and the row resource.
 async fn drill_downs(app: &TestApp, id: i64) -> Vec<Value> {
     let mut rows = Vec::new();
     let mut after = String::new();
     loop {
-        let page = get_json(app, &format!("/api/batches/{id}/rows?limit=50{after}")).await;
+        let page = app
+            .get_json(&format!("/api/batches/{id}/rows?limit=50{after}"))
+            .await;
         for row in page["rows"].as_array().expect("rows") {
             let index = row["row_index"].as_i64().expect("index");
-            rows.push(get_json(app, &format!("/api/batches/{id}/rows/{index}")).await);
+            rows.push(
+                app.get_json(&format!("/api/batches/{id}/rows/{index}"))
+                    .await,
+            );
         }
         match page["next_after"].as_i64() {
             Some(next) => after = format!("&after={next}"),
@@ -154,7 +124,9 @@ async fn a_200_row_batch_under_a_fault_mix_ends_with_every_row_answered_or_faile
     let app = app_against(&mock, Duration::from_millis(500), RateLimit::default()).await;
     let id = start(&app, 200, 8).await;
 
-    let done = wait_for_status(&app, id, "completed", Duration::from_secs(90)).await;
+    let done = app
+        .wait_for_batch(id, "completed", Duration::from_secs(90))
+        .await;
     let (succeeded, failed) = (
         done["counts"]["succeeded"].as_i64().expect("count"),
         done["counts"]["failed"].as_i64().expect("count"),
@@ -220,7 +192,9 @@ async fn a_refused_key_pauses_the_batch_with_a_reason_and_resuming_finishes_it()
     let app = app_against(&mock, Duration::from_secs(2), RateLimit::default()).await;
     let id = start(&app, 10, 2).await;
 
-    let paused = wait_for_status(&app, id, "paused", Duration::from_secs(10)).await;
+    let paused = app
+        .wait_for_batch(id, "paused", Duration::from_secs(10))
+        .await;
     let reason = paused["pause_reason"].as_str().unwrap_or_default();
     assert!(
         reason.starts_with("The provider refused the API key (HTTP 401)")
@@ -230,9 +204,13 @@ async fn a_refused_key_pauses_the_batch_with_a_reason_and_resuming_finishes_it()
     assert_eq!(paused["counts"]["failed"], 0, "no row fails for a bad key");
 
     mock.set_config(MockConfig::default());
-    let (status, resumed) = post(&app, &format!("/api/batches/{id}/resume"), &json!({})).await;
+    let (status, resumed) = app
+        .post_json(&format!("/api/batches/{id}/resume"), &json!({}))
+        .await;
     assert_eq!(status, 200, "{resumed}");
-    let done = wait_for_status(&app, id, "completed", Duration::from_secs(10)).await;
+    let done = app
+        .wait_for_batch(id, "completed", Duration::from_secs(10))
+        .await;
     assert_eq!(done["counts"]["succeeded"], 10, "{done}");
     assert_eq!(done["pause_reason"], Value::Null);
 }
@@ -251,9 +229,11 @@ async fn failed_rows_retried_through_the_api_run_again_and_succeed() {
     .expect("mock starts");
     let app = app_against(&mock, Duration::from_secs(2), RateLimit::default()).await;
     let id = start(&app, 12, 4).await;
-    let done = wait_for_status(&app, id, "completed", Duration::from_secs(10)).await;
+    let done = app
+        .wait_for_batch(id, "completed", Duration::from_secs(10))
+        .await;
     assert_eq!(done["counts"]["failed"], 12, "{done}");
-    let row = get_json(&app, &format!("/api/batches/{id}/rows/3")).await;
+    let row = app.get_json(&format!("/api/batches/{id}/rows/3")).await;
     assert!(
         row["error"]
             .as_str()
@@ -267,19 +247,24 @@ async fn failed_rows_retried_through_the_api_run_again_and_succeed() {
     );
 
     mock.set_config(MockConfig::default());
-    let (status, retried) =
-        post(&app, &format!("/api/batches/{id}/retry-failed"), &json!({})).await;
+    let (status, retried) = app
+        .post_json(&format!("/api/batches/{id}/retry-failed"), &json!({}))
+        .await;
     assert_eq!(status, 200, "{retried}");
-    let done = wait_for_status(&app, id, "completed", Duration::from_secs(10)).await;
+    let done = app
+        .wait_for_batch(id, "completed", Duration::from_secs(10))
+        .await;
     assert_eq!(
         (&done["counts"]["succeeded"], &done["counts"]["failed"]),
         (&json!(12), &json!(0)),
         "{done}"
     );
-    let row = get_json(&app, &format!("/api/batches/{id}/rows/3")).await;
+    let row = app.get_json(&format!("/api/batches/{id}/rows/3")).await;
     assert_eq!(row["attempt"], 2, "claimed a second time: {row}");
     assert_eq!(row["attempts"].as_array().map(Vec::len), Some(3), "{row}");
-    let (status, again) = post(&app, &format!("/api/batches/{id}/retry-failed"), &json!({})).await;
+    let (status, again) = app
+        .post_json(&format!("/api/batches/{id}/retry-failed"), &json!({}))
+        .await;
     assert_eq!(status, 409, "nothing left to retry: {again}");
 }
 
@@ -294,7 +279,8 @@ async fn a_provider_limited_to_600_requests_a_minute_gets_ten_a_second_from_the_
     };
     let app = app_against(&mock, Duration::from_secs(2), limit).await;
     let id = start(&app, 41, 16).await;
-    wait_for_status(&app, id, "completed", Duration::from_secs(20)).await;
+    app.wait_for_batch(id, "completed", Duration::from_secs(20))
+        .await;
 
     let mut times = mock.stats().request_times_ms;
     times.sort_unstable();

@@ -75,6 +75,7 @@ mod http;
 pub mod openai;
 pub mod prices;
 mod prompt;
+pub mod strict;
 mod types;
 
 pub use backoff::BackoffPolicy;

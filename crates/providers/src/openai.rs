@@ -10,6 +10,7 @@ use crate::http::{post_json, secret_header};
 use crate::prompt::{
     instructions_system, previous_answer, repair_message, safe_name, with_stop_note, without_meta,
 };
+use crate::strict::{drop_null_optionals, strict_schema};
 use crate::types::{CallError, CallFailure, ChatOutcome, ChatRequest, Provider, StructuredOutput};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -69,7 +70,13 @@ impl Provider for OpenAiCompatible {
         match parse_response(&reply.body) {
             Ok(parsed) => Ok(ChatOutcome {
                 exchange: reply.exchange,
-                answer: parsed.answer,
+                // Strict mode answers `null` for an optional field it has no value for.
+                answer: match request.structured {
+                    StructuredOutput::Native => parsed
+                        .answer
+                        .map(|answer| drop_null_optionals(answer, &request.schema)),
+                    StructuredOutput::Instructions => parsed.answer,
+                },
                 input_tokens: parsed.input_tokens,
                 output_tokens: parsed.output_tokens,
             }),
@@ -116,7 +123,7 @@ pub fn request_body(request: &ChatRequest, max_completion_tokens: bool) -> Value
             "json_schema": {
                 "name": safe_name(&request.schema_name),
                 "strict": true,
-                "schema": without_meta(&request.schema),
+                "schema": strict_schema(&without_meta(&request.schema)),
             }
         });
     }

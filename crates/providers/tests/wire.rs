@@ -76,6 +76,28 @@ async fn openai_requests_go_to_chat_completions_with_a_bearer_key() {
 }
 
 #[tokio::test]
+async fn openai_strict_mode_gets_optional_fields_as_nullable_and_their_nulls_are_dropped() {
+    let answer = json!({
+        "choices": [{"message": {"role": "assistant", "content": "{\"label\":\"fire\",\"note\":null}"}}]
+    });
+    let fake = serve(Reply::json(200, answer)).await;
+    let mut request = request(StructuredOutput::Native);
+    request.schema["properties"]["note"] = json!({"type": "string"});
+    let outcome = provider(ProviderKind::OpenAi, &fake.origin)
+        .chat(&request)
+        .await
+        .expect("answered");
+    assert_eq!(outcome.answer, Ok(json!({"label": "fire"})));
+    let sent = &fake.seen()[0].body["response_format"]["json_schema"]["schema"];
+    assert_eq!(sent["required"], json!(["label", "note"]));
+    assert_eq!(
+        sent["properties"]["note"]["type"],
+        json!(["string", "null"])
+    );
+    assert_eq!(sent["properties"]["label"]["type"], "string");
+}
+
+#[tokio::test]
 async fn anthropic_requests_go_to_messages_with_key_and_version_headers() {
     let (_, seen) = call(
         ProviderKind::Anthropic,

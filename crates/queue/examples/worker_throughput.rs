@@ -2,7 +2,7 @@
 //! would be): a fresh SQLite database, one batch, and rows/s with the spread of the gaps between
 //! consecutive rows. The whole-server figure is `bash .ci/bench-queue`; this one isolates the
 //! queue's own cost. Usage:
-//! `cargo run --release -p rowbench-queue --example throughput -- [ROWS] [CONCURRENCY] [LATENCY_MS]`
+//! `cargo run --release -p rowbench-queue --example worker_throughput -- [ROWS] [CONCURRENCY] [LATENCY_MS]`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
