@@ -70,36 +70,11 @@ pub async fn queue_page(
             None
         });
     };
-    let mut sql = String::from(
-        "SELECT r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
-         r.finished_at, r.latency_ms FROM batch_rows r \
-         JOIN dataset_rows d ON d.dataset_id = ? AND d.row_index = r.row_index \
-         WHERE r.batch_id = ?",
-    );
-    if filter.status.is_some() {
-        sql.push_str(" AND r.status = ?");
-    }
-    let backwards = filter.before.is_some();
-    if backwards {
-        sql.push_str(" AND r.row_index < ?");
-    } else if filter.after.is_some() {
-        sql.push_str(" AND r.row_index > ?");
-    }
     let search = filter
         .search
         .filter(|(columns, text)| !columns.is_empty() && !text.trim().is_empty());
-    if let Some((columns, _)) = search {
-        let parts: Vec<String> = columns
-            .iter()
-            .map(|i| format!("instr(lower(json_extract(d.cells, '$[{i}]')), ?) > 0"))
-            .collect();
-        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
-    }
-    sql.push_str(if backwards {
-        " ORDER BY r.row_index DESC LIMIT ?"
-    } else {
-        " ORDER BY r.row_index LIMIT ?"
-    });
+    let backwards = filter.before.is_some();
+    let sql = page_sql(&filter, search.map(|(columns, _)| columns));
     let mut query = sqlx::query_as::<_, QueueRecord>(&sql)
         .bind(dataset_id)
         .bind(batch_id);
@@ -159,6 +134,46 @@ pub async fn queue_page(
         rows.reverse();
     }
     Ok(Some(rows))
+}
+
+/// The query of a queue page: binds the dataset, the batch, then the status, the cursor, the
+/// search text once per column in `search`, and the limit, each only if the filter has it.
+fn page_sql(filter: &QueueFilter<'_>, search: Option<&[usize]>) -> String {
+    // With a status, the rows are read off the status index: walking the primary key instead
+    // passed over every row of other states (129 ms on a million rows with none failed).
+    let mut sql = format!(
+        "SELECT r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
+         r.finished_at, r.latency_ms FROM batch_rows r {} \
+         JOIN dataset_rows d ON d.dataset_id = ? AND d.row_index = r.row_index \
+         WHERE r.batch_id = ?",
+        if filter.status.is_some() {
+            "INDEXED BY batch_rows_by_status"
+        } else {
+            ""
+        }
+    );
+    if filter.status.is_some() {
+        sql.push_str(" AND r.status = ?");
+    }
+    let backwards = filter.before.is_some();
+    if backwards {
+        sql.push_str(" AND r.row_index < ?");
+    } else if filter.after.is_some() {
+        sql.push_str(" AND r.row_index > ?");
+    }
+    if let Some(columns) = search {
+        let parts: Vec<String> = columns
+            .iter()
+            .map(|i| format!("instr(lower(json_extract(d.cells, '$[{i}]')), ?) > 0"))
+            .collect();
+        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+    }
+    sql.push_str(if backwards {
+        " ORDER BY r.row_index DESC LIMIT ?"
+    } else {
+        " ORDER BY r.row_index LIMIT ?"
+    });
+    sql
 }
 
 /// How often each answer was given to `field` by the batch's succeeded rows, most frequent
@@ -416,6 +431,35 @@ mod tests {
             [0, 1]
         );
         assert_eq!(found[0].cells, ["T-100", "text"]);
+    }
+
+    #[tokio::test]
+    async fn a_page_of_one_status_is_read_off_the_status_index() {
+        let (db, _dir) = fresh_database().await;
+        let filter = QueueFilter {
+            status: Some(RowStatus::Failed),
+            ..page(10)
+        };
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql(&filter, None)))
+                .bind(1)
+                .bind(1)
+                .bind(RowStatus::Failed)
+                .bind(10)
+                .fetch_all(db.pool())
+                .await
+                .expect("plan");
+        let detail: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+        assert!(
+            detail.iter().any(|d| d.starts_with(
+                "SEARCH r USING INDEX batch_rows_by_status (batch_id=? AND status=?)"
+            )),
+            "{detail:#?}"
+        );
+        assert!(
+            !detail.iter().any(|d| d.contains("TEMP B-TREE")),
+            "{detail:#?}"
+        );
     }
 
     #[tokio::test]

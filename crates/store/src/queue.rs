@@ -604,29 +604,31 @@ pub async fn pause(
     batch_id: i64,
     reason: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'paused', pause_reason = ? \
-         WHERE id = ? AND owner = ? AND status IN ('running', 'queued')",
-    )
-    .bind(reason)
-    .bind(batch_id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    set_paused(db.pool(), Some(owner), batch_id, reason).await
 }
 
 /// Pauses a running batch for the worker, saying why. False if it was not running, so the
 /// first reason given is the one kept.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
+    set_paused(db.writer(), None, batch_id, Some(reason)).await
+}
+
+/// Pauses batch `batch_id` (of `owner`, if given) if it is running or queued.
+async fn set_paused(
+    pool: &sqlx::SqlitePool,
+    owner: Option<&str>,
+    batch_id: i64,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE batches SET status = 'paused', pause_reason = ? \
-         WHERE id = ? AND status IN ('running', 'queued')",
+        "UPDATE batches SET status = 'paused', pause_reason = ?1 \
+         WHERE id = ?2 AND (?3 IS NULL OR owner = ?3) AND status IN ('running', 'queued')",
     )
     .bind(reason)
     .bind(batch_id)
-    .execute(db.writer())
+    .bind(owner)
+    .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -656,15 +658,8 @@ pub async fn pause_after_failures(
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'running', pause_reason = NULL \
-         WHERE id = ? AND owner = ? AND status = 'paused'",
-    )
-    .bind(batch_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    let resume = "status = 'running', pause_reason = NULL WHERE status = 'paused'";
+    if !change_batch(&mut tx, owner, batch_id, resume).await? {
         return Ok(false);
     }
     settle(&mut tx, batch_id).await?;
@@ -677,16 +672,9 @@ pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, S
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn cancel(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'cancelled', finished_at = ?, pause_reason = NULL \
-         WHERE id = ? AND owner = ? AND status IN ('queued', 'running', 'paused')",
-    )
-    .bind(Timestamp::now())
-    .bind(batch_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    let cancel = "status = 'cancelled', finished_at = ?3, pause_reason = NULL \
+         WHERE status IN ('queued', 'running', 'paused')";
+    if !change_batch(&mut tx, owner, batch_id, cancel).await? {
         return Ok(false);
     }
     sqlx::query(
@@ -700,6 +688,26 @@ pub async fn cancel(db: &Database, owner: &str, batch_id: i64) -> Result<bool, S
     Ok(true)
 }
 
+/// Applies `change` to the `owner`'s batch `batch_id` in `tx`: the `SET` part of an update of
+/// `batches` and a `WHERE` condition (`?3` is the time now), to which the batch and its owner
+/// are added. True if the batch is theirs and met the condition.
+async fn change_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    owner: &str,
+    batch_id: i64,
+    change: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(&format!(
+        "UPDATE batches SET {change} AND id = ?1 AND owner = ?2"
+    ))
+    .bind(batch_id)
+    .bind(owner)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Clears a row's result so it runs again.
 const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_at = NULL, \
      latency_ms = NULL, input_tokens = NULL, output_tokens = NULL, cost_usd = NULL, \
@@ -711,16 +719,10 @@ pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<b
     let mut tx = db.pool().begin().await?;
     // Only a batch that has failed rows, and was not cancelled, is retried: otherwise this would
     // quietly resume a paused batch or bring a cancelled one back.
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'running', finished_at = NULL, pause_reason = NULL \
-         WHERE id = ? AND owner = ? AND status IN ('running', 'completed', 'failed') \
-         AND EXISTS (SELECT 1 FROM batch_rows WHERE batch_id = batches.id AND status = 'failed')",
-    )
-    .bind(batch_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL \
+         WHERE status IN ('running', 'completed', 'failed') \
+         AND EXISTS (SELECT 1 FROM batch_rows WHERE batch_id = batches.id AND status = 'failed')";
+    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
         return Ok(false);
     }
     sqlx::query(&format!(
@@ -745,15 +747,8 @@ pub async fn retry_row(
     row_index: i64,
 ) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'running', finished_at = NULL, pause_reason = NULL \
-         WHERE id = ? AND owner = ?",
-    )
-    .bind(batch_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL WHERE 1";
+    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
         return Ok(false);
     }
     let requeued = sqlx::query(&format!(
