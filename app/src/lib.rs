@@ -10,6 +10,7 @@ pub mod error;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+mod text;
 #[cfg(feature = "hydrate")]
 mod upload_client;
 pub mod wizard_step;

@@ -11,6 +11,7 @@ use crate::api::prompt::{PromptPage, SavePrompt, dataset_row, draft_prompt};
 use crate::components::debounce::Debounced;
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::step_frame::StepFrame;
+use crate::text::capitalised;
 use crate::wizard_step::WizardStep;
 
 #[component]
@@ -203,14 +204,6 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
             </aside>
         </div>
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// One template's text area with its problems listed under it.

@@ -8,6 +8,7 @@ use crate::api::schema::{SaveSchema, draft_schema};
 use crate::components::debounce::Debounced;
 use crate::components::notice::ErrorNotice;
 use crate::components::step_frame::StepFrame;
+use crate::text::capitalised;
 use crate::wizard_step::WizardStep;
 
 #[component]
@@ -177,14 +178,6 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
             </aside>
         </div>
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// One field's name, type, options, description and required switch, with its move and remove

@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::drafts::{DraftView, SaveStep, current_draft};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::step_frame::StepFrame;
 use crate::error::AppError;
 use crate::pages::columns::ColumnsStep;
 use crate::pages::not_found::NotFound;
@@ -164,100 +165,22 @@ pub fn WizardStepPage() -> impl IntoView {
     }
 }
 
+/// The last step's place in the wizard: batches run on a page of their own, so this says where.
 #[component]
 fn StepPanel(step: WizardStep) -> impl IntoView {
-    let (summary, points) = step_guide(step);
     view! {
-        <section class="card step-panel" aria-labelledby="step-title">
-            <header class="step-panel__head">
-                <p class="eyebrow">{format!("Step {} of {}", step.number(), WizardStep::ALL.len())}</p>
-                <h2 id="step-title">{step.label()}</h2>
-                <p class="lead">{summary}</p>
-            </header>
+        <StepFrame step>
             <ul class="checklist">
-                {points.iter().map(|p| view! { <li>{*p}</li> }).collect_view()}
+                <li>"Live progress with counts, rate and time left"</li>
+                <li>"Open a row to see its prompt, raw answer and parsed fields"</li>
+                <li>"Export CSV or JSON with your columns plus one per answer field"</li>
             </ul>
             <Notice tone=Tone::Info title="Batches run on their own page".to_string()>
                 "Start the batch on the Review step; it opens on its own page with its progress. Every batch is listed on "
                 <A href="/">"Batches"</A>
                 "."
             </Notice>
-            <footer class="step-panel__foot">
-                {step
-                    .previous()
-                    .map(|prev| {
-                        view! {
-                            <A href=format!("/new/{}", prev.slug()) attr:class="btn btn--ghost">
-                                {format!("← Back: {}", prev.label())}
-                            </A>
-                        }
-                    })}
-                <span class="spacer"></span>
-                {step
-                    .next()
-                    .map(|next| {
-                        view! {
-                            <A href=format!("/new/{}", next.slug()) attr:class="btn btn--primary">
-                                {format!("Continue: {} →", next.label())}
-                            </A>
-                        }
-                    })}
-            </footer>
-        </section>
-    }
-}
-
-/// What each step is for, in the user's words: one summary line and what they will do there.
-fn step_guide(step: WizardStep) -> (&'static str, &'static [&'static str]) {
-    match step {
-        WizardStep::Upload => (
-            "Start from a CSV or TSV file. Rowbench reads it as it arrives and stores every cell exactly.",
-            &[
-                "Drop a file or pick one; comma, semicolon, tab and pipe delimiters are detected",
-                "See the first rows, the row count and how full each column is",
-                "Give the dataset a name you will recognise later",
-            ],
-        ),
-        WizardStep::Columns => (
-            "Decide what the model reads from each row.",
-            &[
-                "Ignore a column, include it in the prompt, or send it as a system parameter",
-                "Mark key columns to find rows again in the queue and the export",
-                "Check a live example built from a real row",
-            ],
-        ),
-        WizardStep::Prompt => (
-            "Write the instructions the model receives for every row.",
-            &[
-                "A system prompt and a user message with {{ column }} placeholders",
-                "Preview the message on any row before spending a token",
-                "Unknown names and typos are flagged where they are",
-            ],
-        ),
-        WizardStep::Schema => (
-            "Design the answer: the fields the model must return, checked on every row.",
-            &[
-                "Add fields with a name, type, description and whether they are required",
-                "Reorder, edit and remove them; see the JSON Schema they make",
-                "Start from a preset: sentiment, entity extraction, yes/no with reason",
-            ],
-        ),
-        WizardStep::Review => (
-            "Choose the model and see what the run will cost before it starts.",
-            &[
-                "Provider, model, temperature and token limit",
-                "Estimated tokens, cost and time for all rows",
-                "Try the first few rows, then start the batch",
-            ],
-        ),
-        WizardStep::Run => (
-            "Watch the batch work through the rows, inspect any of them, and export the results.",
-            &[
-                "Live progress with counts, rate and time left",
-                "Open a row to see its prompt, raw answer and parsed fields",
-                "Export CSV or JSON with your columns plus one per answer field",
-            ],
-        ),
+        </StepFrame>
     }
 }
 
@@ -272,14 +195,5 @@ mod tests {
         assert_eq!(step_in_path("/new"), None);
         assert_eq!(step_in_path("/new/nope"), None);
         assert_eq!(step_in_path("/"), None);
-    }
-
-    #[test]
-    fn every_step_explains_itself() {
-        for step in WizardStep::ALL {
-            let (summary, points) = step_guide(step);
-            assert!(!summary.is_empty());
-            assert!(points.len() >= 3, "{step:?} lists what the user will do");
-        }
     }
 }
