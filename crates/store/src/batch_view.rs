@@ -241,11 +241,19 @@ pub async fn number_histogram(
     .fetch_all(db.pool())
     .await?;
     let buckets_used = if high > low { buckets } else { 1 };
+    // Each edge from the range directly, not by adding widths up: 0.25 to 0.75 in tenths gives
+    // 0.35 and 0.4, not 0.35 and 0.39999999999999997, and the last edge is the largest answer.
+    let edge = |b: i64| {
+        if high > low {
+            low + (high - low) * b as f64 / f64::from(buckets)
+        } else {
+            low + b as f64
+        }
+    };
     Ok((0..i64::from(buckets_used))
         .map(|b| {
             let count = counts.iter().find(|(i, _)| *i == b).map_or(0, |(_, n)| *n);
-            let from = low + width * b as f64;
-            (from, from + width, count)
+            (edge(b), edge(b + 1), count)
         })
         .collect())
 }
@@ -496,10 +504,18 @@ mod tests {
         let histogram = number_histogram(&db, batch, "score", 2)
             .await
             .expect("histogram");
+        assert_eq!(histogram, [(0.0, 0.5, 1), (0.5, 1.0, 2)]);
+        let tenths = number_histogram(&db, batch, "score", 10)
+            .await
+            .expect("histogram");
+        let edges: Vec<String> = tenths.iter().map(|(from, _, _)| from.to_string()).collect();
         assert_eq!(
-            histogram.iter().map(|(_, _, n)| *n).collect::<Vec<_>>(),
-            [1, 2]
+            edges,
+            [
+                "0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"
+            ]
         );
+        assert_eq!(tenths.last().map(|(_, to, n)| (*to, *n)), Some((1.0, 1)));
         assert!(
             number_histogram(&db, batch, "missing", 2)
                 .await
