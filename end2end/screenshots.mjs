@@ -69,6 +69,8 @@ for (const scheme of ["light", "dark"]) {
     await page.waitForURL(/\/batches\/\d+$/);
     await page.waitForTimeout(2500);
     await page.screenshot({ path: `${out}/batch-running-${scheme}-${width}.png`, fullPage: true });
+    // What fits on one screen, as the README shows it.
+    await page.screenshot({ path: `${out}/batch-running-top-${scheme}-${width}.png` });
     await page.getByTestId("batch-state").filter({ hasText: "Completed" }).waitFor({ timeout: 30000 });
     await page.getByTestId("queue-row").nth(2).click();
     await page.getByTestId("drill-cells").waitFor();

@@ -1,6 +1,7 @@
 //! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row), delete it.
 
+use app::api::batch_page::answer_charts;
 use app::server::ServerState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -8,8 +9,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rowbench_recipe::{BatchConfig, Recipe};
-use rowbench_schema::FieldType;
-use rowbench_store::batch_view::{self, QueueFilter, queue_page};
+use rowbench_store::batch_view::{self, Chart, QueueFilter, queue_page};
 use rowbench_store::batches::{self, BatchSummary};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
@@ -306,11 +306,6 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Most answers a count chart lists (the most frequent).
-const CHART_ANSWERS: u32 = 12;
-/// Bins of a number histogram.
-const HISTOGRAM_BINS: u32 = 10;
-
 /// The JSON twin of the batch page's charts: for each enum and boolean field how many succeeded
 /// rows gave each answer, for each number field a histogram in equal bins.
 async fn charts(
@@ -320,33 +315,29 @@ async fn charts(
     let Some(batch) = batches::find(&state.db, owner(), id).await? else {
         return Err(ApiError::not_found("The batch"));
     };
-    let fields = serde_json::from_value::<BatchConfig>(batch.config)
-        .map(|config| config.recipe.schema.fields)
+    let schema = serde_json::from_value::<BatchConfig>(batch.config)
+        .map(|config| config.recipe.schema)
         .unwrap_or_default();
-    let mut charts = Vec::new();
-    for field in fields {
-        match field.kind {
-            FieldType::Enum { .. } | FieldType::Boolean => {
-                let counts =
-                    batch_view::answer_counts(&state.db, id, &field.name, CHART_ANSWERS).await?;
+    let charts: Vec<Value> = answer_charts(&state.db, id, &schema)
+        .await?
+        .into_iter()
+        .map(|(field, chart)| match chart {
+            Chart::Counts(counts) => {
                 let counts: Vec<Value> = counts
                     .into_iter()
                     .map(|(answer, rows)| json!({ "answer": answer, "rows": rows }))
                     .collect();
-                charts.push(json!({ "field": field.name, "kind": "counts", "counts": counts }));
+                json!({ "field": field, "kind": "counts", "counts": counts })
             }
-            FieldType::Number | FieldType::Integer => {
-                let bins = batch_view::number_histogram(&state.db, id, &field.name, HISTOGRAM_BINS)
-                    .await?;
+            Chart::Histogram(bins) => {
                 let bins: Vec<Value> = bins
                     .into_iter()
                     .map(|(from, to, rows)| json!({ "from": from, "to": to, "rows": rows }))
                     .collect();
-                charts.push(json!({ "field": field.name, "kind": "histogram", "bins": bins }));
+                json!({ "field": field, "kind": "histogram", "bins": bins })
             }
-            FieldType::String | FieldType::StringList => {}
-        }
-    }
+        })
+        .collect();
     Ok(Json(json!({ "charts": charts })))
 }
 

@@ -268,41 +268,58 @@ pub async fn fetch_row_drill(id: i64, row: i64) -> Result<RowDrill, AppError> {
 /// Bars of each enum and boolean field, histograms of number fields.
 #[server(prefix = "/rpc", endpoint = "batch_charts")]
 pub async fn batch_charts(id: i64) -> Result<Vec<Chart>, AppError> {
-    use rowbench_schema::FieldType;
+    use rowbench_store::batch_view::Chart as Data;
     let state = crate::server::ServerState::from_context()?;
     let (config, _) = ssr::config(&state, id).await?;
-    let mut charts = Vec::new();
-    for field in &config.recipe.schema.fields {
-        match &field.kind {
-            FieldType::Enum { .. } | FieldType::Boolean => {
-                let bars =
-                    rowbench_store::batch_view::answer_counts(&state.db, id, &field.name, 12)
-                        .await?;
-                charts.push(Chart {
-                    field: field.name.clone(),
-                    bars,
-                    is_histogram: false,
-                });
-            }
-            FieldType::Number | FieldType::Integer => {
-                let bins =
-                    rowbench_store::batch_view::number_histogram(&state.db, id, &field.name, 10)
-                        .await?;
-                charts.push(Chart {
-                    field: field.name.clone(),
-                    bars: bins
-                        .into_iter()
-                        .map(|(lo, hi, n)| {
-                            (format!("{} – {}", short_number(lo), short_number(hi)), n)
-                        })
-                        .collect(),
-                    is_histogram: true,
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(charts)
+    let charts = answer_charts(&state.db, id, &config.recipe.schema).await?;
+    Ok(charts
+        .into_iter()
+        .map(|(field, data)| match data {
+            Data::Counts(bars) => Chart {
+                field,
+                bars,
+                is_histogram: false,
+            },
+            Data::Histogram(bins) => Chart {
+                field,
+                bars: bins
+                    .into_iter()
+                    .map(|(lo, hi, n)| (format!("{} – {}", short_number(lo), short_number(hi)), n))
+                    .collect(),
+                is_histogram: true,
+            },
+        })
+        .collect())
+}
+
+/// The charts of a batch's answers, for the page and its JSON twin: for each enum and boolean
+/// field of `schema` the 12 most frequent answers, for each number field 10 bins.
+#[cfg(feature = "ssr")]
+pub async fn answer_charts(
+    db: &rowbench_store::Database,
+    id: i64,
+    schema: &rowbench_schema::ResponseSchema,
+) -> Result<Vec<(String, rowbench_store::batch_view::Chart)>, rowbench_store::StoreError> {
+    use rowbench_schema::FieldType;
+    use rowbench_store::batch_view::{self, ChartKind};
+    let fields: Vec<(&str, ChartKind)> = schema
+        .fields
+        .iter()
+        .filter_map(|field| {
+            let kind = match field.kind {
+                FieldType::Enum { .. } | FieldType::Boolean => ChartKind::Counts,
+                FieldType::Number | FieldType::Integer => ChartKind::Histogram,
+                FieldType::String | FieldType::StringList => return None,
+            };
+            Some((field.name.as_str(), kind))
+        })
+        .collect();
+    let charts = batch_view::answer_charts(db, id, &fields, 12, 10).await?;
+    Ok(fields
+        .into_iter()
+        .map(|(name, _)| name.to_owned())
+        .zip(charts)
+        .collect())
 }
 
 #[cfg(feature = "ssr")]
