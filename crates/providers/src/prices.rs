@@ -20,7 +20,7 @@ const TABLE: &[Row] = &[
     Row {
         provider: "demo",
         id: "demo-synthetic",
-        label: "Synthetic answers (offline demo)",
+        label: "Schema-valid sample answers",
         input: 0.0,
         output: 0.0,
     },
