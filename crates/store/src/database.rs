@@ -24,8 +24,8 @@ impl Database {
     ///
     /// WAL mode lets the web pages read while the queue writes; the busy timeout turns a brief
     /// writer collision into a short wait instead of an error. Connections are not pinged when
-    /// taken from a pool: a SQLite connection does not go stale, and the ping doubled the cost
-    /// of a short query.
+    /// taken from a pool: a SQLite connection does not go stale, and the ping is a round trip
+    /// (measured: a `SELECT 1` through the pool took 69 µs with it, 44 to 50 µs without).
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
@@ -71,7 +71,10 @@ impl Database {
     /// The queue's one connection for its claims, heartbeats and results. One connection keeps
     /// its page cache (SQLite empties a connection's cache whenever another connection wrote),
     /// and its writes queue up in the process instead of in SQLite's busy handler, which sleeps
-    /// a millisecond or more per collision.
+    /// a millisecond or more per collision. A pool of one is not free: a query waits for the
+    /// previous one to hand the connection back (131 µs for a `SELECT 1`, against 31 µs on a
+    /// held connection), so a transaction, which holds it throughout, is the cheaper way to
+    /// write several things.
     pub fn writer(&self) -> &SqlitePool {
         &self.writer
     }
