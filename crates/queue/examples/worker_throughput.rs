@@ -17,7 +17,7 @@ use rowbench_recipe::estimate::ModelRates;
 use rowbench_recipe::{BatchConfig, PromptDraft, Recipe, RunSettings};
 use rowbench_schema::{FieldType, ResponseSchema, SchemaField};
 use rowbench_store::batches::{self, BatchStatus, DatasetBatch};
-use rowbench_store::datasets::{self, Finished, StoredRow};
+use rowbench_store::datasets;
 use rowbench_store::{Database, queue};
 
 fn arg(n: usize, default: u64) -> u64 {
@@ -74,34 +74,10 @@ async fn main() {
         }],
     });
 
-    let dataset = datasets::create(&db, "bench", "items", "items.csv")
+    let cells = (0..rows).map(|i| vec![i.to_string(), format!("item number {i}")]);
+    let dataset = datasets::create_from_cells(&db, "bench", "items", cells)
         .await
         .expect("dataset");
-    let stored: Vec<StoredRow> = (0..rows)
-        .map(|i| StoredRow {
-            index: i,
-            line: i + 2,
-            cells: vec![i.to_string(), format!("item number {i}")],
-        })
-        .collect();
-    datasets::insert_rows(&db, dataset, &stored)
-        .await
-        .expect("rows");
-    let empty = serde_json::json!([]);
-    datasets::finish(
-        &db,
-        dataset,
-        Finished {
-            encoding: "UTF-8",
-            delimiter: ",",
-            row_count: rows,
-            fixed_rows: 0,
-            columns: &empty,
-            renames: &empty,
-        },
-    )
-    .await
-    .expect("finish");
     let mapping = ColumnMapping::from_headers(&["id", "text"]);
     let schema = ResponseSchema {
         fields: vec![SchemaField::new("label", FieldType::String)],

@@ -14,7 +14,7 @@ use rowbench_recipe::estimate::ModelRates;
 use rowbench_recipe::{BatchConfig, ErrorPolicy, PromptDraft, Recipe, RunSettings};
 use rowbench_schema::{AnswerValidator, FieldType, ResponseSchema, SchemaField};
 use rowbench_store::batches::{self, BatchStatus, BatchSummary, DatasetBatch};
-use rowbench_store::datasets::{self, Finished, StoredRow};
+use rowbench_store::datasets;
 use rowbench_store::queue::{self, AttemptOutcome, RowDetail, RowStatus};
 use rowbench_store::{Database, Timestamp};
 use tempfile::TempDir;
@@ -82,34 +82,10 @@ fn settings(concurrency: u32, error_policy: ErrorPolicy) -> RunSettings {
 
 /// A running batch over a fresh dataset of `rows` one-column rows.
 async fn start_batch(db: &Database, rows: i64, settings: RunSettings) -> i64 {
-    let dataset = datasets::create(db, OWNER, "tickets", "tickets.csv")
+    let cells = (0..rows).map(|i| vec![format!("ticket number {i}")]);
+    let dataset = datasets::create_from_cells(db, OWNER, "tickets", cells)
         .await
         .expect("dataset");
-    let stored: Vec<StoredRow> = (0..rows)
-        .map(|i| StoredRow {
-            index: i,
-            line: i + 2,
-            cells: vec![format!("ticket number {i}")],
-        })
-        .collect();
-    datasets::insert_rows(db, dataset, &stored)
-        .await
-        .expect("rows");
-    let empty = serde_json::json!([]);
-    datasets::finish(
-        db,
-        dataset,
-        Finished {
-            encoding: "UTF-8",
-            delimiter: ",",
-            row_count: rows,
-            fixed_rows: 0,
-            columns: &empty,
-            renames: &empty,
-        },
-    )
-    .await
-    .expect("finish");
     let mapping = ColumnMapping::from_headers(&["text"]);
     let schema = schema();
     let config = BatchConfig {

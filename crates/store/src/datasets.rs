@@ -144,6 +144,44 @@ pub async fn insert_rows(
     Ok(())
 }
 
+/// A complete dataset of `rows` (each row's cells in column order) in one call, stored as a
+/// UTF-8, comma-separated upload with no column statistics: data for tests, benchmarks and tools
+/// that make rows without a CSV file.
+pub async fn create_from_cells(
+    db: &Database,
+    owner: &str,
+    name: &str,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<i64, StoreError> {
+    let id = create(db, owner, name, &format!("{name}.csv")).await?;
+    let stored: Vec<StoredRow> = rows
+        .into_iter()
+        .zip(0..)
+        .map(|(cells, index)| StoredRow {
+            index,
+            line: index + 2,
+            cells,
+        })
+        .collect();
+    insert_rows(db, id, &stored).await?;
+    let empty = serde_json::json!([]);
+    let row_count = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+    finish(
+        db,
+        id,
+        Finished {
+            encoding: "UTF-8",
+            delimiter: ",",
+            row_count,
+            fixed_rows: 0,
+            columns: &empty,
+            renames: &empty,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Marks the dataset complete, with what the whole file showed.
 #[tracing::instrument(skip_all, fields(dataset_id))]
 pub async fn finish(db: &Database, dataset_id: i64, done: Finished<'_>) -> Result<(), StoreError> {

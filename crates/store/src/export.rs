@@ -418,39 +418,15 @@ mod tests {
     use super::*;
     use crate::batches::{self, DatasetBatch};
     use crate::database::tests::fresh_database;
-    use crate::datasets::{self, Finished, StoredRow};
+    use crate::datasets;
     use crate::queue::{self, AttemptOutcome, AttemptRecord, RowOutcome};
     use std::time::Duration;
 
     async fn batch(db: &Database, rows: i64) -> (i64, i64) {
-        let dataset = datasets::create(db, "alice", "d", "d.csv")
+        let cells = (0..rows).map(|i| vec![format!("cell {i}"), "\"q\", 日本\r\n".to_string()]);
+        let dataset = datasets::create_from_cells(db, "alice", "d", cells)
             .await
             .expect("dataset");
-        let stored: Vec<StoredRow> = (0..rows)
-            .map(|i| StoredRow {
-                index: i,
-                line: i + 2,
-                cells: vec![format!("cell {i}"), "\"q\", 日本\r\n".to_string()],
-            })
-            .collect();
-        datasets::insert_rows(db, dataset, &stored)
-            .await
-            .expect("rows");
-        let empty = serde_json::json!([]);
-        datasets::finish(
-            db,
-            dataset,
-            Finished {
-                encoding: "UTF-8",
-                delimiter: ",",
-                row_count: rows,
-                fixed_rows: 0,
-                columns: &empty,
-                renames: &empty,
-            },
-        )
-        .await
-        .expect("finish");
         let config = serde_json::json!({ "recipe": { "settings": { "concurrency": 4 } } });
         let id = batches::start_over_dataset(
             db,

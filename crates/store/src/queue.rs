@@ -1008,38 +1008,14 @@ mod tests {
     use super::*;
     use crate::batches::{self, BatchStatus, DatasetBatch};
     use crate::database::tests::fresh_database;
-    use crate::datasets::{self, Finished, StoredRow};
+    use crate::datasets;
 
     const LEASE: Duration = Duration::from_secs(60);
 
     async fn dataset(db: &Database, owner: &str, rows: i64) -> i64 {
-        let id = datasets::create(db, owner, "d", "d.csv")
+        datasets::create_from_cells(db, owner, "d", (0..rows).map(|i| vec![format!("cell {i}")]))
             .await
-            .expect("dataset");
-        let stored: Vec<StoredRow> = (0..rows)
-            .map(|i| StoredRow {
-                index: i,
-                line: i + 2,
-                cells: vec![format!("cell {i}")],
-            })
-            .collect();
-        datasets::insert_rows(db, id, &stored).await.expect("rows");
-        let empty = serde_json::json!([]);
-        datasets::finish(
-            db,
-            id,
-            Finished {
-                encoding: "UTF-8",
-                delimiter: ",",
-                row_count: rows,
-                fixed_rows: 0,
-                columns: &empty,
-                renames: &empty,
-            },
-        )
-        .await
-        .expect("finish");
-        id
+            .expect("dataset")
     }
 
     /// A running batch of `rows` rows for `owner` that runs `concurrency` rows at once.
