@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::datasets::{DatasetView, RenameDataset, UseDataset, draft_dataset};
+use crate::api::datasets::{DatasetView, RenameDataset, draft_dataset};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 
 /// What the step is doing right now.
@@ -52,7 +52,6 @@ pub fn UploadStep() -> impl IntoView {
     let stored = Resource::new(|| (), |_| draft_dataset());
     let uploaded = RwSignal::new(None::<DatasetView>);
     let transfer = RwSignal::new(Transfer::Idle);
-    let use_dataset = ServerAction::<UseDataset>::new();
     let options = RwSignal::new(ReadOptions::default());
 
     // Browser only: start sending a file the user dropped or picked.
@@ -64,11 +63,10 @@ pub fn UploadStep() -> impl IntoView {
                 file,
                 transfer,
                 uploaded,
-                use_dataset,
             );
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (file, use_dataset);
+        let _ = file;
     };
 
     view! {
@@ -396,12 +394,10 @@ mod send_file {
         file: PickedFile,
         transfer: leptos::prelude::RwSignal<super::Transfer>,
         uploaded: leptos::prelude::RwSignal<Option<crate::api::datasets::DatasetView>>,
-        use_dataset: leptos::prelude::ServerAction<crate::api::datasets::UseDataset>,
     ) {
         use leptos::prelude::*;
 
         use super::Transfer;
-        use crate::api::datasets::UseDataset;
 
         let file_name = file.name();
         transfer.set(Transfer::Sending {
@@ -419,10 +415,21 @@ mod send_file {
                 })
             },
             move |answer| match answer {
+                // The preview shows once the draft points at the file, so the next step
+                // (even one opened at once, by address) finds it.
                 Ok(dataset) => {
-                    use_dataset.dispatch(UseDataset { id: dataset.id });
-                    uploaded.set(Some(dataset));
-                    transfer.set(Transfer::Idle);
+                    leptos::task::spawn_local(async move {
+                        match crate::api::datasets::use_dataset(dataset.id).await {
+                        Ok(()) => {
+                            uploaded.set(Some(dataset));
+                            transfer.set(Transfer::Idle);
+                        }
+                        Err(error) => transfer.set(Transfer::Failed {
+                            file_name,
+                            message: format!("The file was read, but your draft could not be updated: {error}"),
+                        }),
+                    }
+                    })
                 }
                 Err(message) => {
                     // A ragged file can still be read: say how, right where the error is.
