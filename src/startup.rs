@@ -14,6 +14,7 @@ use leptos_axum::{
 };
 use rowbench_providers::catalog::Catalog;
 use rowbench_store::Database;
+use rowbench_store::chart_cache::ChartCache;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -43,6 +44,20 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Wakes the queue worker when a batch gets work.
     pub wake: Arc<Notify>,
+    /// Batches' answer charts, read again only when their answers change.
+    pub charts: Arc<ChartCache>,
+}
+
+impl AppState {
+    /// What the pages and server functions get of this state (as Leptos context).
+    pub fn server_state(&self) -> ServerState {
+        ServerState {
+            db: self.db.clone(),
+            catalog: self.catalog.clone(),
+            wake: self.wake.clone(),
+            charts: self.charts.clone(),
+        }
+    }
 }
 
 /// A configured server, bound to its port, ready to run.
@@ -109,6 +124,7 @@ impl Application {
             limits: config.limits,
             catalog: Arc::new(config.catalog.clone()),
             wake: Arc::new(Notify::new()),
+            charts: Arc::new(ChartCache::default()),
         };
         // Batches left running by the previous process continue where they were: their rows
         // are still queued, or leased with a lease that runs out and is reclaimed.
@@ -176,11 +192,7 @@ fn app_routes() -> Vec<AxumRouteListing> {
 fn router(state: AppState) -> Router {
     let routes = app_routes();
     let context = {
-        let server_state = ServerState {
-            db: state.db.clone(),
-            catalog: state.catalog.clone(),
-            wake: state.wake.clone(),
-        };
+        let server_state = state.server_state();
         move || provide_context(server_state.clone())
     };
     let leptos_options = state.leptos_options.clone();

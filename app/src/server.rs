@@ -21,6 +21,8 @@ pub struct ServerState {
     pub catalog: Arc<Catalog>,
     /// Woken when a batch gets work, so the queue worker does not wait for its next poll.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Batches' answer charts, read again only when their answers change.
+    pub charts: Arc<rowbench_store::chart_cache::ChartCache>,
 }
 
 impl ServerState {

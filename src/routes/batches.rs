@@ -2,7 +2,6 @@
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row), delete it.
 
 use app::api::batch_page::answer_charts;
-use app::server::ServerState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -37,14 +36,6 @@ pub fn router() -> Router<AppState> {
 /// The owner of everything in local mode.
 fn owner() -> &'static str {
     app::server::LOCAL_USER
-}
-
-fn server_state(state: &AppState) -> ServerState {
-    ServerState {
-        db: state.db.clone(),
-        catalog: state.catalog.clone(),
-        wake: state.wake.clone(),
-    }
 }
 
 /// `POST /api/batches` body: a dataset and the recipe to run over it.
@@ -89,7 +80,7 @@ async fn create(
         )
         .with_details(json!({ "columns": columns })));
     }
-    let server = server_state(&state);
+    let server = state.server_state();
     let blockers = app::api::review::ssr::blockers(&server, &body.recipe);
     if !blockers.is_empty() {
         return Err(ApiError::new(
@@ -318,7 +309,7 @@ async fn charts(
     let schema = serde_json::from_value::<BatchConfig>(batch.config)
         .map(|config| config.recipe.schema)
         .unwrap_or_default();
-    let charts: Vec<Value> = answer_charts(&state.db, id, &schema)
+    let charts: Vec<Value> = answer_charts(&state.server_state(), id, &schema)
         .await?
         .into_iter()
         .map(|(field, chart)| match chart {

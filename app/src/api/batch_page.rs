@@ -271,7 +271,7 @@ pub async fn batch_charts(id: i64) -> Result<Vec<Chart>, AppError> {
     use rowbench_store::batch_view::Chart as Data;
     let state = crate::server::ServerState::from_context()?;
     let (config, _) = ssr::config(&state, id).await?;
-    let charts = answer_charts(&state.db, id, &config.recipe.schema).await?;
+    let charts = answer_charts(&state, id, &config.recipe.schema).await?;
     Ok(charts
         .into_iter()
         .map(|(field, data)| match data {
@@ -296,12 +296,12 @@ pub async fn batch_charts(id: i64) -> Result<Vec<Chart>, AppError> {
 /// field of `schema` the 12 most frequent answers, for each number field 10 bins.
 #[cfg(feature = "ssr")]
 pub async fn answer_charts(
-    db: &rowbench_store::Database,
+    state: &crate::server::ServerState,
     id: i64,
     schema: &rowbench_schema::ResponseSchema,
 ) -> Result<Vec<(String, rowbench_store::batch_view::Chart)>, rowbench_store::StoreError> {
     use rowbench_schema::FieldType;
-    use rowbench_store::batch_view::{self, ChartKind};
+    use rowbench_store::batch_view::ChartKind;
     let fields: Vec<(&str, ChartKind)> = schema
         .fields
         .iter()
@@ -314,7 +314,10 @@ pub async fn answer_charts(
             Some((field.name.as_str(), kind))
         })
         .collect();
-    let charts = batch_view::answer_charts(db, id, &fields, 12, 10).await?;
+    let charts = state
+        .charts
+        .answer_charts(&state.db, id, &fields, 12, 10)
+        .await?;
     Ok(fields
         .into_iter()
         .map(|(name, _)| name.to_owned())

@@ -178,7 +178,7 @@ fn page_sql(filter: &QueueFilter<'_>, search: Option<&[usize]>) -> String {
 }
 
 /// What to draw for one answer field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChartKind {
     /// How many rows gave each answer (enum and boolean fields).
     Counts,

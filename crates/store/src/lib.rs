@@ -4,6 +4,7 @@
 
 pub mod batch_view;
 pub mod batches;
+pub mod chart_cache;
 mod database;
 pub mod datasets;
 pub mod drafts;

@@ -395,14 +395,16 @@ async fn settle(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), S
     Ok(())
 }
 
-/// Sets the batch's counters from its rows (after rows went back to the queue).
+/// Sets the batch's counters from its rows (after rows went back to the queue), and moves its
+/// answers version on: answers may be gone.
 async fn recount(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE batches SET \
          done_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
                       WHERE batch_id = ?1 AND status = 'succeeded'), \
          failed_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
-                        WHERE batch_id = ?1 AND status = 'failed') \
+                        WHERE batch_id = ?1 AND status = 'failed'), \
+         answers_version = answers_version + 1 \
          WHERE id = ?1",
     )
     .bind(batch_id)
@@ -550,8 +552,8 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
     }
     for (batch_id, (succeeded, failed)) in counts {
         sqlx::query(
-            "UPDATE batches SET done_rows = done_rows + ?, failed_rows = failed_rows + ? \
-             WHERE id = ?",
+            "UPDATE batches SET done_rows = done_rows + ?, failed_rows = failed_rows + ?, \
+             answers_version = answers_version + 1 WHERE id = ?",
         )
         .bind(succeeded)
         .bind(failed)
@@ -1004,7 +1006,7 @@ pub async fn totals(db: &Database, batch_id: i64) -> Result<BatchTotals, StoreEr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::batches::{self, BatchStatus, DatasetBatch};
     use crate::database::tests::fresh_database;
@@ -1019,7 +1021,7 @@ mod tests {
     }
 
     /// A running batch of `rows` rows for `owner` that runs `concurrency` rows at once.
-    async fn batch(db: &Database, owner: &str, rows: i64, concurrency: u32) -> i64 {
+    pub(crate) async fn batch(db: &Database, owner: &str, rows: i64, concurrency: u32) -> i64 {
         let dataset_id = dataset(db, owner, rows).await;
         let config =
             serde_json::json!({ "recipe": { "settings": { "concurrency": concurrency } } });
@@ -1038,7 +1040,7 @@ mod tests {
         .expect("started")
     }
 
-    async fn claim(db: &Database) -> ClaimedRow {
+    pub(crate) async fn claim(db: &Database) -> ClaimedRow {
         claim_next(db, LEASE)
             .await
             .expect("claim")
@@ -1049,7 +1051,7 @@ mod tests {
         claim_next(db, LEASE).await.expect("claim").is_none()
     }
 
-    fn succeeded(answer: i64) -> RowOutcome {
+    pub(crate) fn succeeded(answer: i64) -> RowOutcome {
         RowOutcome::Succeeded {
             result: serde_json::json!({ "answer": answer }),
             latency_ms: 12,
