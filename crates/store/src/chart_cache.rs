@@ -190,6 +190,15 @@ mod tests {
 
         // Row 0 runs again and answers 9: as many rows succeeded as before, other answers.
         assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let waiting = cache
+            .answer_charts(&db, id, &FIELDS, 12, 10)
+            .await
+            .expect("charts");
+        assert_eq!(
+            waiting,
+            counts(&[("5", 1)]),
+            "the requeued row's answer is gone"
+        );
         let row = claim(&db).await;
         finish_row(&db, id, 0, row.claim, succeeded(9))
             .await
