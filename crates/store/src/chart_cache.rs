@@ -153,6 +153,14 @@ mod tests {
         )]
     }
 
+    /// The count chart of the answers of batch `id`, through `cache`.
+    async fn read(cache: &ChartCache, db: &Database, id: i64) -> Vec<Chart> {
+        cache
+            .answer_charts(db, id, &FIELDS, 12, 10)
+            .await
+            .expect("charts")
+    }
+
     /// A finished batch of two rows answered 1 and 2.
     async fn finished_batch(db: &Database) -> i64 {
         let id = batch(db, "alice", 2, 2).await;
@@ -170,10 +178,7 @@ mod tests {
         let (db, _dir) = fresh_database().await;
         let id = finished_batch(&db).await;
         let cache = ChartCache::default();
-        let first = cache
-            .answer_charts(&db, id, &FIELDS, 12, 10)
-            .await
-            .expect("charts");
+        let first = read(&cache, &db, id).await;
         assert_eq!(first, counts(&[("1", 1), ("2", 1)]));
 
         // Changed behind the queue's back: the version stands, so do the cached charts.
@@ -182,18 +187,12 @@ mod tests {
             .execute(db.pool())
             .await
             .expect("update");
-        let again = cache
-            .answer_charts(&db, id, &FIELDS, 12, 10)
-            .await
-            .expect("charts");
+        let again = read(&cache, &db, id).await;
         assert_eq!(again, first);
 
         // Row 0 runs again and answers 9: as many rows succeeded as before, other answers.
         assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
-        let waiting = cache
-            .answer_charts(&db, id, &FIELDS, 12, 10)
-            .await
-            .expect("charts");
+        let waiting = read(&cache, &db, id).await;
         assert_eq!(
             waiting,
             counts(&[("5", 1)]),
@@ -203,10 +202,7 @@ mod tests {
         finish_row(&db, id, 0, row.claim, succeeded(9))
             .await
             .expect("finish");
-        let after = cache
-            .answer_charts(&db, id, &FIELDS, 12, 10)
-            .await
-            .expect("charts");
+        let after = read(&cache, &db, id).await;
         assert_eq!(after, counts(&[("5", 1), ("9", 1)]));
     }
 
@@ -237,10 +233,7 @@ mod tests {
         ];
         let cache = ChartCache::new(2);
         for id in [ids[0], ids[1], ids[0], ids[2]] {
-            cache
-                .answer_charts(&db, id, &FIELDS, 12, 10)
-                .await
-                .expect("charts");
+            read(&cache, &db, id).await;
         }
         assert_eq!(cache.batches(), [ids[0], ids[2]]);
     }
@@ -249,10 +242,7 @@ mod tests {
     async fn a_batch_that_is_not_there_has_empty_charts_and_is_not_kept() {
         let (db, _dir) = fresh_database().await;
         let cache = ChartCache::default();
-        let charts = cache
-            .answer_charts(&db, 404, &FIELDS, 12, 10)
-            .await
-            .expect("charts");
+        let charts = read(&cache, &db, 404).await;
         assert_eq!(charts, vec![Chart::Counts(Vec::new())]);
         assert!(cache.batches().is_empty());
     }
