@@ -64,6 +64,18 @@ impl Finisher {
                         let _ = reply.send(Ok(written));
                     }
                 }
+                // One result the store refuses must not cost the rest of its group their
+                // answers (and a second call each once their leases ran out): each alone.
+                Err(error) if results.len() > 1 => {
+                    tracing::warn!(%error, rows = results.len(), "writing a group of results failed; writing each alone");
+                    for (result, reply) in results.iter().zip(replies) {
+                        let written = queue::finish_rows(db, std::slice::from_ref(result))
+                            .await
+                            .map(|written| written.first().copied().unwrap_or(false))
+                            .map_err(|error| FinishError::Store(Arc::new(error)));
+                        let _ = reply.send(written);
+                    }
+                }
                 Err(error) => {
                     let error = FinishError::Store(Arc::new(error));
                     for reply in replies {

@@ -520,6 +520,44 @@ async fn a_claim_whose_lease_expired_cannot_overwrite_the_newer_claims_result() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_the_store_refuses_does_not_cost_the_rows_written_with_it_their_answers() {
+    let (db, _dir) = database().await;
+    let mock = mock(MockConfig {
+        latency_ms: 20,
+        ..MockConfig::default()
+    })
+    .await;
+    let id = start_batch(&db, 24, settings(8, ErrorPolicy::Continue)).await;
+    // Row 3's result is refused in whichever group of finished rows it comes.
+    sqlx::query(
+        "CREATE TRIGGER refuse_row_3 BEFORE UPDATE OF status ON batch_rows \
+         WHEN NEW.row_index = 3 AND NEW.status IN ('succeeded', 'failed') \
+         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+    )
+    .execute(db.pool())
+    .await
+    .expect("trigger");
+    let (worker, _wake) = spawn(
+        &db,
+        catalog(&mock, Duration::from_secs(5), RateLimit::default()),
+        fast(),
+    );
+    wait_for(&db, id, Duration::from_secs(20), |b| b.done_rows == 23).await;
+    worker.shutdown().await;
+
+    let rows = details(&db, id, 24).await;
+    for row in rows.iter().filter(|r| r.row_index != 3) {
+        assert_eq!(
+            (row.status, row.attempt, row.attempts.len()),
+            (RowStatus::Succeeded, 1, 1),
+            "row {} was answered by its first call",
+            row.row_index
+        );
+    }
+    assert_ne!(rows[3].status, RowStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_limited_to_600_requests_a_minute_gets_ten_a_second() {
     let (db, _dir) = database().await;
     let mock = mock(MockConfig::default()).await;
