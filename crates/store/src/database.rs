@@ -1,10 +1,14 @@
 //! Opening the database and applying the migrations in `migrations/`.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::StoreError;
 
@@ -16,7 +20,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: SqlitePool,
-    writer: SqlitePool,
+    /// `None` once closed.
+    writer: Arc<Mutex<Option<SqliteConnection>>>,
 }
 
 impl Database {
@@ -41,13 +46,11 @@ impl Database {
             .connect_with(options.clone())
             .await
             .map_err(StoreError::Connect)?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(StoreError::Connect)?;
-        Ok(Self { pool, writer })
+        let writer = options.connect().await.map_err(StoreError::Connect)?;
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(Some(writer))),
+        })
     }
 
     /// Applies every migration not yet applied; fails if one fails or an applied one was edited.
@@ -68,20 +71,25 @@ impl Database {
         &self.pool
     }
 
-    /// The queue's one connection for its claims, heartbeats and results. One connection keeps
-    /// its page cache (SQLite empties a connection's cache whenever another connection wrote),
-    /// and its writes queue up in the process instead of in SQLite's busy handler, which sleeps
-    /// a millisecond or more per collision. A pool of one is not free: a query waits for the
-    /// previous one to hand the connection back (131 µs for a `SELECT 1`, against 31 µs on a
-    /// held connection), so a transaction, which holds it throughout, is the cheaper way to
-    /// write several things.
-    pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// The queue's one connection for its claims, heartbeats and results, held until the
+    /// guard drops. One connection keeps its page cache (SQLite empties a connection's cache
+    /// whenever another connection wrote), and its writes queue up in the process instead of in
+    /// SQLite's busy handler, which sleeps a millisecond or more per collision. It is behind a
+    /// lock, not in a pool of one: a pool hands a connection back from a task of its own, and
+    /// the next query waited for that (131 µs for a `SELECT 1`, against 31 µs on a held
+    /// connection).
+    pub async fn writer(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>, StoreError> {
+        MutexGuard::try_map(self.writer.lock().await, Option::as_mut)
+            .map_err(|_closed| StoreError::Query(sqlx::Error::PoolClosed))
     }
 
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
-        self.writer.close().await;
+        if let Some(writer) = self.writer.lock().await.take()
+            && let Err(error) = writer.close().await
+        {
+            tracing::warn!(%error, "closing the queue's connection failed");
+        }
         self.pool.close().await;
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::query_builder::Separated;
-use sqlx::{FromRow, QueryBuilder, Sqlite, Transaction};
+use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
 use crate::{Database, StoreError, Timestamp};
 
@@ -269,7 +269,7 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
         .bind(now)
         .bind(millis(lease))
         .bind(max)
-        .fetch_all(db.writer())
+        .fetch_all(&mut *db.writer().await?)
         .await?;
     let mut claim = Claim {
         more: claimed.first().is_some_and(|row| row.4),
@@ -336,7 +336,7 @@ pub async fn heartbeat(
     .bind(batch_id)
     .bind(row_index)
     .bind(claim)
-    .execute(db.writer())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -344,7 +344,7 @@ pub async fn heartbeat(
 /// Records one provider call. Calls of stale claims are recorded too: they were made and paid for.
 #[tracing::instrument(skip_all, fields(batch_id = attempt.batch_id))]
 pub async fn record_attempt(db: &Database, attempt: &AttemptRecord) -> Result<(), StoreError> {
-    insert_attempt(db.writer(), attempt).await
+    insert_attempt(&mut *db.writer().await?, attempt).await
 }
 
 async fn insert_attempt<'c>(
@@ -463,7 +463,8 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
     let now = Timestamp::now();
     // The fenced write comes first so the transaction takes the write lock at once (a read
     // first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not cover).
-    let mut tx = db.writer().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let mut written = std::collections::HashSet::new();
     for chunk in results.chunks(ROWS_PER_STATEMENT) {
         let mut update = QueryBuilder::<Sqlite>::new(
@@ -582,7 +583,7 @@ pub async fn release_row(
     .bind(batch_id)
     .bind(row_index)
     .bind(claim)
-    .execute(db.writer())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -613,12 +614,12 @@ pub async fn pause(
 /// first reason given is the one kept.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
-    set_paused(db.writer(), None, batch_id, Some(reason)).await
+    set_paused(&mut *db.writer().await?, None, batch_id, Some(reason)).await
 }
 
 /// Pauses batch `batch_id` (of `owner`, if given) if it is running or queued.
-async fn set_paused(
-    pool: &sqlx::SqlitePool,
+async fn set_paused<'c>(
+    executor: impl sqlx::Executor<'c, Database = Sqlite>,
     owner: Option<&str>,
     batch_id: i64,
     reason: Option<&str>,
@@ -630,7 +631,7 @@ async fn set_paused(
     .bind(reason)
     .bind(batch_id)
     .bind(owner)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -651,7 +652,7 @@ pub async fn pause_after_failures(
     )
     .bind(batch_id)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .execute(db.writer())
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
