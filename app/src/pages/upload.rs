@@ -144,9 +144,15 @@ fn DropZone(
                 Transfer::Idle => ().into_any(),
                 Transfer::Sending { file_name, share } => {
                     let percent = (share * 100.0).round() as i64;
+                    // Sent in full, the file is still being read and stored on the server.
+                    let label = if percent >= 100 {
+                        format!("Reading and storing the rows of {file_name}…")
+                    } else {
+                        format!("Uploading {file_name}… {percent}%")
+                    };
                     view! {
                         <div class="dropzone__status" role="status">
-                            <span>{format!("Uploading {file_name}… {percent}%")}</span>
+                            <span>{label}</span>
                             <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
                                 <div class="progress__bar" style=format!("width: {percent}%")></div>
                             </div>
