@@ -1048,6 +1048,14 @@ pub(crate) mod tests {
             .expect("a row to claim")
     }
 
+    /// A claim whose lease has already run out: the next claim takes its row again.
+    async fn claim_expired(db: &Database) -> ClaimedRow {
+        claim_next(db, Duration::ZERO)
+            .await
+            .expect("claim")
+            .expect("a row to claim")
+    }
+
     async fn nothing_to_claim(db: &Database) -> bool {
         claim_next(db, LEASE).await.expect("claim").is_none()
     }
@@ -1166,10 +1174,7 @@ pub(crate) mod tests {
     async fn finishing_with_the_last_call_records_it_even_when_the_claim_went_stale() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 1, 1).await;
-        let stale = claim_next(&db, Duration::ZERO)
-            .await
-            .expect("claim")
-            .expect("row");
+        let stale = claim_expired(&db).await;
         let fresh = claim(&db).await;
         let result = |claim: i64, answer: i64| RowResult {
             batch_id: id,
@@ -1251,10 +1256,7 @@ pub(crate) mod tests {
     async fn an_expired_lease_is_claimed_again_under_a_new_fence() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 2, 1).await;
-        let first = claim_next(&db, Duration::ZERO)
-            .await
-            .expect("claim")
-            .expect("row");
+        let first = claim_expired(&db).await;
         let again = claim(&db).await;
         assert_eq!((again.batch_id, again.row_index), (id, first.row_index));
         assert_eq!(again.claim, first.claim + 1);
@@ -1265,14 +1267,8 @@ pub(crate) mod tests {
     async fn a_heartbeat_extends_only_the_current_claim() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 1, 1).await;
-        let stale = claim_next(&db, Duration::ZERO)
-            .await
-            .expect("claim")
-            .expect("row");
-        let current = claim_next(&db, Duration::ZERO)
-            .await
-            .expect("claim")
-            .expect("row");
+        let stale = claim_expired(&db).await;
+        let current = claim_expired(&db).await;
         assert!(
             !heartbeat(&db, id, 0, stale.claim, LEASE)
                 .await
@@ -1290,10 +1286,7 @@ pub(crate) mod tests {
     async fn a_stale_claim_cannot_overwrite_the_newer_result() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 1, 1).await;
-        let stale = claim_next(&db, Duration::ZERO)
-            .await
-            .expect("claim")
-            .expect("row");
+        let stale = claim_expired(&db).await;
         let current = claim(&db).await;
         assert!(
             !finish_row(&db, id, 0, stale.claim, failed("late"))
