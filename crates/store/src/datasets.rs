@@ -211,6 +211,32 @@ pub async fn delete(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes a dataset whose upload failed (refused, cut off, stalled) with its rows, and gives
+/// the disk space they took back ([`Database::give_space_back`]): a refused gigabyte must not
+/// stay in the database file and its write-ahead log.
+#[tracing::instrument(skip_all, fields(dataset_id))]
+pub async fn discard(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
+    delete(db, dataset_id).await?;
+    db.give_space_back().await
+}
+
+/// Removes every dataset still loading, with its rows, and gives their space back; the number
+/// removed. For start-up only: a dataset loads while its upload request runs, so at start-up a
+/// loading one was left by a process that stopped mid-upload (crashed, killed, lost power), and
+/// no request will ever finish it. Valid because one process serves a SQLite database: with
+/// several servers on one database (PostgreSQL, later), another one's upload could be running.
+#[tracing::instrument(skip_all)]
+pub async fn remove_unfinished(db: &Database) -> Result<u64, StoreError> {
+    let removed = sqlx::query("DELETE FROM datasets WHERE status = 'loading'")
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        db.give_space_back().await?;
+    }
+    Ok(removed)
+}
+
 /// The `owner`'s dataset `id`, if it exists and has been read completely.
 #[tracing::instrument(skip_all, fields(dataset_id = id))]
 pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Dataset>, StoreError> {
@@ -370,6 +396,54 @@ mod tests {
         let id = ready_dataset(&db, "local", &[row(0, &["x"]), row(1, &["y"])]).await;
         delete(&db, id).await.expect("delete");
         assert!(rows(&db, id, None, 10).await.expect("rows").is_empty());
+    }
+
+    /// The database file and its write-ahead log, in bytes.
+    fn disk_bytes(dir: &tempfile::TempDir) -> u64 {
+        ["test.db", "test.db-wal"]
+            .iter()
+            .map(|name| std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len()))
+            .sum()
+    }
+
+    /// A dataset left loading with `rows` rows of about 1 KB each, as an upload stopped half
+    /// way leaves it.
+    async fn half_loaded(db: &Database, rows: i64) -> i64 {
+        let id = create(db, "local", "half", "half.csv")
+            .await
+            .expect("create");
+        let filler = "x".repeat(1_000);
+        let all: Vec<StoredRow> = (0..rows).map(|i| row(i, &[&filler])).collect();
+        insert_rows(db, id, &all).await.expect("insert");
+        id
+    }
+
+    #[tokio::test]
+    async fn a_discarded_upload_gives_its_disk_space_back() {
+        let (db, dir) = fresh_database().await;
+        db.give_space_back().await.expect("empty the log");
+        let before = disk_bytes(&dir);
+        let id = half_loaded(&db, 20_000).await;
+        let full = disk_bytes(&dir);
+        assert!(full > before + 20_000_000, "{before} → {full}");
+        discard(&db, id).await.expect("discard");
+        let after = disk_bytes(&dir);
+        assert!(
+            after < before + 200_000,
+            "the database and its log were {before} bytes, {full} with the rows, {after} after"
+        );
+        assert!(rows(&db, id, None, 10).await.expect("rows").is_empty());
+    }
+
+    #[tokio::test]
+    async fn unfinished_datasets_are_removed_and_ready_ones_kept() {
+        let (db, _dir) = fresh_database().await;
+        let ready = ready_dataset(&db, "local", &[row(0, &["x"])]).await;
+        let half = half_loaded(&db, 10).await;
+        assert_eq!(remove_unfinished(&db).await.expect("remove"), 1);
+        assert!(rows(&db, half, None, 10).await.expect("rows").is_empty());
+        assert_eq!(rows(&db, ready, None, 10).await.expect("rows").len(), 1);
+        assert_eq!(remove_unfinished(&db).await.expect("again"), 0);
     }
 
     #[tokio::test]

@@ -588,6 +588,30 @@ pub async fn release_row(
     Ok(done.rows_affected() == 1)
 }
 
+/// Puts every row still leased (running) back in the queue at once, in every batch; how many.
+///
+/// **For start-up only, and only valid because one process serves a SQLite database**: at
+/// start-up every lease was taken by an earlier process, which is gone (crashed, killed, lost
+/// power), so its rows need not hold their batches' slots until the leases run out. With
+/// several servers on one database (PostgreSQL, later) this would take a live server's rows
+/// from it; leases will then have to name the process holding them.
+///
+/// The fence holds: a row keeps its `attempt` and the next claim moves it on, so a late
+/// heartbeat or result of the earlier claim (were its process somehow still alive) finds the
+/// row queued or claimed anew and is refused, as after an expired lease.
+#[tracing::instrument(skip_all)]
+pub async fn reclaim_leases_at_startup(db: &Database) -> Result<u64, StoreError> {
+    // Per batch, so each lookup is an index seek rather than a walk over every row.
+    let done = sqlx::query(
+        "UPDATE batch_rows INDEXED BY batch_rows_by_status \
+         SET status = 'queued', lease_expires_at = NULL \
+         WHERE batch_id IN (SELECT id FROM batches) AND status = 'running'",
+    )
+    .execute(&mut *db.writer().await?)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The frozen configuration of batch `batch_id`, for the worker (no owner check).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn batch_config(db: &Database, batch_id: i64) -> Result<Option<Value>, StoreError> {
@@ -1261,6 +1285,57 @@ pub(crate) mod tests {
         assert_eq!((again.batch_id, again.row_index), (id, first.row_index));
         assert_eq!(again.claim, first.claim + 1);
         assert!(nothing_to_claim(&db).await, "the new lease counts again");
+    }
+
+    #[tokio::test]
+    async fn at_start_up_rows_leased_by_the_previous_process_are_claimed_again_at_once_under_a_new_fence()
+     {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 2).await;
+        let first = claim(&db).await;
+        let second = claim(&db).await;
+        assert!(
+            nothing_to_claim(&db).await,
+            "both slots are leased for a minute"
+        );
+
+        assert_eq!(reclaim_leases_at_startup(&db).await.expect("reclaim"), 2);
+        let again = claim_next(&db, LEASE)
+            .await
+            .expect("claim")
+            .expect("the first row is free again");
+        assert_eq!(
+            (again.row_index, again.claim),
+            (first.row_index, first.claim + 1)
+        );
+        let next = claim(&db).await;
+        assert_eq!(
+            (next.row_index, next.claim),
+            (second.row_index, second.claim + 1)
+        );
+
+        // A late heartbeat or result of the earlier claims is refused.
+        assert!(
+            !heartbeat(&db, id, first.row_index, first.claim, LEASE)
+                .await
+                .expect("heartbeat")
+        );
+        assert!(
+            !finish_row(&db, id, first.row_index, first.claim, succeeded(1))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            finish_row(&db, id, again.row_index, again.claim, succeeded(2))
+                .await
+                .expect("finish")
+        );
+        assert_eq!(summary(&db, id).await.done_rows, 1);
+        assert_eq!(
+            reclaim_leases_at_startup(&db).await.expect("reclaim"),
+            1,
+            "only the row still running"
+        );
     }
 
     #[tokio::test]
