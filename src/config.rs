@@ -18,6 +18,7 @@
 //! | `ROWBENCH_PROVIDERS_FILE` | unset | a TOML file of named providers, models and prices |
 //! | `ROWBENCH_LEASE_MS` | 15000 | how long a claimed row stays claimed without a heartbeat (sent every third of it) |
 //! | `ROWBENCH_MAX_IN_FLIGHT` | 256 | most rows in flight at once over all batches |
+//! | `ROWBENCH_ALLOWED_HOSTS` | unset | more `host[:port]` names the server answers to, comma-separated (a reverse proxy's or LAN name); without a port, any port |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
@@ -39,6 +40,81 @@ pub struct Config {
     pub catalog: rowbench_providers::catalog::Catalog,
     /// How the queue worker paces itself.
     pub queue: QueueSettings,
+    /// Host names the server answers to besides its own address (and, on loopback, `localhost`,
+    /// `127.0.0.1` and `[::1]` with its port): see `src/security.rs`.
+    pub allowed_hosts: Vec<AllowedHost>,
+}
+
+/// One `host[:port]` of `ROWBENCH_ALLOWED_HOSTS`, or the authority of a request's `Host` header:
+/// the host lower-cased (an IPv6 address keeps its brackets), the port if one was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl AllowedHost {
+    /// Whether `request` (a parsed `Host` header) names this host. An entry without a port
+    /// matches any port; one with a port also matches a `Host` without one when that port is
+    /// the scheme default, since browsers leave it out.
+    pub fn matches(&self, request: &AllowedHost) -> bool {
+        self.host == request.host
+            && match (self.port, request.port) {
+                (None, _) => true,
+                (Some(want), Some(got)) => want == got,
+                (Some(want), None) => want == 80 || want == 443,
+            }
+    }
+}
+
+impl std::str::FromStr for AllowedHost {
+    type Err = ();
+
+    /// `name`, `name:port`, `1.2.3.4[:port]` or `[v6][:port]`; no scheme, path or wildcard.
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        let raw = raw.trim().to_ascii_lowercase();
+        let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
+            let (inside, after) = rest.split_once(']').ok_or(())?;
+            inside.parse::<std::net::Ipv6Addr>().map_err(|_| ())?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or(())?),
+            };
+            (format!("[{inside}]"), port)
+        } else {
+            match raw.split_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port)),
+                None => (raw.clone(), None),
+            }
+        };
+        let name_ok = host.starts_with('[')
+            || (!host.is_empty()
+                && host.len() <= 253
+                && !host.starts_with(['.', '-'])
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')));
+        if !name_ok {
+            return Err(());
+        }
+        let port = match port {
+            None => None,
+            Some(digits) if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) => {
+                Some(digits.parse::<u16>().ok().filter(|p| *p > 0).ok_or(())?)
+            }
+            Some(_) => return Err(()),
+        };
+        Ok(AllowedHost { host, port })
+    }
+}
+
+impl std::fmt::Display for AllowedHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
 }
 
 /// The queue worker's configurable settings (one field on [`Config`], so code that builds a
@@ -98,6 +174,11 @@ pub enum ConfigError {
     Empty(&'static str),
     #[error("{0} must be a whole number greater than 0, but is {1:?}")]
     Number(&'static str, String),
+    #[error(
+        "ROWBENCH_ALLOWED_HOSTS must be host or host:port names separated by commas \
+         (such as rowbench.lan,192.168.1.20:3000, without http:// or a path), but has {0:?}"
+    )]
+    AllowedHost(String),
 }
 
 impl Config {
@@ -158,6 +239,16 @@ impl Config {
         if let Some(n) = number("ROWBENCH_MAX_IN_FLIGHT")? {
             queue.max_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        let allowed_hosts = get("ROWBENCH_ALLOWED_HOSTS")?
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse()
+                    .map_err(|()| ConfigError::AllowedHost(item.to_string()))
+            })
+            .collect::<Result<Vec<AllowedHost>, _>>()?;
 
         Ok(Config {
             addr,
@@ -172,6 +263,7 @@ impl Config {
             catalog: rowbench_providers::catalog::Catalog::from_env(&|name| lookup(name))
                 .map_err(|e| ConfigError::Providers(e.to_string()))?,
             queue,
+            allowed_hosts,
         })
     }
 
@@ -285,6 +377,44 @@ mod tests {
             config(&[("ROWBENCH_MAX_IN_FLIGHT", "0")]),
             Err(ConfigError::Number("ROWBENCH_MAX_IN_FLIGHT", "0".into()))
         );
+    }
+
+    #[test]
+    fn allowed_hosts_are_host_or_host_and_port_names_and_anything_else_is_refused() {
+        assert_eq!(config(&[]).expect("defaults").allowed_hosts, vec![]);
+        let c = config(&[(
+            "ROWBENCH_ALLOWED_HOSTS",
+            " Rowbench.LAN , 192.168.1.20:3000,[::1]:8080,",
+        )])
+        .expect("valid");
+        let shown: Vec<String> = c.allowed_hosts.iter().map(|h| h.to_string()).collect();
+        assert_eq!(shown, ["rowbench.lan", "192.168.1.20:3000", "[::1]:8080"]);
+        for bad in [
+            "http://rowbench.lan",
+            "rowbench.lan/app",
+            "*.lan",
+            "rowbench.lan:0",
+            "rowbench.lan:99999",
+            "rowbench.lan:",
+            "[nope]:3000",
+            "two words",
+        ] {
+            let err = config(&[("ROWBENCH_ALLOWED_HOSTS", bad)]).expect_err(bad);
+            assert_eq!(err, ConfigError::AllowedHost(bad.into()));
+            assert!(err.to_string().contains("ROWBENCH_ALLOWED_HOSTS"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_host_without_a_port_matches_any_port_and_a_default_port_matches_no_port() {
+        let host = |s: &str| s.parse::<AllowedHost>().expect(s);
+        assert!(host("rowbench.lan").matches(&host("rowbench.lan:3000")));
+        assert!(host("rowbench.lan").matches(&host("ROWBENCH.lan")));
+        assert!(host("rowbench.lan:3000").matches(&host("rowbench.lan:3000")));
+        assert!(!host("rowbench.lan:3000").matches(&host("rowbench.lan:3001")));
+        assert!(!host("rowbench.lan:3000").matches(&host("rowbench.lan")));
+        assert!(host("rowbench.lan:443").matches(&host("rowbench.lan")));
+        assert!(!host("rowbench.lan").matches(&host("rowbench.lan.evil.example")));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod config;
 mod routes;
+mod security;
 mod shutdown;
 mod startup;
 pub mod telemetry;

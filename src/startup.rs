@@ -135,7 +135,10 @@ impl Application {
             config.queue.worker_config(),
         )
         .spawn();
-        let router = router(state).layer(sessions);
+        let router = crate::security::protect(
+            router(state).layer(sessions),
+            crate::security::Policy::new(addr, &config.allowed_hosts),
+        );
 
         Ok(Self {
             listener,
@@ -193,7 +196,10 @@ fn router(state: AppState) -> Router {
     let routes = app_routes();
     let context = {
         let server_state = state.server_state();
-        move || provide_context(server_state.clone())
+        move || {
+            provide_context(server_state.clone());
+            crate::security::provide_nonce();
+        }
     };
     let leptos_options = state.leptos_options.clone();
 

@@ -27,6 +27,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         // Only the built-in demo: tests never see the developer's own keys.
         catalog: rowbench_providers::catalog::Catalog::from_env(&|_| None).expect("demo catalog"),
         queue: rowbench::config::QueueSettings::default(),
+        allowed_hosts: Vec::new(),
     }
 }
 

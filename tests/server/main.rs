@@ -10,5 +10,6 @@ mod helpers;
 mod mapping;
 mod pages;
 mod queue;
+mod security;
 mod sessions;
 mod startup;
