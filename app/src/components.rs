@@ -5,4 +5,5 @@ pub mod empty_state;
 pub mod icons;
 pub mod layout;
 pub mod notice;
+pub mod refresh;
 pub mod step_frame;

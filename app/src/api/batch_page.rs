@@ -101,6 +101,31 @@ pub fn answer_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// Everything the batch page's first screen shows, loaded as one: the page awaits this one
+/// resource, so its server rendering never has two in flight (see `components::refresh`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchScreenData {
+    pub view: crate::api::batches::BatchView,
+    pub facts: BatchFacts,
+    pub charts: Vec<Chart>,
+    /// The table's first page, every state.
+    pub queue: QueuePage,
+}
+
+#[server(prefix = "/rpc", endpoint = "batch_screen")]
+pub async fn load_batch_screen(id: i64) -> Result<BatchScreenData, AppError> {
+    let view = crate::api::batches::load_batch(id).await?;
+    let facts = fetch_batch_facts(id).await?;
+    let charts = batch_charts(id).await?;
+    let queue = fetch_queue_page(id, None, String::new(), None, None).await?;
+    Ok(BatchScreenData {
+        view,
+        facts,
+        charts,
+        queue,
+    })
+}
+
 #[server(prefix = "/rpc", endpoint = "batch_facts")]
 pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
     let state = crate::server::ServerState::from_context()?;

@@ -8,11 +8,14 @@ use rowbench_recipe::estimate::{human_count, human_duration, human_usd};
 use serde::Deserialize;
 
 use crate::api::batch_page::{
-    BatchFacts, Chart, QueuePage, RowDrill, batch_charts, clone_batch, control_batch, delete_batch,
-    fetch_batch_facts, fetch_queue_page, fetch_row_drill, retry_batch_row,
+    BatchFacts, BatchScreenData, Chart, QueuePage, RowDrill, batch_charts, clone_batch,
+    control_batch, delete_batch, fetch_queue_page, fetch_row_drill, load_batch_screen,
+    retry_batch_row,
 };
 use crate::api::batches::{BatchView, load_batch};
 use crate::components::notice::ErrorNotice;
+use crate::components::refresh::refetch_when;
+use crate::error::AppError;
 
 /// Row counts by state, as progress events carry them.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -110,21 +113,17 @@ pub fn BatchPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(-1)
     });
-    let page = Resource::new(
-        move || id.get(),
-        |id| async move {
-            let view = load_batch(id).await?;
-            let facts = fetch_batch_facts(id).await?;
-            Ok::<_, crate::error::AppError>((view, facts))
-        },
-    );
+    // The whole first screen in one resource, awaited in the page's only Suspense: the table,
+    // charts and drill-down refresh in the browser (see `components::refresh`), so rendering
+    // on the server never has a second resource or Transition in flight.
+    let page = Resource::new(move || id.get(), load_batch_screen);
     view! {
         <Title text="Batch" />
         <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the batch…"</div> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok((view, facts)) => view! { <BatchScreen id=id.get_untracked() view facts /> }.into_any(),
+                    Ok(data) => view! { <BatchScreen id=id.get_untracked() data /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -175,7 +174,13 @@ fn follow(id: i64, live: RwSignal<Progress>, generation: RwSignal<u64>) {
 }
 
 #[component]
-fn BatchScreen(id: i64, view: BatchView, facts: BatchFacts) -> impl IntoView {
+fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
+    let BatchScreenData {
+        view,
+        facts,
+        charts,
+        queue,
+    } = data;
     let live = RwSignal::new(Progress::from_page(&view, &facts));
     let generation = RwSignal::new(0u64);
     #[cfg(feature = "hydrate")]
@@ -317,29 +322,34 @@ fn BatchScreen(id: i64, view: BatchView, facts: BatchFacts) -> impl IntoView {
                 <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
             </div>
         </section>
-        <Charts id finished total=item.total_rows />
-        <QueueTable id live finished facts />
+        <Charts id finished total=item.total_rows initial=charts />
+        <QueueTable id live finished facts initial=queue />
     }
 }
 
 #[component]
-fn Charts(id: i64, finished: Memo<i64>, total: i64) -> impl IntoView {
+fn Charts(id: i64, finished: Memo<i64>, total: i64, initial: Vec<Chart>) -> impl IntoView {
+    let charts = RwSignal::new(initial);
     // New charts every 2.5% of the rows, not on every row of a big batch.
     let step = Memo::new(move |_| finished.get() * 40 / total.max(1));
-    let charts = Resource::new(move || step.get(), move |_| batch_charts(id));
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match charts.await {
-                    Ok(charts) if !charts.is_empty() => view! {
-                        <section class="charts">
-                            {charts.into_iter().map(|chart| view! { <BarChart chart /> }).collect_view()}
-                        </section>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Transition>
+    refetch_when(
+        move || step.get(),
+        move |_| batch_charts(id),
+        move |answer: Result<Vec<Chart>, AppError>| {
+            if let Ok(fresh) = answer {
+                charts.set(fresh);
+            }
+        },
+    );
+    move || {
+        let charts = charts.get();
+        (!charts.is_empty()).then(|| {
+            view! {
+                <section class="charts">
+                    {charts.into_iter().map(|chart| view! { <BarChart chart /> }).collect_view()}
+                </section>
+            }
+        })
     }
 }
 
@@ -402,13 +412,15 @@ fn QueueTable(
     live: RwSignal<Progress>,
     finished: Memo<i64>,
     facts: StoredValue<BatchFacts>,
+    initial: QueuePage,
 ) -> impl IntoView {
     let status = RwSignal::new(String::from("all"));
     let search = RwSignal::new(String::new());
     let cursor = RwSignal::new(Cursor::Start);
     let selected: RwSignal<Option<i64>> = RwSignal::new(None);
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
-    let page = Resource::new(
+    let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
+    refetch_when(
         move || {
             (
                 status.get(),
@@ -426,6 +438,7 @@ fn QueueTable(
             };
             fetch_queue_page(id, Some(status), search, after, before)
         },
+        move |answer| page.set(answer),
     );
     let (key_names, field_names) = facts.with_value(|f| {
         (
@@ -490,26 +503,22 @@ fn QueueTable(
                             <th scope="col" class="num">"Latency"</th>
                         </tr>
                     </thead>
-                    <Transition fallback=|| view! { <tbody><tr><td>"Loading…"</td></tr></tbody> }>
-                        {move || Suspend::new(async move {
-                            match page.await {
-                                Err(error) => view! { <tbody><tr><td colspan="9">{error.to_string()}</td></tr></tbody> }.into_any(),
-                                Ok(page) => view! { <QueueRows page selected /> }.into_any(),
-                            }
-                        })}
-                    </Transition>
+                    {move || match page.get() {
+                        Err(error) => view! { <tbody><tr><td colspan="9">{error.to_string()}</td></tr></tbody> }.into_any(),
+                        Ok(page) => view! { <QueueRows page selected /> }.into_any(),
+                    }}
                 </table>
             </div>
             <div class="queue__paging">
                 <button type="button" class="btn btn--ghost btn--sm" disabled=move || cursor.get() == Cursor::Start
                     on:click=move |_| {
-                        let first = page.get().and_then(|p| p.ok()).and_then(|p| p.lines.first().map(|l| l.row_index));
+                        let first = page.with(|p| p.as_ref().ok().and_then(|p| p.lines.first().map(|l| l.row_index)));
                         cursor.set(first.map_or(Cursor::Start, Cursor::Before));
                     }>"← Previous"</button>
                 <button type="button" class="btn btn--ghost btn--sm"
-                    disabled=move || !page.get().and_then(|p| p.ok()).is_some_and(|p| p.has_more || matches!(cursor.get(), Cursor::Before(_)))
+                    disabled=move || !page.with(|p| p.as_ref().is_ok_and(|p| p.has_more || matches!(cursor.get(), Cursor::Before(_))))
                     on:click=move |_| {
-                        let last = page.get().and_then(|p| p.ok()).and_then(|p| p.lines.last().map(|l| l.row_index));
+                        let last = page.with(|p| p.as_ref().ok().and_then(|p| p.lines.last().map(|l| l.row_index)));
                         if let Some(last) = last { cursor.set(Cursor::After(last)); }
                     }>"Next →"</button>
             </div>
@@ -563,9 +572,14 @@ fn DrillDown(
     finished: Memo<i64>,
 ) -> impl IntoView {
     let refresh = RwSignal::new(0u32);
-    let drill = Resource::new(
+    // The panel only ever opens in the browser, after a click: it loads there, like the table.
+    let drill: RwSignal<Option<Result<RowDrill, AppError>>> = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move { drill.set(Some(fetch_row_drill(id, row).await)) });
+    refetch_when(
         move || (refresh.get(), finished.get()),
         move |_| fetch_row_drill(id, row),
+        move |answer| drill.set(Some(answer)),
     );
     // The panel opens below the table: bring it into view.
     let panel = NodeRef::<leptos::html::Section>::new();
@@ -592,14 +606,11 @@ fn DrillDown(
                 <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None) aria-label="Close the row">"Close"</button>
             </header>
             {move || retry_error.get().map(|e| view! { <p class="alert alert--danger small" role="alert">{e}</p> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading the row…"</p> }>
-                {move || Suspend::new(async move {
-                    match drill.await {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(d) => view! { <DrillBody d /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match drill.get() {
+                None => view! { <p class="muted">"Loading the row…"</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                Some(Ok(d)) => view! { <DrillBody d /> }.into_any(),
+            }}
         </section>
     }
 }
