@@ -19,6 +19,9 @@
 //! | `ROWBENCH_LEASE_MS` | 15000 | how long a claimed row stays claimed without a heartbeat (sent every third of it) |
 //! | `ROWBENCH_MAX_IN_FLIGHT` | 256 | most rows in flight at once over all batches |
 //! | `ROWBENCH_ALLOWED_HOSTS` | unset | more `host[:port]` names the server answers to, comma-separated (a reverse proxy's or LAN name); without a port, any port |
+//! | `ROWBENCH_PAGE_THREADS` | cores (2 to 8) | threads that render pages, apart from the API and the queue |
+//! | `ROWBENCH_PAGE_TIMEOUT_SECS` | 10 | a page not rendered by then answers 503 (and is logged with its route) |
+//! | `ROWBENCH_SHUTDOWN_GRACE_SECS` | 10 | how long Ctrl-C or SIGTERM waits for requests in flight before dropping them |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
@@ -40,6 +43,10 @@ pub struct Config {
     pub catalog: rowbench_providers::catalog::Catalog,
     /// How the queue worker paces itself.
     pub queue: QueueSettings,
+    /// Page rendering's own threads and time limit.
+    pub pages: crate::page_pool::PageSettings,
+    /// How long a stop waits for requests in flight (an open event stream never ends by itself).
+    pub shutdown_grace: Duration,
     /// Host names the server answers to besides its own address (and, on loopback, `localhost`,
     /// `127.0.0.1` and `[::1]` with its port): see `src/security.rs`.
     pub allowed_hosts: Vec<AllowedHost>,
@@ -239,6 +246,14 @@ impl Config {
         if let Some(n) = number("ROWBENCH_MAX_IN_FLIGHT")? {
             queue.max_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        let mut pages = crate::page_pool::PageSettings::default();
+        if let Some(n) = number("ROWBENCH_PAGE_THREADS")? {
+            pages.threads = usize::try_from(n).unwrap_or(usize::MAX).min(64);
+        }
+        if let Some(n) = number("ROWBENCH_PAGE_TIMEOUT_SECS")? {
+            pages.timeout = Duration::from_secs(n);
+        }
+        let shutdown_grace = Duration::from_secs(number("ROWBENCH_SHUTDOWN_GRACE_SECS")?.unwrap_or(10));
         let allowed_hosts = get("ROWBENCH_ALLOWED_HOSTS")?
             .unwrap_or_default()
             .split(',')
@@ -264,6 +279,8 @@ impl Config {
                 .map_err(|e| ConfigError::Providers(e.to_string()))?,
             queue,
             allowed_hosts,
+            pages,
+            shutdown_grace,
         })
     }
 

@@ -4,6 +4,7 @@
 //! [`Application`] on port 0 with a fresh database.
 
 pub mod config;
+pub mod page_pool;
 mod routes;
 mod security;
 mod shutdown;
@@ -12,4 +13,5 @@ pub mod telemetry;
 mod uploads;
 
 pub use config::Config;
+pub use page_pool::PageSettings;
 pub use startup::Application;

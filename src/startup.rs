@@ -26,6 +26,7 @@ use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
+use crate::page_pool::{PagePool, PagePoolLayer};
 use crate::{routes, shutdown};
 
 /// How long a browser session (and so the way back to its draft) lasts without a visit.
@@ -67,6 +68,8 @@ pub struct Application {
     db: Database,
     session_sweeper: JoinHandle<()>,
     worker: rowbench_queue::WorkerHandle,
+    /// How long a stop waits for requests in flight before it gives up on them.
+    shutdown_grace: std::time::Duration,
 }
 
 impl Application {
@@ -135,8 +138,9 @@ impl Application {
             config.queue.worker_config(),
         )
         .spawn();
+        let pages = PagePool::new(config.pages).context("starting the page-rendering threads")?;
         let router = crate::security::protect(
-            router(state).layer(sessions),
+            router(state, pages).layer(sessions),
             crate::security::Policy::new(addr, &config.allowed_hosts),
         );
 
@@ -146,6 +150,7 @@ impl Application {
             db,
             session_sweeper,
             worker,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -165,18 +170,46 @@ impl Application {
         self.run_until(shutdown::signal()).await
     }
 
-    /// Serves until `stop` resolves, letting requests in flight finish, then closes the database.
+    /// Serves until `stop` resolves, letting requests in flight finish for up to the shutdown
+    /// grace (an open event stream or a stuck request would otherwise hold the process for
+    /// good), then stops the queue and closes the database.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let graceful = async move {
+            stop.await;
+            let _ = stopping.send(true);
+        };
         let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await;
+            .with_graceful_shutdown(graceful)
+            .into_future();
+        let grace = self.shutdown_grace;
+        let given_up = async move {
+            if stopped.wait_for(|s| *s).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        let served = tokio::select! {
+            served = served => served,
+            () = given_up => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs_f64(),
+                    "requests still open after the shutdown grace are dropped"
+                );
+                Ok(())
+            }
+        };
         self.session_sweeper.abort();
         // Rows in flight get a short grace to finish; the rest go back to the queue.
         self.worker.shutdown().await;
-        self.db.close().await;
+        // Closing waits for every connection to come back; one held by a dropped request
+        // would never come.
+        if tokio::time::timeout(grace, self.db.close()).await.is_err() {
+            tracing::warn!("the database did not close within the shutdown grace");
+        }
         served
     }
 }
@@ -192,7 +225,7 @@ fn app_routes() -> Vec<AxumRouteListing> {
 }
 
 /// Every route: health, the Leptos pages and server functions, then static files and the 404 page.
-fn router(state: AppState) -> Router {
+fn router(state: AppState, pages: PagePool) -> Router {
     let routes = app_routes();
     let context = {
         let server_state = state.server_state();
@@ -216,6 +249,8 @@ fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state)
+        // Pages render on their own threads with a time limit; the rest stays here.
+        .layer(PagePoolLayer::new(pages))
         .layer(CompressionLayer::new())
         // A bug that panics in a handler answers 500 instead of leaving the request hanging.
         .layer(CatchPanicLayer::new())
