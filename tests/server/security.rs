@@ -134,19 +134,21 @@ async fn a_request_for_a_foreign_host_is_refused_with_421_naming_the_host_and_ho
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn localhost_127_0_0_1_and_ipv6_loopback_with_the_bound_port_are_answered() {
+async fn localhost_127_0_0_1_and_ipv6_loopback_are_answered_with_the_bound_port_only() {
     let app = spawn_app().await;
     let port = port(&app);
-    for host in [
-        format!("localhost:{port}"),
-        format!("LocalHost:{port}"),
-        format!("127.0.0.1:{port}"),
-        format!("[::1]:{port}"),
-    ] {
-        let answer = send(&app, Method::GET, "/healthz", &[("host", &host)], None).await;
-        assert_eq!(answer.status, 200, "{host}: {}", answer.body);
-        let answer = send(&app, Method::GET, "/", &[("host", &host)], None).await;
-        assert_eq!(answer.status, 200, "{host}: {}", answer.body);
+    for name in ["localhost", "LocalHost", "127.0.0.1", "[::1]"] {
+        for path in ["/healthz", "/"] {
+            let host = format!("{name}:{port}");
+            let answer = send(&app, Method::GET, path, &[("host", &host)], None).await;
+            assert_eq!(answer.status, 200, "{path} for {host}: {}", answer.body);
+            // Another port is another server's, or a rebinding page's way in.
+            let host = format!("{name}:{}", port + 1);
+            let answer = send(&app, Method::GET, path, &[("host", &host)], None).await;
+            assert_eq!(answer.status, 421, "{path} for {host}: {}", answer.body);
+            let answer = send(&app, Method::GET, path, &[("host", name)], None).await;
+            assert_eq!(answer.status, 421, "{path} for {name}: {}", answer.body);
+        }
     }
 }
 
@@ -342,7 +344,7 @@ async fn a_cross_site_or_same_site_fetch_without_an_origin_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_from_the_servers_own_origin_or_from_tools_are_accepted() {
+async fn its_own_pages_and_tools_may_make_changes_that_a_foreign_page_may_not() {
     let app = spawn_app().await;
     let (_, batch) = running_batch(&app).await;
     let own = app.address.clone();
@@ -365,6 +367,25 @@ async fn requests_from_the_servers_own_origin_or_from_tools_are_accepted() {
         )
         .await;
         assert_eq!(answer.status, 201, "{headers:?}: {}", answer.body);
+
+        // The same request sent by a page elsewhere.
+        let foreign: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|&(name, value)| match name {
+                "origin" => (name, FOREIGN),
+                "sec-fetch-site" => (name, "cross-site"),
+                _ => (name, value),
+            })
+            .collect();
+        let answer = send(
+            &app,
+            Method::POST,
+            "/api/datasets?filename=ok.csv",
+            &foreign,
+            Some(("text/csv", "a,b\n1,2\n".into())),
+        )
+        .await;
+        assert_eq!(answer.status, 403, "{foreign:?}: {}", answer.body);
     }
     let answer = send(
         &app,
