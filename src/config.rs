@@ -11,6 +11,7 @@
 //! | `ROWBENCH_MAX_UPLOAD_BYTES` | 1 GiB | largest CSV accepted |
 //! | `ROWBENCH_MAX_COLUMNS` | 1000 | most columns a CSV may have |
 //! | `ROWBENCH_MAX_FIELD_BYTES` | 1 MiB | longest cell a CSV may have |
+//! | `ROWBENCH_UPLOAD_IDLE_SECS` | 30 | how long an upload may send nothing before it is stopped as stalled (408) |
 //! | `OPENAI_API_KEY`, `OPENAI_BASE_URL` | unset | an OpenAI-compatible provider |
 //! | `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` | unset | Anthropic |
 //! | `GEMINI_API_KEY` | unset | Google Gemini |
@@ -39,6 +40,8 @@ pub struct Config {
     pub output_name: String,
     /// Limits on uploaded files.
     pub limits: rowbench_ingest::IngestLimits,
+    /// How long an upload's body may send nothing before the upload is stopped as stalled.
+    pub upload_idle: Duration,
     /// Providers and models, from the conventional variables and `ROWBENCH_PROVIDERS_FILE`.
     pub catalog: rowbench_providers::catalog::Catalog,
     /// How the queue worker paces itself.
@@ -188,6 +191,10 @@ pub enum ConfigError {
     AllowedHost(String),
 }
 
+/// How long an upload may send nothing, by default: a slow link still sends something every
+/// few seconds; a client that stopped sending would otherwise hold its upload open for good.
+pub const DEFAULT_UPLOAD_IDLE: Duration = Duration::from_secs(30);
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -239,6 +246,8 @@ impl Config {
         if let Some(n) = number("ROWBENCH_MAX_FIELD_BYTES")? {
             limits.max_field_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        let upload_idle =
+            number("ROWBENCH_UPLOAD_IDLE_SECS")?.map_or(DEFAULT_UPLOAD_IDLE, Duration::from_secs);
         let mut queue = QueueSettings::default();
         if let Some(n) = number("ROWBENCH_LEASE_MS")? {
             queue.lease = Duration::from_millis(n);
@@ -253,7 +262,8 @@ impl Config {
         if let Some(n) = number("ROWBENCH_PAGE_TIMEOUT_SECS")? {
             pages.timeout = Duration::from_secs(n);
         }
-        let shutdown_grace = Duration::from_secs(number("ROWBENCH_SHUTDOWN_GRACE_SECS")?.unwrap_or(10));
+        let shutdown_grace =
+            Duration::from_secs(number("ROWBENCH_SHUTDOWN_GRACE_SECS")?.unwrap_or(10));
         let allowed_hosts = get("ROWBENCH_ALLOWED_HOSTS")?
             .unwrap_or_default()
             .split(',')
@@ -275,6 +285,7 @@ impl Config {
             site_pkg_dir: get("LEPTOS_SITE_PKG_DIR")?.unwrap_or_else(|| "pkg".into()),
             output_name: get("LEPTOS_OUTPUT_NAME")?.unwrap_or_else(|| "rowbench".into()),
             limits,
+            upload_idle,
             catalog: rowbench_providers::catalog::Catalog::from_env(&|name| lookup(name))
                 .map_err(|e| ConfigError::Providers(e.to_string()))?,
             queue,
@@ -365,6 +376,20 @@ mod tests {
         assert_eq!(
             config(&[("ROWBENCH_MAX_COLUMNS", "many")]),
             Err(ConfigError::Number("ROWBENCH_MAX_COLUMNS", "many".into()))
+        );
+    }
+
+    #[test]
+    fn the_upload_idle_time_is_30_s_unless_set_in_whole_seconds() {
+        assert_eq!(
+            config(&[]).expect("defaults").upload_idle,
+            Duration::from_secs(30)
+        );
+        let set = config(&[("ROWBENCH_UPLOAD_IDLE_SECS", "5")]).expect("valid");
+        assert_eq!(set.upload_idle, Duration::from_secs(5));
+        assert_eq!(
+            config(&[("ROWBENCH_UPLOAD_IDLE_SECS", "0")]),
+            Err(ConfigError::Number("ROWBENCH_UPLOAD_IDLE_SECS", "0".into()))
         );
     }
 

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod page_pool;
+mod recovery;
 mod routes;
 mod security;
 mod shutdown;

@@ -41,6 +41,8 @@ pub struct AppState {
     pub db: Database,
     /// Limits on uploaded files.
     pub limits: rowbench_ingest::IngestLimits,
+    /// How long an upload may send nothing before it is stopped as stalled.
+    pub upload_idle: std::time::Duration,
     /// Configured providers and models; their keys never leave the server.
     pub catalog: Arc<Catalog>,
     /// Wakes the queue worker when a batch gets work.
@@ -86,6 +88,9 @@ impl Application {
         db.migrate()
             .await
             .context("applying the database migrations in migrations/")?;
+        crate::recovery::after_restart(&db)
+            .await
+            .context("cleaning up after the previous run")?;
 
         let session_store = SqliteStore::new(db.pool().clone());
         session_store
@@ -125,12 +130,13 @@ impl Application {
             leptos_options,
             db: db.clone(),
             limits: config.limits,
+            upload_idle: config.upload_idle,
             catalog: Arc::new(config.catalog.clone()),
             wake: Arc::new(Notify::new()),
             charts: Arc::new(ChartCache::default()),
         };
-        // Batches left running by the previous process continue where they were: their rows
-        // are still queued, or leased with a lease that runs out and is reclaimed.
+        // Batches left running by the previous process continue where they were: the rows it
+        // held went back to the queue above.
         let worker = rowbench_queue::Worker::new(
             db.clone(),
             state.catalog.clone(),

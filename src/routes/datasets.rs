@@ -104,7 +104,12 @@ async fn upload(
         let (chunks, received) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let pump = async move {
             loop {
-                let next = field.chunk().await.map_err(std::io::Error::other).transpose();
+                // Stops once the upload does (refused, stalled): a stalled client sends no
+                // next chunk that would show the upload gone.
+                let next = tokio::select! {
+                    next = field.chunk() => next.map_err(std::io::Error::other).transpose(),
+                    () = chunks.closed() => break,
+                };
                 match next {
                     Some(chunk) => {
                         if chunks.send(chunk).await.is_err() {
@@ -118,14 +123,14 @@ async fn upload(
         let body = Box::pin(futures_util::stream::unfold(received, |mut received| async move {
             received.recv().await.map(|chunk| (chunk, received))
         }));
-        let upload = Upload { owner, name: &name, file_name: &file_name, options };
+        let upload = Upload { owner, name: &name, file_name: &file_name, options, idle: state.upload_idle };
         let ((), stored) = tokio::join!(pump, store_upload(&state.db, upload, body));
         stored
     } else if is_csv_content_type(&content_type) {
         let file_name = params.filename.unwrap_or_else(|| "upload.csv".into());
         let name = display_name(params.name.as_deref(), &file_name);
         let body = request.into_body().into_data_stream().map_err(std::io::Error::other);
-        let upload = Upload { owner, name: &name, file_name: &file_name, options };
+        let upload = Upload { owner, name: &name, file_name: &file_name, options, idle: state.upload_idle };
         store_upload(&state.db, upload, body).await
     } else {
         return Err(ApiError::new(
@@ -182,6 +187,15 @@ fn upload_error(err: UploadError) -> ApiError {
         UploadError::Ingest(e) => ingest_error(e),
         UploadError::Store(e) => ApiError::internal(&e),
         UploadError::Parser(e) => ApiError::internal(&e),
+        UploadError::Stalled { idle } => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload_stalled",
+            format!(
+                "No data arrived for {} s, so the upload was stopped and nothing was kept. Send the file again.",
+                idle.as_secs()
+            ),
+        )
+        .with_details(json!({ "idle_secs": idle.as_secs() })),
     }
 }
 

@@ -27,6 +27,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         // Only the built-in demo: tests never see the developer's own keys.
         catalog: rowbench_providers::catalog::Catalog::from_env(&|_| None).expect("demo catalog"),
         queue: rowbench::config::QueueSettings::default(),
+        upload_idle: rowbench::config::DEFAULT_UPLOAD_IDLE,
         pages: rowbench::PageSettings::default(),
         shutdown_grace: std::time::Duration::from_secs(10),
         allowed_hosts: Vec::new(),

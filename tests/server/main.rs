@@ -10,6 +10,7 @@ mod helpers;
 mod mapping;
 mod pages;
 mod queue;
+mod restarts;
 mod security;
 mod sessions;
 mod startup;

@@ -1,0 +1,376 @@
+//! Disk and restarts: an upload that does not become a dataset (cut off, refused, stalled, or
+//! left by a crash) leaves no rows and gives its disk space back, and rows leased by a killed
+//! server are claimed again as soon as the next one starts, not once their leases run out.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rowbench_mock_llm::{MockConfig, MockServer};
+use rowbench_store::Database;
+use rowbench_store::datasets::{self, StoredRow};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+/// How many datasets and dataset rows the server has stored.
+async fn stored_counts(app: &TestApp) -> (i64, i64) {
+    let db = app.database().await;
+    let counts = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("count");
+    db.close().await;
+    counts
+}
+
+/// Polls until the server has no dataset and no dataset row left, failing after `within`.
+async fn wait_for_nothing_stored(app: &TestApp, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let counts = stored_counts(app).await;
+        if counts == (0, 0) {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "datasets and rows still stored after {within:?}: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `rows` CSV lines of about 30 bytes after a header.
+fn csv_rows(rows: usize) -> String {
+    let mut csv = String::from("id,text\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{i},row number {i} of the file\n"));
+    }
+    csv
+}
+
+/// A raw HTTP/1.1 upload that announces `announced` body bytes and sends `sent` of them: a
+/// client that stops half way, which no HTTP client library does on purpose.
+async fn start_raw_upload(app: &TestApp, announced: usize, sent: &[u8]) -> TcpStream {
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).await.expect("connects");
+    let head = format!(
+        "POST /api/datasets?filename=half.csv HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {announced}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("head sent");
+    stream.write_all(sent).await.expect("part of the body sent");
+    stream.flush().await.expect("flushed");
+    stream
+}
+
+/// The database file and its write-ahead log, in bytes.
+fn disk_bytes(app: &TestApp) -> u64 {
+    let db = app.config.data_dir.join("rowbench.db");
+    let wal = app.config.data_dir.join("rowbench.db-wal");
+    [db, wal]
+        .iter()
+        .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_client_goes_away_mid_body_leaves_no_dataset_no_rows_and_no_space_taken() {
+    let app = spawn_app_with(|_| {}).await;
+    let before = disk_bytes(&app);
+    let body = csv_rows(400_000);
+    // Half the file: several batches of rows are stored before the client goes.
+    let half = &body.as_bytes()[..body.len() / 2];
+    let stream = start_raw_upload(&app, body.len(), half).await;
+    let started = Instant::now();
+    while stored_counts(&app).await.1 == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no rows were stored"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Until more than 3 MiB of the rows are stored.
+    while disk_bytes(&app) < before + (3 << 20) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the rows never took 3 MiB"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(stream);
+    wait_for_nothing_stored(&app, Duration::from_secs(5)).await;
+    let started = Instant::now();
+    while disk_bytes(&app) > before + (1 << 20) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the database and its log took {before} bytes before the upload and still {} \
+             after it was cut off",
+            disk_bytes(&app)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_too_large_upload_gives_its_disk_space_back() {
+    const LIMIT: usize = 12 << 20;
+    let app = spawn_app_with(|c| c.limits.max_bytes = LIMIT as u64).await;
+    let before = disk_bytes(&app);
+    // Just over the limit, so the server refuses it once 12 MiB of rows are stored; the rest
+    // fits in the socket's buffers and the client reads the answer.
+    let mut body = csv_rows(LIMIT / 30 + 20_000);
+    body.truncate(LIMIT + 64 * 1024);
+    let (status, answer) = app.upload_csv("", body).await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"]["code"], "too_large", "{answer}");
+    assert_eq!(stored_counts(&app).await, (0, 0));
+    let after = disk_bytes(&app);
+    assert!(
+        after < before + (1 << 20),
+        "the database and its log took {before} bytes before a refused 12 MiB upload and \
+         {after} bytes after it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_times_out_with_a_json_error_and_leaves_nothing_behind() {
+    let app = spawn_app_with(|c| c.upload_idle = Duration::from_secs(1)).await;
+    let body = csv_rows(40_000);
+    let mut stream = start_raw_upload(&app, body.len(), &body.as_bytes()[..body.len() / 2]).await;
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers a stalled upload and closes the connection")
+        .expect("answer read");
+    let waited = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default())
+        .expect("a JSON body");
+    assert_eq!(json["error"]["code"], "upload_stalled", "{json}");
+    assert_eq!(
+        json["error"]["details"],
+        json!({ "idle_secs": 1 }),
+        "{json}"
+    );
+    assert!(waited >= Duration::from_millis(900), "{waited:?}");
+    assert_eq!(stored_counts(&app).await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_left_loading_by_a_crash_is_removed_at_the_next_start_up() {
+    // The database as a server killed mid-upload leaves it: a ready dataset, and one still
+    // loading with the rows stored so far.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("rowbench.db").display());
+    let db = Database::connect(&url).await.expect("database opens");
+    db.migrate().await.expect("migrations apply");
+    let ready = datasets::create_from_cells(&db, "local", "kept", [vec!["a".to_string()]])
+        .await
+        .expect("ready dataset");
+    let loading = datasets::create(&db, "local", "half", "half.csv")
+        .await
+        .expect("loading dataset");
+    let rows: Vec<StoredRow> = (0..5_000)
+        .map(|index| StoredRow {
+            index,
+            line: index + 2,
+            cells: vec![format!("row {index}")],
+        })
+        .collect();
+    datasets::insert_rows(&db, loading, &rows)
+        .await
+        .expect("rows stored");
+    db.close().await;
+
+    let app = spawn_app_with(|c| {
+        c.data_dir = dir.path().to_path_buf();
+        c.database_url = url.clone();
+    })
+    .await;
+    let left: Vec<(i64, i64)> = {
+        let db = app.database().await;
+        let left = sqlx::query_as(
+            "SELECT d.id, (SELECT count(*) FROM dataset_rows r WHERE r.dataset_id = d.id) \
+             FROM datasets d ORDER BY d.id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .expect("datasets");
+        db.close().await;
+        left
+    };
+    assert_eq!(left, vec![(ready, 1)], "only the finished dataset is left");
+}
+
+/// One run of the server binary on `data_dir`; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    async fn start(data_dir: &Path, providers_file: &Path, lease_ms: u64) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rowbench"))
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("ROWBENCH_DATA_DIR", data_dir)
+            .env("ROWBENCH_PROVIDERS_FILE", providers_file)
+            .env("ROWBENCH_LEASE_MS", lease_ms.to_string())
+            .env("RUST_LOG", "warn,rowbench=info")
+            .env("NO_COLOR", "1")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let url = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = log.next_line().await.expect("log line") {
+                eprintln!("server: {line}");
+                if let Some(at) = line.find("http://127.0.0.1:") {
+                    return line[at..].trim().to_string();
+                }
+            }
+            panic!("the server exited before listening");
+        })
+        .await
+        .expect("the server listens within 20 s");
+        // Keep reading: a full stderr pipe would block the server.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = log.next_line().await {
+                eprintln!("server: {line}");
+            }
+        });
+        Server { child, url }
+    }
+
+    async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL is sent");
+        self.child.wait().await.expect("exit status");
+    }
+
+    async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
+        let response = client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 200, "status of GET {path}");
+        response.json().await.expect("JSON body")
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_leased_by_a_killed_server_are_claimed_again_as_soon_as_the_next_one_starts() {
+    const LEASE_MS: u64 = 60_000;
+    const ROWS: usize = 6;
+    const CONCURRENCY: u64 = 3;
+    // The model takes 20 s, so the first rows are in flight when the server is killed.
+    let mock = MockServer::start(MockConfig {
+        latency_ms: 20_000,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("the mock LLM starts");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data_dir = dir.path().join("data");
+    let providers = dir.path().join("providers.toml");
+    std::fs::write(
+        &providers,
+        format!(
+            "[[providers]]\nid = \"mock\"\nkind = \"openai\"\nbase_url = \"{}/v1\"\n\
+             timeout_secs = 30\n\n[[providers.models]]\nid = \"mock-model\"\n\
+             input_usd_per_mtok = 0\noutput_usd_per_mtok = 0\n",
+            mock.url()
+        ),
+    )
+    .expect("providers file written");
+    let client = reqwest::Client::new();
+
+    let server = Server::start(&data_dir, &providers, LEASE_MS).await;
+    let response = client
+        .post(format!("{}/api/datasets?name=leases", server.url))
+        .header("content-type", "text/csv")
+        .body(csv_rows(ROWS))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 201);
+    let dataset: Value = response.json().await.expect("JSON body");
+    let recipe = json!({
+        "dataset_id": dataset["id"],
+        "mapping": { "columns": [
+            { "name": "id", "role": "include", "is_key": true },
+            { "name": "text", "role": "include" }
+        ]},
+        "prompt": { "system": "Label the item.", "user": "Row {{ id }}: {{ text }}" },
+        "schema": { "fields": [ { "name": "label", "type": "string", "required": true } ] },
+        "settings": { "provider": "mock", "model": "mock-model", "concurrency": CONCURRENCY }
+    });
+    let response = client
+        .post(format!("{}/api/batches", server.url))
+        .json(&recipe)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 201);
+    let id = response.json::<Value>().await.expect("JSON body")["id"]
+        .as_i64()
+        .expect("batch id");
+    let started = Instant::now();
+    while mock.stats().requests < CONCURRENCY {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the rows never reached the model"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let state = server
+        .get_json(&client, &format!("/api/batches/{id}"))
+        .await;
+    assert_eq!(state["counts"]["running"], CONCURRENCY, "{state}");
+    server.kill().await;
+
+    // The next run finds three rows leased for almost a minute more.
+    mock.set_config(MockConfig::default());
+    let server = Server::start(&data_dir, &providers, LEASE_MS).await;
+    let restarted = Instant::now();
+    let finished = loop {
+        let state = server
+            .get_json(&client, &format!("/api/batches/{id}"))
+            .await;
+        if state["status"] == "completed" {
+            break state;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(10),
+            "the batch waits for the dead server's leases (60 s): {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = restarted.elapsed();
+    assert_eq!(finished["counts"]["succeeded"], ROWS, "{finished}");
+    let rows = server
+        .get_json(&client, &format!("/api/batches/{id}/rows"))
+        .await;
+    let attempts: Vec<i64> = rows["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| row["attempt"].as_i64().expect("attempt"))
+        .collect();
+    assert_eq!(
+        attempts,
+        [2, 2, 2, 1, 1, 1],
+        "the first rows were claimed again, under a new claim"
+    );
+    println!("the batch completed {took:?} after the restart (lease: {LEASE_MS} ms)");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.kill().await;
+}
