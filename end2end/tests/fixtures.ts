@@ -1,6 +1,6 @@
 // Shared test set-up: every page is checked for console errors (a hydration mismatch shows up
 // there), and `waitForHydration` waits until the Leptos app in the browser has taken over.
-import { test as base, expect, Page } from "@playwright/test";
+import { test as base, expect, Page, APIRequestContext } from "@playwright/test";
 
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
@@ -27,4 +27,42 @@ export { expect };
 
 export async function waitForHydration(page: Page) {
   await expect(page.locator("main[data-hydrated=true]")).toBeAttached();
+}
+
+/// Drops a CSV file onto the upload step's drop zone, as a user dragging it in would.
+export async function dropFile(page: Page, name: string, text: string) {
+  const dropped = await page.evaluateHandle(
+    ([n, t]) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([t], n, { type: "text/csv" }));
+      return transfer;
+    },
+    [name, text],
+  );
+  await page.locator(".dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
+  await page.locator(".dropzone").dispatchEvent("drop", { dataTransfer: dropped });
+  await expect(page.getByTestId("preview")).toBeVisible();
+}
+
+/// A batch of `rows` rows over the demo provider (150 ms a row) at concurrency 1, made through
+/// the JSON API: 300 rows run for 45 s, so it is still running when a test ends.
+export async function runningBatch(request: APIRequestContext, rows = 300): Promise<number> {
+  const csv = ["id,review", ...Array.from({ length: rows }, (_, i) => `${i},review number ${i}`)].join("\n");
+  const upload = await request.post("/api/datasets?filename=reviews.csv", {
+    headers: { "content-type": "text/csv" },
+    data: csv,
+  });
+  expect(upload.status()).toBe(201);
+  const dataset = (await upload.json()).id;
+  const created = await request.post("/api/batches", {
+    data: {
+      dataset_id: dataset,
+      mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }] },
+      prompt: { system: "Classify the review.", user: "Review: {{ review }}" },
+      schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
+      settings: { provider: "demo", model: "demo-synthetic", concurrency: 1 },
+    },
+  });
+  expect(created.status()).toBe(201);
+  return (await created.json()).id;
 }

@@ -1,24 +1,10 @@
-import { test, expect, waitForHydration } from "./fixtures";
+import { test, expect, waitForHydration, dropFile } from "./fixtures";
 
 const csv =
   "id,title,Review Text,lang\n" +
   "1,Great phone,\"Battery lasts <b>two days</b>, love it\",en\n" +
   "2,Meh,Screen scratches easily,en\n" +
   "3,Schlecht,Kam kaputt an,de\n";
-
-async function dropFile(page, name: string, text: string) {
-  const dropped = await page.evaluateHandle(
-    ([n, t]) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([t], n, { type: "text/csv" }));
-      return transfer;
-    },
-    [name, text],
-  );
-  await page.locator(".dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
-  await page.locator(".dropzone").dispatchEvent("drop", { dataTransfer: dropped });
-  await expect(page.getByTestId("preview")).toBeVisible();
-}
 
 test("a user walks from a file through mapping, a prompt with a typo fixed inline, a three-field schema and the review to a started batch", async ({ page }) => {
   await page.goto("/new/upload");

@@ -188,6 +188,8 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
 
     let action_error: RwSignal<Option<String>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
+    // Cancelling ends every unfinished row for good: it asks first, saying how many.
+    let confirm_cancel = RwSignal::new(false);
     let act = move |action: &'static str| {
         busy.set(true);
         action_error.set(None);
@@ -280,8 +282,23 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                                     {format!("Retry {} failed", p.counts.failed)}
                                 </button>
                             })}
-                            {matches!(status.as_str(), "running" | "queued" | "paused").then(|| view! {
-                                <button type="button" class="btn btn--ghost btn--danger-text" disabled=move || busy.get() on:click=move |_| act("cancel")>"Cancel"</button>
+                            {matches!(status.as_str(), "running" | "queued" | "paused").then(|| {
+                                let unfinished = p.counts.queued + p.counts.running;
+                                if confirm_cancel.get() {
+                                    view! {
+                                        <span class="confirm confirm--inline" role="group" aria-label="Confirm cancelling" data-testid="confirm-cancel">
+                                            {format!("End {} unfinished {}? This cannot be undone.", human_count(unfinished.max(0) as u64), if unfinished == 1 { "row" } else { "rows" })}
+                                            <button type="button" class="btn btn--danger btn--sm" disabled=move || busy.get()
+                                                on:click=move |_| { confirm_cancel.set(false); act("cancel") }>"Cancel the batch"</button>
+                                            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| confirm_cancel.set(false)>"Keep it"</button>
+                                        </span>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <button type="button" class="btn btn--ghost btn--danger-text" disabled=move || busy.get()
+                                            on:click=move |_| confirm_cancel.set(true)>"Cancel…"</button>
+                                    }.into_any()
+                                }
                             })}
                         }
                     }}

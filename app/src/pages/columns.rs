@@ -92,6 +92,9 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                             let name = column.name.clone();
                             let sample = samples[position].clone();
                             let role = move || mapping.with(|m| m.columns[position].role.clone());
+                            // Only a change of role rebuilds the key box: rebuilt on every key
+                            // typed into it, it lost the focus after one letter.
+                            let is_param = Memo::new(move |_| matches!(role(), Role::Param { .. }));
                             let select_id = format!("use-{position}");
                             let key_id = format!("key-{position}");
                             let problem = move || {
@@ -130,15 +133,18 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                                         </select>
                                     </td>
                                     <td>
-                                        {move || match role() {
-                                            Role::Param { key } => {
+                                        {move || match is_param.get() {
+                                            true => {
                                                 view! {
                                                     <input
                                                         id=key_id.clone()
                                                         class="input input--mono"
                                                         aria-label=format!("Parameter key for {}", name)
                                                         aria-invalid=move || problem().is_some().to_string()
-                                                        prop:value=key
+                                                        prop:value=move || match role() {
+                                                            Role::Param { key } => key,
+                                                            _ => String::new(),
+                                                        }
                                                         on:input=move |ev| {
                                                             let key = event_target_value(&ev);
                                                             change(&|m| m.columns[position].role = Role::Param { key: key.clone() });
@@ -148,7 +154,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                                                 }
                                                     .into_any()
                                             }
-                                            _ => view! { <span class="muted small">"—"</span> }.into_any(),
+                                            false => view! { <span class="muted small">"—"</span> }.into_any(),
                                         }}
                                     </td>
                                     <td>

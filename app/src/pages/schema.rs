@@ -103,14 +103,16 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
         }
     };
 
-    let field_count = move || schema.with(|s| s.fields.len());
+    // A memo, not a closure: the list below is rebuilt only when a field comes or goes. Read as
+    // a closure, every key typed into any field rebuilt every editor and took the focus away.
+    let field_count = Memo::new(move |_| schema.with(|s| s.fields.len()));
     view! {
         <Presets schema on_pick=move || { removed.set(None); saver.fire_now(); } />
         <div class="split">
             <div class="split__main">
                 <div class="fields" data-testid="fields">
                     {move || {
-                        (0..field_count())
+                        (0..field_count.get())
                             .map(|position| {
                                 view! {
                                     <FieldEditor
@@ -126,7 +128,7 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                             })
                             .collect_view()
                     }}
-                    {move || (field_count() == 0).then(|| view! {
+                    {move || (field_count.get() == 0).then(|| view! {
                         <div class="fields__empty">
                             <p class="strong">"No fields yet"</p>
                             <p class="small muted">"Add the fields the model must fill in for every row, or start from a preset above."</p>

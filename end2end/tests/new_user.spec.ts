@@ -1,0 +1,56 @@
+// What a new user hit first (issue 13), each checked the way a user does it: typing key by key
+// (Playwright's fill() sets a whole value at once and never saw focus being lost).
+import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
+
+const csv = "id,title,lang\n1,Great phone,en\n2,Meh,de\n";
+
+test("the options of a one-of-a-list field can be typed key by key", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "options.csv", csv);
+  await page.goto("/new/schema");
+  await waitForHydration(page);
+  await page.getByTestId("add-field").click();
+  const name = page.locator("#field-0-name");
+  await name.press("Control+a");
+  await name.pressSequentially("reason");
+  await expect(name).toHaveValue("reason");
+  await page.locator("#field-0-type").selectOption("enum");
+  const options = page.locator("#field-0-options");
+  await options.click();
+  await options.pressSequentially("delay\nweather\ncrew");
+  await expect(options).toHaveValue("delay\nweather\ncrew");
+  await expect(options).toBeFocused();
+  await expect(page.getByTestId("json-schema")).toContainText('"crew"');
+});
+
+test("a parameter key can be typed key by key", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "params.csv", csv);
+  await page.goto("/new/columns");
+  await waitForHydration(page);
+  await page.getByLabel("lang", { exact: true }).selectOption("param");
+  const key = page.getByLabel("Parameter key for lang");
+  await key.press("Control+a");
+  await key.pressSequentially("language");
+  await expect(key).toHaveValue("language");
+  await expect(key).toBeFocused();
+});
+
+test("cancel asks first, saying how many rows it ends, and Keep it leaves the batch running", async ({ page, request }) => {
+  const batch = await runningBatch(request);
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Cancel…" }).click();
+  const confirm = page.getByTestId("confirm-cancel");
+  await expect(confirm).toContainText(/End \d+ unfinished rows\? This cannot be undone\./);
+  await confirm.getByRole("button", { name: "Keep it" }).click();
+  await expect(confirm).toHaveCount(0);
+  expect((await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("running");
+
+  await page.getByRole("button", { name: "Cancel…" }).click();
+  await page.getByRole("button", { name: "Cancel the batch" }).click();
+  await expect(page.getByTestId("batch-state")).toHaveText("Cancelled");
+  expect((await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("cancelled");
+});
