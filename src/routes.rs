@@ -5,4 +5,5 @@ pub mod batches;
 pub mod datasets;
 pub mod events;
 pub mod export;
+pub mod extract;
 pub mod health;

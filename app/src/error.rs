@@ -3,6 +3,7 @@
 //! It carries what the user may see and nothing more: internals are logged on the server and
 //! replaced by a generic message, so no path, query or secret ever reaches the browser.
 
+use leptos::server_fn::Encodes;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -26,11 +27,54 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// The HTTP status a server function answers with when it fails with this error: a client's
+    /// mistake is a 4xx, only the server's own failures are a 500.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Invalid(_) => 400,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server these can only come from reading the request's arguments: the client's
+        // mistake. (In the browser a `Deserialization` error means the answer was unreadable.)
+        #[cfg(feature = "ssr")]
+        if let ServerFnErrorErr::Args(_)
+        | ServerFnErrorErr::MissingArg(_)
+        | ServerFnErrorErr::Deserialization(_) = &value
+        {
+            let message = match &value {
+                ServerFnErrorErr::Deserialization(reason) => {
+                    format!("error deserializing server function arguments: {reason}")
+                }
+                other => other.to_string(),
+            };
+            return AppError::Invalid(message);
+        }
         AppError::Transport(value.to_string())
+    }
+
+    /// Encoding the error is the one step every failing server function goes through on the
+    /// server, so it is where the answer's status is set (server functions otherwise answer
+    /// every error with 500).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(self.status())
+        {
+            response.set_status(status);
+        }
+        <JsonEncoding as Encodes<Self>>::encode(self).unwrap_or_else(|e| {
+            <JsonEncoding as Encodes<Self>>::encode(&AppError::Transport(e.to_string()))
+                .unwrap_or_default()
+        })
     }
 }
 

@@ -2,9 +2,16 @@
 //! status. Internals (database errors and the like) are logged here and never sent.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use serde_json::{Value, json};
+
+use crate::startup::AppState;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -61,4 +68,90 @@ impl IntoResponse for ApiError {
         });
         (self.status, Json(body)).into_response()
     }
+}
+
+/// Any `/api/...` path no route has: a JSON 404 rather than the app's HTML page.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api", any(unknown_path))
+        .route("/api/", any(unknown_path))
+        .route("/api/{*rest}", any(unknown_path))
+}
+
+async fn unknown_path(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("There is no API endpoint at {method} {}", uri.path()),
+    )
+    .with_details(json!({ "path": uri.path() }))
+}
+
+/// The most of a plain-text error body kept as the JSON error's message.
+const MAX_PLAIN_MESSAGE: usize = 2_000;
+
+/// Middleware for the API's routers: an error answer that is not JSON (axum's own 405 for a
+/// method a route does not take, a rejection no handler maps) becomes the documented JSON
+/// error with the same status and headers (`Allow` included); its text becomes the message.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/event-stream"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_MESSAGE * 4)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let mut error = match status {
+        // The router adds the `Allow` header after this layer has run.
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            format!(
+                "{method} is not allowed at {path}; the Allow header lists the methods it takes."
+            ),
+        )
+        .with_details(json!({ "method": method.as_str() })),
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "Nothing was found here."),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(status, "too_large", "The body is too large.")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "This content type is not accepted here.",
+        ),
+        StatusCode::URI_TOO_LONG => ApiError::new(status, "uri_too_long", "The URL is too long."),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::new(
+            status,
+            "headers_too_large",
+            "The request's headers are too large.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ApiError::new(status, "invalid_body", "The request was refused.")
+        }
+        _ if status.is_server_error() => ApiError::internal(&text),
+        _ => ApiError::new(status, "bad_request", "The request was refused."),
+    };
+    if !text.is_empty() && !status.is_server_error() && status != StatusCode::METHOD_NOT_ALLOWED {
+        error.message = text.chars().take(MAX_PLAIN_MESSAGE).collect();
+    }
+    let mut json = error.into_response();
+    // Keep what the original answer said about itself (Allow, caching), not its body's type.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = std::mem::replace(json.body_mut(), Body::empty());
+    Response::from_parts(parts, body)
 }

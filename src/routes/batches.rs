@@ -2,19 +2,27 @@
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row), delete it.
 
 use app::api::batch_page::answer_charts;
-use axum::extract::{Path, Query, State};
+use app::api::prompt::MAX_TEMPLATE_BYTES;
+use app::api::schema::MAX_FIELDS;
+use app::error::AppError;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rowbench_recipe::{BatchConfig, Recipe};
+use rowbench_mapping::ColumnMapping;
+use rowbench_recipe::{BatchConfig, BlockerStep, PromptDraft, Recipe, RunSettings};
+use rowbench_schema::ResponseSchema;
 use rowbench_store::batch_view::{self, Chart, QueueFilter, queue_page};
 use rowbench_store::batches::{self, BatchSummary};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::routes::api_error::ApiError;
+use crate::routes::api_error::{ApiError, json_errors};
+use crate::routes::extract::{
+    ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys,
+};
 use crate::startup::AppState;
 
 /// Rows a page holds when the client does not say.
@@ -24,13 +32,19 @@ const MAX_PAGE: u32 = 1_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/batches", get(list).post(create))
+        .route(
+            "/api/batches",
+            get(list)
+                .post(create)
+                .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
         .route("/api/batches/{id}", get(show).delete(delete))
         .route("/api/batches/{id}/charts", get(charts))
         .route("/api/batches/{id}/{action}", post(control))
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
         .route("/api/batches/{id}/rows/{row}/retry", post(retry_row))
+        .layer(axum::middleware::from_fn(json_errors))
 }
 
 /// The owner of everything in local mode.
@@ -39,19 +53,143 @@ fn owner() -> &'static str {
 }
 
 /// `POST /api/batches` body: a dataset and the recipe to run over it.
+/// The recipe's parts are listed rather than flattened from [`Recipe`], so that a refusal can
+/// name the field (serde loses the path through `flatten`).
 #[derive(Debug, Deserialize)]
 struct CreateBatch {
     dataset_id: i64,
-    #[serde(flatten)]
-    recipe: Recipe,
+    mapping: ColumnMapping,
+    prompt: PromptDraft,
+    schema: ResponseSchema,
+    settings: RunSettings,
+}
+
+/// The fields each object of the body may have: the recipe's types ignore unknown ones (so that
+/// stored recipes of other versions still load), the API refuses them.
+impl RequestBody for CreateBatch {
+    fn unknown_field(body: &Value) -> Option<UnknownField> {
+        check_keys(
+            body,
+            "",
+            &["dataset_id", "mapping", "prompt", "schema", "settings"],
+        )
+        .or_else(|| check_keys(&body["mapping"], "mapping", &["columns"]))
+        .or_else(|| {
+            each(
+                &body["mapping"]["columns"],
+                "mapping.columns",
+                |column, at| {
+                    if column["role"] == "param" {
+                        check_keys(column, at, &["name", "role", "key", "is_key"])
+                    } else {
+                        check_keys(column, at, &["name", "role", "is_key"])
+                    }
+                },
+            )
+        })
+        .or_else(|| check_keys(&body["prompt"], "prompt", &["system", "user"]))
+        .or_else(|| check_keys(&body["schema"], "schema", &["fields"]))
+        .or_else(|| {
+            each(&body["schema"]["fields"], "schema.fields", |field, at| {
+                if field["type"] == "enum" {
+                    check_keys(
+                        field,
+                        at,
+                        &["name", "type", "options", "description", "required"],
+                    )
+                } else {
+                    check_keys(field, at, &["name", "type", "description", "required"])
+                }
+            })
+        })
+        .or_else(|| {
+            check_keys(
+                &body["settings"],
+                "settings",
+                &[
+                    "provider",
+                    "model",
+                    "temperature",
+                    "max_tokens",
+                    "error_policy",
+                    "first_rows",
+                    "concurrency",
+                ],
+            )
+        })
+        .or_else(|| {
+            let policy = &body["settings"]["error_policy"];
+            if policy["kind"] == "stop_after" {
+                check_keys(policy, "settings.error_policy", &["kind", "errors"])
+            } else {
+                check_keys(policy, "settings.error_policy", &["kind"])
+            }
+        })
+    }
+}
+
+/// The first unknown field of the items of the array `items` (at path `at`).
+fn each(
+    items: &Value,
+    at: &str,
+    check: impl Fn(&Value, &str) -> Option<UnknownField>,
+) -> Option<UnknownField> {
+    items
+        .as_array()?
+        .iter()
+        .enumerate()
+        .find_map(|(i, item)| check(item, &format!("{at}[{i}]")))
+}
+
+/// The limits the wizard's steps enforce when they save, which a recipe sent whole must keep too.
+fn check_limits(recipe: &Recipe) -> Result<(), ApiError> {
+    let fields = recipe.schema.fields.len();
+    if fields > MAX_FIELDS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_fields",
+            format!("The schema has {fields} fields; it may have at most {MAX_FIELDS}."),
+        )
+        .with_details(json!({ "field": "schema.fields", "found": fields, "limit": MAX_FIELDS })));
+    }
+    let bytes = recipe.prompt.system.len() + recipe.prompt.user.len();
+    if bytes > MAX_TEMPLATE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "template_too_large",
+            format!(
+                "Together the two templates may be at most {} KB; these are {bytes} bytes.",
+                MAX_TEMPLATE_BYTES / 1000
+            ),
+        )
+        .with_details(
+            json!({ "field": "prompt", "found_bytes": bytes, "limit_bytes": MAX_TEMPLATE_BYTES }),
+        ));
+    }
+    Ok(())
+}
+
+/// The part of the body a blocker is about.
+fn blocker_field(step: BlockerStep) -> &'static str {
+    match step {
+        BlockerStep::Columns => "mapping",
+        BlockerStep::Prompt => "prompt",
+        BlockerStep::Schema => "schema",
+        BlockerStep::Review => "settings",
+    }
 }
 
 async fn create(
     State(state): State<AppState>,
-    body: Result<Json<CreateBatch>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<CreateBatch>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(body) =
-        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))?;
+    let recipe = Recipe {
+        mapping: body.mapping,
+        prompt: body.prompt,
+        schema: body.schema,
+        settings: body.settings,
+    };
+    check_limits(&recipe)?;
     let Some(dataset) = rowbench_store::datasets::find(&state.db, owner(), body.dataset_id).await?
     else {
         return Err(ApiError::not_found("The dataset"));
@@ -65,8 +203,7 @@ async fn create(
                 .collect()
         })
         .unwrap_or_default();
-    if !body
-        .recipe
+    if !recipe
         .mapping
         .columns
         .iter()
@@ -81,24 +218,27 @@ async fn create(
         .with_details(json!({ "columns": columns })));
     }
     let server = state.server_state();
-    let blockers = app::api::review::ssr::blockers(&server, &body.recipe);
+    let blockers = app::api::review::ssr::blockers(&server, &recipe);
     if !blockers.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_recipe",
             format!("The batch was not started: {}", blockers[0].message),
         )
-        .with_details(json!({ "blockers": blockers })));
+        .with_details(json!({
+            "field": blocker_field(blockers[0].step),
+            "blockers": blockers
+        })));
     }
     let id = server
-        .start_batch(dataset.id, &dataset.name, columns, body.recipe)
+        .start_batch(dataset.id, &dataset.name, columns, recipe)
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_recipe",
-                e.to_string(),
-            )
+        .map_err(|e| match e {
+            AppError::NotFound(_) => ApiError::not_found("The dataset"),
+            AppError::Invalid(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_recipe", message)
+            }
+            other => ApiError::internal(&other),
         })?;
     Ok((StatusCode::CREATED, Json(batch_json(&state, id).await?)))
 }
@@ -151,7 +291,7 @@ async fn batch_json(state: &AppState, id: i64) -> Result<Value, ApiError> {
 
 async fn show(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(batch_json(&state, id).await?))
 }
@@ -159,7 +299,7 @@ async fn show(
 /// `POST /api/batches/{id}/{start|pause|resume|cancel|retry-failed}`.
 async fn control(
     State(state): State<AppState>,
-    Path((id, action)): Path<(i64, String)>,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     if batches::find(&state.db, owner(), id).await?.is_none() {
         return Err(ApiError::not_found("The batch"));
@@ -208,8 +348,8 @@ struct RowsParams {
 /// The JSON twin of the batch page's queue table.
 async fn rows(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
-    Query(params): Query<RowsParams>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<RowsParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = match params.status.as_deref() {
         None | Some("") => None,
@@ -221,6 +361,7 @@ async fn rows(
                     "status must be queued, running, succeeded, failed or cancelled, not \"{text}\""
                 ),
             )
+            .with_details(json!({ "parameter": "status" }))
         })?),
     };
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
@@ -229,7 +370,8 @@ async fn rows(
             StatusCode::BAD_REQUEST,
             "invalid_limit",
             format!("limit must be between 1 and {MAX_PAGE}"),
-        ));
+        )
+        .with_details(json!({ "parameter": "limit" })));
     }
     let Some(batch) = batches::find(&state.db, owner(), id).await? else {
         return Err(ApiError::not_found("The batch"));
@@ -265,7 +407,7 @@ async fn rows(
 
 async fn row(
     State(state): State<AppState>,
-    Path((id, row)): Path<(i64, i64)>,
+    ApiPath((id, row)): ApiPath<(i64, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Some(detail) = queue::row_detail(&state.db, owner(), id, row).await? else {
         return Err(ApiError::not_found(&format!("Row {row} of batch {id}")));
@@ -289,7 +431,7 @@ async fn row(
 /// Deletes a batch with its rows and call records (its dataset stays).
 async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     if !batch_view::delete_batch(&state.db, owner(), id).await? {
         return Err(ApiError::not_found("The batch"));
@@ -301,7 +443,7 @@ async fn delete(
 /// rows gave each answer, for each number field a histogram in equal bins.
 async fn charts(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Some(batch) = batches::find(&state.db, owner(), id).await? else {
         return Err(ApiError::not_found("The batch"));
@@ -334,7 +476,7 @@ async fn charts(
 
 async fn retry_row(
     State(state): State<AppState>,
-    Path((id, row)): Path<(i64, i64)>,
+    ApiPath((id, row)): ApiPath<(i64, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
     if batches::find(&state.db, owner(), id).await?.is_none() {
         return Err(ApiError::not_found("The batch"));

@@ -4,7 +4,7 @@
 use app::api::datasets::DatasetView;
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -16,7 +16,10 @@ use rowbench_store::datasets;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::routes::api_error::ApiError;
+use crate::routes::api_error::{ApiError, json_errors};
+use crate::routes::extract::{
+    ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys,
+};
 use crate::startup::AppState;
 use crate::uploads::{Upload, UploadError, store_upload};
 
@@ -32,8 +35,14 @@ pub fn router() -> Router<AppState> {
             "/api/datasets",
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/api/datasets/{id}", get(show).patch(rename))
+        .route(
+            "/api/datasets/{id}",
+            get(show)
+                .patch(rename)
+                .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
         .route("/api/datasets/{id}/rows", get(rows))
+        .layer(axum::middleware::from_fn(json_errors))
 }
 
 /// How to read the upload; all optional.
@@ -51,9 +60,15 @@ struct UploadParams {
 
 async fn upload(
     State(state): State<AppState>,
-    Query(params): Query<UploadParams>,
+    ApiQuery(params): ApiQuery<UploadParams>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
+    // A blank name means "the file's name"; a long one is refused as the pages refuse it.
+    if let Some(name) = params.name.as_deref()
+        && !name.trim().is_empty()
+    {
+        check_name(name, json!({ "parameter": "name" }))?;
+    }
     let options = IngestOptions {
         delimiter: params.delimiter,
         ragged: match params.ragged.as_deref() {
@@ -64,7 +79,8 @@ async fn upload(
                     StatusCode::BAD_REQUEST,
                     "invalid_parameter",
                     format!("ragged must be \"reject\" or \"pad\", not {other:?}"),
-                ));
+                )
+                .with_details(json!({ "parameter": "ragged" })));
             }
         },
         limits: state.limits,
@@ -262,34 +278,49 @@ async fn dataset_body(db: &Database, owner: &str, id: i64) -> Result<DatasetView
 
 async fn show(
     State(db): State<Database>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DatasetView>, ApiError> {
     Ok(Json(dataset_body(&db, app::server::LOCAL_USER, id).await?))
 }
 
-/// The longest display name, in characters.
-const MAX_NAME_CHARS: usize = 200;
+/// The longest display name, in characters: the pages' limit.
+const MAX_NAME_CHARS: usize = app::api::datasets::MAX_NAME_CHARS;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RenameBody {
     name: String,
 }
 
-/// `PATCH /api/datasets/{id}` with `{"name": "…"}`: the display name only; the data is unchanged.
-async fn rename(
-    State(db): State<Database>,
-    Path(id): Path<i64>,
-    Json(body): Json<RenameBody>,
-) -> Result<Json<DatasetView>, ApiError> {
-    let name = body.name.trim();
+impl RequestBody for RenameBody {
+    fn unknown_field(body: &serde_json::Value) -> Option<UnknownField> {
+        check_keys(body, "", &["name"])
+    }
+}
+
+/// A display name's limits, as the pages have them: 1 to [`MAX_NAME_CHARS`] characters once
+/// trimmed. `details` says where the name came from.
+fn check_name(name: &str, details: serde_json::Value) -> Result<(), ApiError> {
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_name",
             format!("The name must be 1 to {MAX_NAME_CHARS} characters long."),
         )
-        .with_details(json!({ "field": "name" })));
+        .with_details(details));
     }
+    Ok(())
+}
+
+/// `PATCH /api/datasets/{id}` with `{"name": "…"}`: the display name only; the data is unchanged.
+async fn rename(
+    State(db): State<Database>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RenameBody>,
+) -> Result<Json<DatasetView>, ApiError> {
+    check_name(&body.name, json!({ "field": "name" }))?;
+    let name = body.name.trim();
     let owner = app::server::LOCAL_USER;
     if datasets::find(&db, owner, id).await?.is_none()
         || !datasets::rename(&db, owner, id, name).await?
@@ -307,8 +338,8 @@ struct PageParams {
 
 async fn rows(
     State(db): State<Database>,
-    Path(id): Path<i64>,
-    Query(page): Query<PageParams>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
@@ -316,7 +347,8 @@ async fn rows(
             StatusCode::BAD_REQUEST,
             "invalid_parameter",
             format!("limit must be between 1 and {MAX_PAGE}, not {limit}"),
-        ));
+        )
+        .with_details(json!({ "parameter": "limit" })));
     }
     datasets::find(&db, app::server::LOCAL_USER, id)
         .await?

@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -23,7 +23,8 @@ use rowbench_store::{Database, StoreError, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::routes::api_error::ApiError;
+use crate::routes::api_error::{ApiError, json_errors};
+use crate::routes::extract::ApiPath;
 use crate::startup::AppState;
 
 /// The shortest time between two checks.
@@ -40,12 +41,14 @@ const LATE_COMMIT_MS: i64 = 2_000;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/batches/{id}/events", get(events))
+    Router::new()
+        .route("/api/batches/{id}/events", get(events))
+        .layer(axum::middleware::from_fn(json_errors))
 }
 
 async fn events(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     if batches::find(&state.db, app::server::LOCAL_USER, id)
         .await?

@@ -9,8 +9,7 @@ use std::io::{self, Write};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -23,7 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::routes::api_error::ApiError;
+use crate::routes::api_error::{ApiError, json_errors};
+use crate::routes::extract::{ApiPath, ApiQuery};
 use crate::startup::AppState;
 
 /// Rows read per query: large enough that the per-query cost vanishes, small enough that the
@@ -43,7 +43,9 @@ pub const ROWS_FINISHED_HEADER: &str = "x-rowbench-rows-finished";
 pub const ROWS_TOTAL_HEADER: &str = "x-rowbench-rows-total";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/batches/{id}/export", get(export_batch))
+    Router::new()
+        .route("/api/batches/{id}/export", get(export_batch))
+        .layer(axum::middleware::from_fn(json_errors))
 }
 
 /// The owner of everything in local mode.
@@ -113,11 +115,9 @@ fn plan(batch: &Batch) -> Plan {
 
 async fn export_batch(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
-    params: Result<Query<ExportParams>, QueryRejection>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.body_text()))?;
     let format = match params.format.as_deref() {
         None | Some("") => Format::Csv,
         Some(text) => Format::parse(text).ok_or_else(|| {
@@ -126,7 +126,7 @@ async fn export_batch(
                 "invalid_format",
                 format!("format must be csv, json or jsonl, not {text:?}"),
             )
-            .with_details(json!({ "formats": ["csv", "json", "jsonl"] }))
+            .with_details(json!({ "parameter": "format", "formats": ["csv", "json", "jsonl"] }))
         })?,
     };
     let metadata = flag("metadata", params.metadata.as_deref(), true)?;

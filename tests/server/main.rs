@@ -3,6 +3,7 @@
 mod batches;
 mod crash;
 mod datasets;
+mod errors;
 mod events;
 mod export;
 mod health;
