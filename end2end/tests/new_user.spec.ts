@@ -54,3 +54,34 @@ test("cancel asks first, saying how many rows it ends, and Keep it leaves the ba
   await expect(page.getByTestId("batch-state")).toHaveText("Cancelled");
   expect((await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("cancelled");
 });
+
+test("a row's drill-down opens beside the table, steps to the next row, closes on Escape, and its address opens it", async ({ page, request }) => {
+  const batch = await runningBatch(request, 5);
+  await expect.poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("completed");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  await page.getByTestId("queue-row").nth(2).click();
+  const drill = page.getByTestId("drill-down");
+  await expect(drill.getByRole("heading", { name: "Row 3" })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/batches/${batch}\\?row=3$`));
+  // In view where the click was: not somewhere below the table.
+  const box = await drill.boundingBox();
+  expect(box!.y).toBeLessThan(800);
+  expect(box!.y + box!.height).toBeLessThanOrEqual(801);
+  await expect(page.getByTestId("drill-cells")).toContainText("review number 2");
+
+  await drill.getByRole("button", { name: "Next row" }).click();
+  await expect(drill.getByRole("heading", { name: "Row 4" })).toBeVisible();
+  await expect(page.getByTestId("drill-cells")).toContainText("review number 3");
+  await expect(page).toHaveURL(new RegExp(`\\?row=4$`));
+
+  await page.keyboard.press("Escape");
+  await expect(drill).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`/batches/${batch}$`));
+
+  await page.goto(`/batches/${batch}?row=2`);
+  await waitForHydration(page);
+  await expect(page.getByTestId("drill-down").getByRole("heading", { name: "Row 2" })).toBeVisible();
+  await expect(page.getByTestId("drill-cells")).toContainText("review number 1");
+});

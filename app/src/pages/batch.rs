@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use rowbench_recipe::estimate::{human_count, human_duration, human_usd};
 use serde::Deserialize;
 
@@ -434,7 +434,35 @@ fn QueueTable(
     let status = RwSignal::new(String::from("all"));
     let search = RwSignal::new(String::new());
     let cursor = RwSignal::new(Cursor::Start);
-    let selected: RwSignal<Option<i64>> = RwSignal::new(None);
+    // The open row is named in the address (`?row=12`, as the table numbers it), so a link to
+    // it opens it.
+    let selected: RwSignal<Option<i64>> = RwSignal::new(
+        use_query_map()
+            .with_untracked(|q| q.get("row").and_then(|r| r.parse::<i64>().ok()))
+            .filter(|r| *r >= 1)
+            .map(|r| r - 1),
+    );
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = use_navigate();
+        Effect::watch(
+            move || selected.get(),
+            move |row, _, _| {
+                let path = match row {
+                    Some(row) => format!("/batches/{id}?row={}", row + 1),
+                    None => format!("/batches/{id}"),
+                };
+                let options = leptos_router::NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                };
+                navigate(&path, options);
+            },
+            false,
+        );
+    }
+    let total = live.with_untracked(|p| p.total_rows);
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
     let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
     refetch_when(
@@ -540,7 +568,7 @@ fn QueueTable(
                     }>"Next →"</button>
             </div>
         </section>
-        {move || selected.get().map(|row| view! { <DrillDown id row selected finished /> })}
+        {move || selected.get().map(|row| view! { <DrillDown id row total selected finished /> })}
     }
 }
 
@@ -585,6 +613,7 @@ fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView 
 fn DrillDown(
     id: i64,
     row: i64,
+    total: i64,
     selected: RwSignal<Option<i64>>,
     finished: Memo<i64>,
 ) -> impl IntoView {
@@ -598,13 +627,22 @@ fn DrillDown(
         move |_| fetch_row_drill(id, row),
         move |answer| drill.set(Some(answer)),
     );
-    // The panel opens below the table: bring it into view.
-    let panel = NodeRef::<leptos::html::Section>::new();
+    // The panel opens beside the table, where the click was; the keyboard follows it there.
+    let panel = NodeRef::<leptos::html::Aside>::new();
     Effect::new(move |_| {
         if let Some(el) = panel.get() {
-            el.scroll_into_view();
+            let _ = el.focus();
         }
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                selected.set(None);
+            }
+        });
+        on_cleanup(move || escape.remove());
+    }
     let retry_error: RwSignal<Option<String>> = RwSignal::new(None);
     let retry = move |_| {
         leptos::task::spawn_local(async move {
@@ -615,20 +653,28 @@ fn DrillDown(
         });
     };
     view! {
-        <section class="card drill" node_ref=panel data-testid="drill-down" aria-label=format!("Row {}", row + 1)>
+        <aside class="drawer drill" node_ref=panel tabindex="-1" role="dialog" aria-modal="false"
+            data-testid="drill-down" aria-label=format!("Row {}", row + 1)>
             <header class="drill__head">
                 <h2>{format!("Row {}", row + 1)}</h2>
                 <span class="spacer"></span>
-                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>"Retry this row"</button>
-                <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None) aria-label="Close the row">"Close"</button>
+                <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Previous row" title="Previous row"
+                    disabled={row == 0} on:click=move |_| selected.set(Some(row - 1))>"←"</button>
+                <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Next row" title="Next row"
+                    disabled={row + 1 >= total} on:click=move |_| selected.set(Some(row + 1))>"→"</button>
+                <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None)
+                    aria-label="Close the row" title="Close (Escape)">"Close"</button>
             </header>
+            <div class="drill__actions">
+                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>"Retry this row"</button>
+            </div>
             {move || retry_error.get().map(|e| view! { <p class="alert alert--danger small" role="alert">{e}</p> })}
             {move || match drill.get() {
                 None => view! { <p class="muted">"Loading the row…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                 Some(Ok(d)) => view! { <DrillBody d /> }.into_any(),
             }}
-        </section>
+        </aside>
     }
 }
 
