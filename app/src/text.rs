@@ -10,6 +10,30 @@ pub fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `text` as a sentence on the page: capitalised, and ending in one full stop (messages that
+/// already end in one, a question or an exclamation mark keep it).
+pub fn sentence(text: &str) -> String {
+    let text = capitalised(text.trim_end());
+    if text.is_empty() || text.ends_with(['.', '?', '!', '…']) {
+        text
+    } else {
+        format!("{text}.")
+    }
+}
+
+/// A share as the page shows it: a column with any value in it never reads "0%", nor a column
+/// with gaps "100%".
+pub fn percent(share: f64) -> String {
+    let rounded = (share * 100.0).round();
+    if share > 0.0 && rounded < 1.0 {
+        "<1%".to_string()
+    } else if share < 1.0 && rounded >= 100.0 {
+        ">99%".to_string()
+    } else {
+        format!("{rounded:.0}%")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -22,5 +46,25 @@ mod tests {
         );
         assert_eq!(capitalised("élan"), "Élan");
         assert_eq!(capitalised(""), "");
+    }
+
+    #[test]
+    fn a_sentence_ends_in_exactly_one_full_stop() {
+        assert_eq!(
+            sentence("add at least one field for the model to fill in."),
+            "Add at least one field for the model to fill in."
+        );
+        assert_eq!(sentence("field 2 has no name"), "Field 2 has no name.");
+        assert_eq!(sentence("did you mean `title`?"), "Did you mean `title`?");
+        assert_eq!(sentence(""), "");
+    }
+
+    #[test]
+    fn a_share_with_any_value_never_reads_zero_and_one_with_gaps_never_a_hundred() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.003), "<1%");
+        assert_eq!(percent(0.5), "50%");
+        assert_eq!(percent(0.998), ">99%");
+        assert_eq!(percent(1.0), "100%");
     }
 }

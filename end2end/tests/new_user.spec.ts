@@ -85,3 +85,21 @@ test("a row's drill-down opens beside the table, steps to the next row, closes o
   await expect(page.getByTestId("drill-down").getByRole("heading", { name: "Row 2" })).toBeVisible();
   await expect(page.getByTestId("drill-cells")).toContainText("review number 1");
 });
+
+test("a batch that does not exist says so and links back to the batches", async ({ page }) => {
+  await page.goto("/batches/987654");
+  await waitForHydration(page);
+  await expect(page.getByRole("alert")).toContainText("Batch 987654");
+  await page.getByTestId("back-to-batches").click();
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test("the schema step's messages end in one full stop", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "stops.csv", csv);
+  await page.goto("/new/schema");
+  await waitForHydration(page);
+  await expect(page.getByText("Add at least one field for the model to fill in.", { exact: true })).toBeVisible();
+  await expect(page.getByText(/fill in\.\./)).toHaveCount(0);
+});

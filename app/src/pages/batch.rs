@@ -122,7 +122,10 @@ pub fn BatchPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the batch…"</div> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Err(error) => view! {
+                        <ErrorNotice error />
+                        <p><a class="btn btn--secondary" href="/" data-testid="back-to-batches">"← Back to the batches"</a></p>
+                    }.into_any(),
                     Ok(data) => view! { <BatchScreen id=id.get_untracked() data /> }.into_any(),
                 }
             })}

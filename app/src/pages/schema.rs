@@ -8,7 +8,7 @@ use crate::api::schema::{SaveSchema, draft_schema};
 use crate::components::debounce::Debounced;
 use crate::components::notice::ErrorNotice;
 use crate::components::step_frame::StepFrame;
-use crate::text::capitalised;
+use crate::text::sentence;
 use crate::wizard_step::WizardStep;
 
 #[component]
@@ -164,7 +164,7 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                 {move || {
                     problems
                         .with(|p| p.schema.first().map(ToString::to_string))
-                        .map(|message| view! { <p class="small muted">{capitalised(&message)} "."</p> })
+                        .map(|message| view! { <p class="small muted">{sentence(&message)}</p> })
                 }}
                 <ImportSchema schema on_import=move || { removed.set(None); saver.fire_now(); } />
             </div>
@@ -366,7 +366,7 @@ fn FieldEditor(
                     }
                 />
             </div>
-            {move || problem().map(|p| view! { <p class="field__error" role="alert">{capitalised(&p)} "."</p> })}
+            {move || problem().map(|p| view! { <p class="field__error" role="alert">{sentence(&p)}</p> })}
         </fieldset>
     }
 }

@@ -302,15 +302,16 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                             .columns
                             .iter()
                             .map(|c| {
-                                let percent = (c.fill_rate * 100.0).round() as i64;
+                                let bar = (c.fill_rate * 100.0).clamp(0.0, 100.0);
+                                let shown = crate::text::percent(c.fill_rate);
                                 view! {
                                     <tr>
                                         <td class="strong">{c.name.clone()}</td>
                                         <td class="fill">
                                             <div class="progress" aria-hidden="true">
-                                                <div class="progress__bar" style=format!("width: {percent}%")></div>
+                                                <div class="progress__bar" style=format!("width: {bar:.1}%")></div>
                                             </div>
-                                            <span class="small muted">{format!("{percent}%")}</span>
+                                            <span class="small muted">{shown}</span>
                                         </td>
                                         <td>
                                             {if c.samples.is_empty() {
