@@ -99,3 +99,33 @@ impl From<tower_sessions::session::Error> for AppError {
         AppError::Internal
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clients_mistake_is_a_4xx_and_only_the_servers_failures_are_500() {
+        assert_eq!(AppError::NotFound("Batch 9".into()).status(), 404);
+        assert_eq!(AppError::Invalid("too many fields".into()).status(), 400);
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn arguments_the_server_cannot_read_are_the_clients_mistake_and_keep_their_text() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Args(
+            "unknown variant `nowhere`".into(),
+        ));
+        assert_eq!(error.status(), 400);
+        assert!(error.to_string().contains("`nowhere`"), "{error}");
+    }
+
+    #[test]
+    fn the_encoded_error_is_the_json_the_pages_read_back() {
+        let error = AppError::NotFound("Batch 9".into());
+        let bytes = error.ser();
+        assert_eq!(&bytes[..], br#"{"NotFound":"Batch 9"}"#);
+        assert_eq!(AppError::de(bytes), error);
+    }
+}
