@@ -68,6 +68,7 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = http::StatusCode::from_u16(self.status())
+            && !is_form_redirect()
         {
             response.set_status(status);
         }
@@ -76,6 +77,20 @@ impl FromServerFnError for AppError {
                 .unwrap_or_default()
         })
     }
+}
+
+/// Whether the request is a plain HTML form's (no script): leptos_axum answers it with a redirect
+/// back to the page, the error in its URL, which a status set here would replace.
+#[cfg(feature = "ssr")]
+fn is_form_redirect() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        let accepts_html = parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        accepts_html && parts.headers.contains_key(http::header::REFERER)
+    })
 }
 
 impl From<ServerFnErrorErr> for AppError {

@@ -674,3 +674,21 @@ async fn server_functions_answer_400_for_invalid_input_with_its_message() {
     let (status, body) = rpc_json(&app, "save_schema", &json!({ "schema": 5 })).await;
     assert_eq!(status, 400, "save_schema with a number: {body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_html_form_that_fails_is_still_sent_back_to_its_page() {
+    let app = spawn_app().await;
+    let referer = app.url("/batches/999");
+    let response = app
+        .client
+        .post(app.url("/rpc/load_batch"))
+        .header("accept", "text/html")
+        .header("referer", &referer)
+        .form(&[("id", "999")])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 302, "the redirect stays");
+    let location = response.headers()["location"].to_str().expect("location");
+    assert!(location.starts_with(&referer), "{location}");
+}
