@@ -196,9 +196,7 @@ impl PagePool {
     /// Runs `service` on `request` on a page thread and reads the whole response there.
     pub async fn render<S>(&self, service: S, request: Request) -> Result<Response, RenderError>
     where
-        S: Service<Request, Response = Response, Error = std::convert::Infallible>
-            + Send
-            + 'static,
+        S: Service<Request, Response = Response, Error = std::convert::Infallible> + Send + 'static,
         S::Future: Send + 'static,
     {
         let timeout = self.shared.settings.timeout;
@@ -247,11 +245,18 @@ impl Drop for DecrementOnDrop {
 /// check and files are not: they have no reactive rendering and stay on the main runtime.
 fn is_page(request: &Request) -> bool {
     let path = request.uri().path();
-    if ["/api/", "/rpc/", "/pkg/"].iter().any(|p| path.starts_with(p)) || path == "/healthz" {
+    if ["/api/", "/rpc/", "/pkg/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || path == "/healthz"
+    {
         return false;
     }
     // A last segment with a dot is a file (favicon.svg, readme/wizard.png): served as it is.
-    !path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+    !path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
 }
 
 /// The answer when a page could not be rendered: a short page, or the JSON error shape for a
@@ -397,18 +402,20 @@ mod tests {
     #[tokio::test]
     async fn a_page_that_waits_too_long_answers_503_and_the_next_one_renders() {
         let pool = pool(300);
-        let mut slow_then_fast = PagePoolLayer::new(pool.clone()).layer(tower::service_fn(
-            |req: Request| async move {
+        let mut slow_then_fast =
+            PagePoolLayer::new(pool.clone()).layer(tower::service_fn(|req: Request| async move {
                 if req.uri().path() == "/slow" {
                     tokio::time::sleep(Duration::from_secs(30)).await;
                 }
                 Ok::<_, Infallible>("ok".into_response())
-            },
-        ));
+            }));
         let started = Instant::now();
         let Ok(response) = slow_then_fast.call(request("/slow")).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert!(started.elapsed() < Duration::from_secs(2), "answered at the limit");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "answered at the limit"
+        );
         let Ok(response) = slow_then_fast.call(request("/fast")).await;
         assert_eq!(response.status(), StatusCode::OK);
     }

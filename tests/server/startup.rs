@@ -193,6 +193,9 @@ async fn sigterm_stops_the_binary_within_the_grace_though_a_batch_page_is_still_
         .expect("the server stops within the grace and its clean-up, not never")
         .expect("exit status");
     assert!(status.success(), "{status}");
-    assert!(asked.elapsed() >= std::time::Duration::from_millis(900), "the grace was waited");
+    assert!(
+        asked.elapsed() >= std::time::Duration::from_millis(900),
+        "the grace was waited"
+    );
     drop(events);
 }
