@@ -44,6 +44,9 @@ async fn running_batch(app: &TestApp) -> (i64, i64) {
     (dataset, batch["id"].as_i64().expect("batch id"))
 }
 
+/// A request body: its content type and its text.
+type Body = Option<(&'static str, String)>;
+
 struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
@@ -62,7 +65,7 @@ async fn send(
     method: Method,
     path: &str,
     headers: &[(&str, &str)],
-    body: Option<(&str, String)>,
+    body: Body,
 ) -> Answer {
     let mut request = app.client.request(method, app.url(path));
     for (name, value) in headers {
@@ -245,7 +248,7 @@ async fn a_foreign_origin_is_refused_with_403_on_every_state_changing_route() {
     let app = spawn_app().await;
     let (dataset, batch) = running_batch(&app).await;
     let json_body = || Some(("application/json", "{}".to_string()));
-    let mut routes: Vec<(Method, String, Option<(&str, String)>)> = vec![
+    let mut routes: Vec<(Method, String, Body)> = vec![
         (
             Method::POST,
             "/api/datasets?filename=x.csv".into(),
