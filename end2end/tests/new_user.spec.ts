@@ -53,6 +53,8 @@ test("cancel asks first, saying how many rows it ends, and Keep it leaves the ba
   await page.getByRole("button", { name: "Cancel the batch" }).click();
   await expect(page.getByTestId("batch-state")).toHaveText("Cancelled");
   expect((await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("cancelled");
+  // Later files expect a fresh install's empty list.
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
 
 test("a row's drill-down opens beside the table, steps to the next row, closes on Escape, and its address opens it", async ({ page, request }) => {
@@ -84,6 +86,7 @@ test("a row's drill-down opens beside the table, steps to the next row, closes o
   await waitForHydration(page);
   await expect(page.getByTestId("drill-down").getByRole("heading", { name: "Row 2" })).toBeVisible();
   await expect(page.getByTestId("drill-cells")).toContainText("review number 1");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
 
 test("a batch that does not exist says so and links back to the batches", async ({ page }) => {
