@@ -276,6 +276,11 @@ async fn a_batch_killed_three_times_mid_run_finishes_every_row_once_repeating_on
         stats.requests,
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "the batch's totals count {} calls; the mock answered or was sent {} (calls cut short \
+         by a crash are never recorded)",
+        finished["totals"]["calls"], stats.requests
+    );
     assert_eq!(before_first + per_crash.iter().sum::<u64>(), duplicates);
     assert!(
         duplicates <= CRASHES as u64 * CONCURRENCY,

@@ -104,10 +104,11 @@ async fn an_upload_whose_client_goes_away_mid_body_leaves_no_dataset_no_rows_and
     }
     drop(stream);
     wait_for_nothing_stored(&app, Duration::from_secs(5)).await;
+    // Generous: with other tests writing too, the disk may be slow to sync.
     let started = Instant::now();
     while disk_bytes(&app) > before + (1 << 20) {
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(20),
             "the database and its log took {before} bytes before the upload and still {} \
              after it was cut off",
             disk_bytes(&app)
@@ -130,6 +131,7 @@ async fn a_refused_too_large_upload_gives_its_disk_space_back() {
     assert_eq!(answer["error"]["code"], "too_large", "{answer}");
     assert_eq!(stored_counts(&app).await, (0, 0));
     let after = disk_bytes(&app);
+    println!("database and log: {before} bytes before a refused 12 MiB upload, {after} after");
     assert!(
         after < before + (1 << 20),
         "the database and its log took {before} bytes before a refused 12 MiB upload and \
