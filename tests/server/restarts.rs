@@ -56,11 +56,21 @@ fn csv_rows(rows: usize) -> String {
 /// A raw HTTP/1.1 upload that announces `announced` body bytes and sends `sent` of them: a
 /// client that stops half way, which no HTTP client library does on purpose.
 async fn start_raw_upload(app: &TestApp, announced: usize, sent: &[u8]) -> TcpStream {
+    start_raw_upload_as(app, "text/csv", announced, sent).await
+}
+
+/// [`start_raw_upload`] with another content type.
+async fn start_raw_upload_as(
+    app: &TestApp,
+    content_type: &str,
+    announced: usize,
+    sent: &[u8],
+) -> TcpStream {
     let address = app.address.trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&address).await.expect("connects");
     let head = format!(
         "POST /api/datasets?filename=half.csv HTTP/1.1\r\nHost: {address}\r\n\
-         Content-Type: text/csv\r\nContent-Length: {announced}\r\n\r\n"
+         Content-Type: {content_type}\r\nContent-Length: {announced}\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.expect("head sent");
     stream.write_all(sent).await.expect("part of the body sent");
@@ -162,6 +172,35 @@ async fn a_stalled_upload_times_out_with_a_json_error_and_leaves_nothing_behind(
         "{json}"
     );
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
+    assert_eq!(stored_counts(&app).await, (0, 0));
+}
+
+/// Reads the answer to a stalled upload: its status line and JSON body.
+async fn stalled_answer(stream: &mut TcpStream) -> (String, Value) {
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers a stalled upload and closes the connection")
+        .expect("answer read");
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).expect("a JSON body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_multipart_upload_times_out_with_a_json_error_and_leaves_nothing_behind() {
+    let app = spawn_app_with(|c| c.upload_idle = Duration::from_secs(1)).await;
+    let mut part = String::from(
+        "--XBOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n",
+    );
+    part.push_str(&csv_rows(20_000));
+    let content_type = "multipart/form-data; boundary=XBOUNDARY";
+    let mut stream = start_raw_upload_as(&app, content_type, part.len() * 2, part.as_bytes()).await;
+    let (status, json) = stalled_answer(&mut stream).await;
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    assert_eq!(json["error"]["code"], "upload_stalled", "{json}");
     assert_eq!(stored_counts(&app).await, (0, 0));
 }
 
