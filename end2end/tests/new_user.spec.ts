@@ -106,3 +106,27 @@ test("the schema step's messages end in one full stop", async ({ page }) => {
   await expect(page.getByText("Add at least one field for the model to fill in.", { exact: true })).toBeVisible();
   await expect(page.getByText(/fill in\.\./)).toHaveCount(0);
 });
+
+test("a new dataset sends its text to the model, keeps the gold label and ids out, and Include all sends every column", async ({ page }) => {
+  const tweets =
+    "tweet_id,airline_sentiment,airline_sentiment_gold,airline,text,retweet_count\n" +
+    '570306133677760513,neutral,,Virgin America,"@VirginAmerica What @dhepburn said, really.",0\n' +
+    "570301130888122368,positive,,Virgin America,@VirginAmerica plus you've added commercials to the experience,0\n";
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "tweets.csv", tweets);
+  await page.goto("/new/columns");
+  await waitForHydration(page);
+  await expect(page.getByLabel("text", { exact: true })).toHaveValue("include");
+  for (const out of ["tweet_id", "airline_sentiment", "airline_sentiment_gold", "airline", "retweet_count"]) {
+    await expect(page.getByLabel(out, { exact: true })).toHaveValue("ignore");
+  }
+  await expect(page.getByLabel("tweet_id identifies a row")).toBeChecked();
+  await expect(page.getByTestId("example")).not.toContainText("neutral");
+
+  await page.getByRole("button", { name: "Include all" }).click();
+  await expect(page.getByLabel("airline_sentiment", { exact: true })).toHaveValue("include");
+  await expect(page.getByTestId("save-status")).toHaveText("Saved.");
+  await page.getByRole("button", { name: "Ignore all" }).click();
+  await expect(page.getByLabel("text", { exact: true })).toHaveValue("ignore");
+});

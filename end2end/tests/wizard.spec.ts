@@ -14,6 +14,8 @@ test("a user walks from a file through mapping, a prompt with a typo fixed inlin
   await page.getByRole("link", { name: "Continue: Map columns →" }).click();
   await page.getByLabel("lang", { exact: true }).selectOption("param");
   await page.getByLabel("id", { exact: true }).selectOption("ignore");
+  // Short titles do not read like text, so they start out ignored (issue 13): send them too.
+  await page.getByLabel("title", { exact: true }).selectOption("include");
   await expect(page.getByTestId("save-status")).toHaveText("Saved.");
 
   // Prompt: the generated template previews on row 1; a typo is flagged where it is.

@@ -85,8 +85,9 @@ pub mod ssr {
 
     use crate::api::datasets::DatasetView;
 
-    /// The draft's saved mapping if it fits the dataset's columns; otherwise every column
-    /// included, as the Map columns step starts.
+    /// The draft's saved mapping if it fits the dataset's columns; otherwise the suggested
+    /// one (text-like columns sent, an id as the key, labels and the rest ignored), as the Map
+    /// columns step starts.
     pub fn mapping_for(draft: &Draft, dataset: &DatasetView) -> ColumnMapping {
         let headers: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
         draft
@@ -98,6 +99,9 @@ pub mod ssr {
                     .map(|c| c.name.as_str())
                     .eq(headers.iter().copied())
             })
-            .unwrap_or_else(|| ColumnMapping::from_headers(&headers))
+            .unwrap_or_else(|| {
+                let rows: Vec<&[String]> = dataset.preview.iter().map(|r| &r.cells[..]).collect();
+                ColumnMapping::suggested(&headers, &rows)
+            })
     }
 }

@@ -72,7 +72,22 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
     let row_count = rows.len();
     let shown = RwSignal::new(0usize);
 
+    // Every column at once: a user who wants all of them sent (or to start from none) need not
+    // change each select.
+    let set_all = move |role: Role| {
+        change(&|m| {
+            for column in &mut m.columns {
+                column.role = role.clone();
+            }
+        })
+    };
     view! {
+        <div class="row-actions mapping__bulk">
+            <span class="small muted">"Text columns go to the model at first; ids, labels, numbers and dates stay out."</span>
+            <span class="spacer"></span>
+            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Include)>"Include all"</button>
+            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Ignore)>"Ignore all"</button>
+        </div>
         <div class="table-wrap">
             <table class="table mapping">
                 <thead>

@@ -15,6 +15,7 @@
 //! ```
 
 mod slug;
+mod suggest;
 
 use serde::{Deserialize, Serialize};
 
