@@ -51,6 +51,7 @@ for (const scheme of ["light", "dark"]) {
     await page.locator("main[data-hydrated=true]").waitFor({ state: "attached" });
     await page.getByLabel("language", { exact: true }).selectOption("param");
     await page.getByLabel("ticket", { exact: true }).selectOption("ignore");
+    await page.getByLabel("Subject", { exact: true }).selectOption("include");
     await page.getByLabel("ticket identifies a row").check();
     await shot(page, "wizard-columns", scheme, width);
     await page.goto(base + "/new/prompt");
