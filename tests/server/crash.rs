@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use rowbench_mock_llm::{MockConfig, MockServer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+use crate::helpers::ServerProcess;
 
 const ROWS: usize = 2_000;
 const CONCURRENCY: u64 = 8;
@@ -59,49 +59,29 @@ fn seed() -> u64 {
 
 /// One run of the server binary; killed (SIGKILL) when dropped, so a failing test leaves
 /// nothing behind.
-struct Server {
-    child: Child,
-    url: String,
+struct Server(ServerProcess);
+
+impl std::ops::Deref for Server {
+    type Target = ServerProcess;
+
+    fn deref(&self) -> &ServerProcess {
+        &self.0
+    }
 }
 
 impl Server {
     async fn start(data_dir: &Path, providers_file: &Path, run: usize) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rowbench"))
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("ROWBENCH_DATA_DIR", data_dir)
-            .env("ROWBENCH_PROVIDERS_FILE", providers_file)
-            .env("ROWBENCH_LEASE_MS", LEASE_MS)
-            .env("RUST_LOG", "warn,rowbench=info")
-            .env("NO_COLOR", "1")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the binary starts");
-        let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let url = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = log.next_line().await.expect("log line") {
-                eprintln!("server run {run}: {line}");
-                if let Some(at) = line.find("http://127.0.0.1:") {
-                    return line[at..].trim().to_string();
-                }
-            }
-            panic!("the server exited before listening");
-        })
-        .await
-        .expect("the server listens within 20 s");
-        // Keep reading: a full stderr pipe would block the server's logging, and so the server.
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = log.next_line().await {
-                eprintln!("server run {run}: {line}");
-            }
-        });
-        Server { child, url }
+        let providers = providers_file.display().to_string();
+        let envs = [
+            ("ROWBENCH_PROVIDERS_FILE", providers.as_str()),
+            ("ROWBENCH_LEASE_MS", LEASE_MS),
+        ];
+        Server(ServerProcess::start(data_dir, &envs, &format!("server run {run}")).await)
     }
 
     /// SIGKILL: no graceful shutdown, no rows handed back; only the leases bring them back.
-    async fn kill(mut self) {
-        self.child.start_kill().expect("SIGKILL is sent");
-        let status = self.child.wait().await.expect("exit status");
+    async fn kill(self) {
+        let status = self.0.kill().await;
         assert!(!status.success(), "killed, not exited: {status}");
     }
 }

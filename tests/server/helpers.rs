@@ -178,3 +178,66 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// The server binary as a process of its own, for tests that kill or signal it; killed
+/// (SIGKILL) when dropped, so a failing test leaves nothing behind.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free port with its data in `data_dir` and `envs` set, once it
+    /// says where it listens. Its log goes to the test's output, each line after `label`.
+    pub async fn start(data_dir: &std::path::Path, envs: &[(&str, &str)], label: &str) -> Self {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rowbench"))
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("ROWBENCH_DATA_DIR", data_dir)
+            .env("RUST_LOG", "warn,rowbench=info")
+            .env("NO_COLOR", "1")
+            .envs(envs.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let url = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            while let Some(line) = log.next_line().await.expect("log line") {
+                eprintln!("{label}: {line}");
+                if let Some(at) = line.find("http://127.0.0.1:") {
+                    return line[at..].trim().to_string();
+                }
+            }
+            panic!("the server exited before listening");
+        })
+        .await
+        .expect("the server listens within 20 s");
+        // Keep reading: a full stderr pipe would block the server's logging, and so the server.
+        let label = label.to_string();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = log.next_line().await {
+                eprintln!("{label}: {line}");
+            }
+        });
+        ServerProcess { child, url }
+    }
+
+    /// SIGKILL: no graceful shutdown, no rows handed back.
+    pub async fn kill(mut self) -> std::process::ExitStatus {
+        self.child.start_kill().expect("SIGKILL is sent");
+        self.child.wait().await.expect("exit status")
+    }
+
+    /// SIGTERM, as a service manager stops it.
+    #[cfg(unix)]
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+    }
+}

@@ -9,11 +9,10 @@ use rowbench_mock_llm::{MockConfig, MockServer};
 use rowbench_store::Database;
 use rowbench_store::datasets::{self, StoredRow};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{ServerProcess, TestApp, spawn_app_with};
 
 /// How many datasets and dataset rows the server has stored.
 async fn stored_counts(app: &TestApp) -> (i64, i64) {
@@ -251,53 +250,26 @@ async fn a_dataset_left_loading_by_a_crash_is_removed_at_the_next_start_up() {
 }
 
 /// One run of the server binary on `data_dir`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
+struct Server(ServerProcess);
 
 impl Server {
     async fn start(data_dir: &Path, providers_file: &Path, lease_ms: u64) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rowbench"))
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("ROWBENCH_DATA_DIR", data_dir)
-            .env("ROWBENCH_PROVIDERS_FILE", providers_file)
-            .env("ROWBENCH_LEASE_MS", lease_ms.to_string())
-            .env("RUST_LOG", "warn,rowbench=info")
-            .env("NO_COLOR", "1")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the binary starts");
-        let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let url = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = log.next_line().await.expect("log line") {
-                eprintln!("server: {line}");
-                if let Some(at) = line.find("http://127.0.0.1:") {
-                    return line[at..].trim().to_string();
-                }
-            }
-            panic!("the server exited before listening");
-        })
-        .await
-        .expect("the server listens within 20 s");
-        // Keep reading: a full stderr pipe would block the server.
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = log.next_line().await {
-                eprintln!("server: {line}");
-            }
-        });
-        Server { child, url }
+        let providers = providers_file.display().to_string();
+        let lease = lease_ms.to_string();
+        let envs = [
+            ("ROWBENCH_PROVIDERS_FILE", providers.as_str()),
+            ("ROWBENCH_LEASE_MS", lease.as_str()),
+        ];
+        Server(ServerProcess::start(data_dir, &envs, "server").await)
     }
 
-    async fn kill(mut self) {
-        self.child.start_kill().expect("SIGKILL is sent");
-        self.child.wait().await.expect("exit status");
+    async fn kill(self) {
+        self.0.kill().await;
     }
 
     async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
         let response = client
-            .get(format!("{}{path}", self.url))
+            .get(format!("{}{path}", self.0.url))
             .send()
             .await
             .expect("answered");
@@ -336,7 +308,7 @@ async fn rows_leased_by_a_killed_server_are_claimed_again_as_soon_as_the_next_on
 
     let server = Server::start(&data_dir, &providers, LEASE_MS).await;
     let response = client
-        .post(format!("{}/api/datasets?name=leases", server.url))
+        .post(format!("{}/api/datasets?name=leases", server.0.url))
         .header("content-type", "text/csv")
         .body(csv_rows(ROWS))
         .send()
@@ -355,7 +327,7 @@ async fn rows_leased_by_a_killed_server_are_claimed_again_as_soon_as_the_next_on
         "settings": { "provider": "mock", "model": "mock-model", "concurrency": CONCURRENCY }
     });
     let response = client
-        .post(format!("{}/api/batches", server.url))
+        .post(format!("{}/api/batches", server.0.url))
         .json(&recipe)
         .send()
         .await

@@ -1,6 +1,6 @@
 use rowbench::Application;
 
-use crate::helpers::test_config;
+use crate::helpers::{ServerProcess, test_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_creates_the_data_directory_and_the_database() {
@@ -55,29 +55,23 @@ async fn startup_names_the_address_it_could_not_bind() {
     assert!(message.contains(&first.address().to_string()), "{message}");
 }
 
-/// The server binary on a free port with `envs` set, its address, and its log.
 #[cfg(unix)]
-async fn start_binary(
-    dir: &std::path::Path,
-    envs: &[(&str, &str)],
-) -> (
-    tokio::process::Child,
-    String,
-    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStderr>>,
-) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_finishes_cleanly_on_sigterm() {
     use tokio::io::{AsyncBufReadExt, BufReader};
 
+    let dir = tempfile::tempdir().expect("temporary directory");
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_rowbench"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("ROWBENCH_DATA_DIR", dir.join("data"))
+        .env("ROWBENCH_DATA_DIR", dir.path().join("data"))
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
-        .envs(envs.iter().copied())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("the binary starts");
     let mut log = BufReader::new(server.stderr.take().expect("stderr")).lines();
+
     let url = tokio::time::timeout(std::time::Duration::from_secs(20), async {
         while let Some(line) = log.next_line().await.expect("log line") {
             if let Some(at) = line.find("http://127.0.0.1:") {
@@ -88,30 +82,17 @@ async fn start_binary(
     })
     .await
     .expect("the server listens within 20 s");
-    (server, url, log)
-}
+    let health = reqwest::get(format!("{url}/healthz"))
+        .await
+        .expect("answered");
+    assert_eq!(health.status().as_u16(), 200);
 
-#[cfg(unix)]
-fn sigterm(server: &tokio::process::Child) {
     let pid = server.id().expect("running").to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
-}
-
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_finishes_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let (mut server, url, mut log) = start_binary(dir.path(), &[]).await;
-    let health = reqwest::get(format!("{url}/healthz"))
-        .await
-        .expect("answered");
-    assert_eq!(health.status().as_u16(), 200);
-
-    sigterm(&server);
     let status = tokio::time::timeout(std::time::Duration::from_secs(10), server.wait())
         .await
         .expect("the server stops within 10 s of SIGTERM")
@@ -131,8 +112,9 @@ async fn the_binary_finishes_cleanly_on_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_binary_within_the_grace_though_a_batch_page_is_still_listening() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (mut server, url, _log) =
-        start_binary(dir.path(), &[("ROWBENCH_SHUTDOWN_GRACE_SECS", "1")]).await;
+    let envs = [("ROWBENCH_SHUTDOWN_GRACE_SECS", "1")];
+    let mut server = ServerProcess::start(&dir.path().join("data"), &envs, "server").await;
+    let url = server.url.clone();
     let client = reqwest::Client::new();
     let csv: String = std::iter::once("id,text\n".to_string())
         .chain((0..200).map(|i| format!("{i},item {i}\n")))
@@ -185,10 +167,10 @@ async fn sigterm_stops_the_binary_within_the_grace_though_a_batch_page_is_still_
         .expect("a first event arrives");
 
     let asked = std::time::Instant::now();
-    sigterm(&server);
+    server.terminate();
     // The grace, then the queue's own (up to 5 s for rows in flight) and the database's: slow
     // on a loaded machine, but bounded; before, the stream held the process for good.
-    let status = tokio::time::timeout(std::time::Duration::from_secs(20), server.wait())
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), server.child.wait())
         .await
         .expect("the server stops within the grace and its clean-up, not never")
         .expect("exit status");
