@@ -12,6 +12,7 @@ mod shutdown;
 mod startup;
 pub mod telemetry;
 mod uploads;
+mod wire_errors;
 
 pub use config::Config;
 pub use page_pool::PageSettings;

@@ -188,7 +188,9 @@ impl Application {
             stop.await;
             let _ = stopping.send(true);
         };
-        let served = axum::serve(self.listener, self.router)
+        // hyper's own error answers (a URI over 64 KB, headers too large) go out as JSON too.
+        let listener = crate::wire_errors::JsonErrorListener(self.listener);
+        let served = axum::serve(listener, self.router)
             .with_graceful_shutdown(graceful)
             .into_future();
         let grace = self.shutdown_grace;

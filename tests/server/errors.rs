@@ -692,3 +692,72 @@ async fn a_plain_html_form_that_fails_is_still_sent_back_to_its_page() {
     let location = response.headers()["location"].to_str().expect("location");
     assert!(location.starts_with(&referer), "{location}");
 }
+
+/// What the server answers to `request` sent as raw bytes on a connection of its own.
+async fn raw_answer(app: &TestApp, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connects");
+    // The server may answer and close before it has read everything: a failed write is fine.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn json_body(answer: &str) -> Value {
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_over_64_kb_is_refused_with_414_in_the_json_error_shape() {
+    let app = spawn_app().await;
+    let path = format!("/api/batches?q={}", "a".repeat(70_000));
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: {}\r\n\r\n",
+        app.address.trim_start_matches("http://")
+    );
+    let answer = raw_answer(&app, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 414"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{answer}"
+    );
+    assert_eq!(json_body(&answer)["error"]["code"], "uri_too_long");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_that_are_not_http_are_refused_with_400_in_the_json_error_shape() {
+    let app = spawn_app().await;
+    let answer = raw_answer(&app, b"HELLO\x01 there\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(json_body(&answer)["error"]["code"], "bad_request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_headers_are_refused_with_431_in_the_json_error_shape() {
+    let app = spawn_app().await;
+    let mut request = format!(
+        "GET /api/batches HTTP/1.1\r\nhost: {}\r\n",
+        app.address.trim_start_matches("http://")
+    );
+    for i in 0..150 {
+        request += &format!("x-filler-{i}: {i}\r\n");
+    }
+    request += "\r\n";
+    let answer = raw_answer(&app, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert_eq!(json_body(&answer)["error"]["code"], "headers_too_large");
+}
