@@ -147,8 +147,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrorIo<S> {
         let this = self.get_mut();
         ready!(this.poll_pending(cx))?;
         // hyper's own answers have no body: the head alone, as one buffer.
-        let filled: Vec<&io::IoSlice<'_>> = bufs.iter().filter(|b| !b.is_empty()).collect();
-        if let [only] = filled.as_slice()
+        let mut filled = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (filled.next(), filled.next())
             && let Some(answer) = rewrite(only)
         {
             this.pending = answer;
