@@ -8,6 +8,7 @@ use app::server::ServerState;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::FromRef;
+use axum::response::IntoResponse;
 use leptos::prelude::{LeptosOptions, provide_context};
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
@@ -263,6 +264,44 @@ fn router(state: AppState, pages: PagePool) -> Router {
         .layer(PagePoolLayer::new(pages))
         .layer(CompressionLayer::new())
         // A bug that panics in a handler answers 500 instead of leaving the request hanging.
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(panic_answer))
         .layer(TraceLayer::new_for_http())
+}
+
+/// A bug that panicked in a handler: logged with its message, answered as the JSON API's
+/// internal error, which hides it.
+fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = %message, "a request handler panicked");
+    let body = serde_json::json!({"error": {
+        "code": "internal",
+        "message": "Something went wrong on the server; the server log has the details.",
+        "details": null,
+    }});
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_answer;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_json_internal_error_without_its_message() {
+        let response = panic_answer(Box::new("index out of bounds: secret detail"));
+        assert_eq!(response.status().as_u16(), 500);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(json["error"]["code"], "internal");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
 }
