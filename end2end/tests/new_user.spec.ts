@@ -130,3 +130,52 @@ test("a new dataset sends its text to the model, keeps the gold label and ids ou
   await page.getByRole("button", { name: "Ignore all" }).click();
   await expect(page.getByLabel("text", { exact: true })).toHaveValue("ignore");
 });
+
+test("a primary button shows where the keyboard focus is", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  const button = page.getByRole("link", { name: "New batch" }).first();
+  await page.keyboard.press("Tab");
+  await button.focus();
+  await expect(button).toBeFocused();
+  const ring = await button.evaluate((el) => {
+    const style = getComputedStyle(el);
+    return { outline: style.outlineStyle, width: style.outlineWidth };
+  });
+  expect(ring.outline).toBe("solid");
+  expect(ring.width).toBe("2px");
+});
+
+test("the queue table shows every answer field and the text the model read, cut with the whole on hover", async ({ page, request }) => {
+  const long = "word ".repeat(100).trim();
+  const csv = ["id,review,lang", `1,${long},en`, "2,short review,de"].join("\n");
+  const upload = await request.post("/api/datasets?filename=fields.csv", { headers: { "content-type": "text/csv" }, data: csv });
+  const dataset = (await upload.json()).id;
+  const created = await request.post("/api/batches", {
+    data: {
+      dataset_id: dataset,
+      mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }, { name: "lang", role: "ignore" }] },
+      prompt: { system: "Classify.", user: "{{ review }}" },
+      schema: { fields: [
+        { name: "sentiment", type: "enum", options: ["positive", "negative"], required: true },
+        { name: "score", type: "number", required: true },
+        { name: "topic", type: "string", required: true },
+      ] },
+      settings: { provider: "demo", model: "demo-synthetic", concurrency: 2 },
+    },
+  });
+  const batch = (await created.json()).id;
+  await expect.poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status).toBe("completed");
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  const head = page.locator(".queue__table thead");
+  for (const name of ["id", "review", "sentiment", "score", "topic"]) {
+    await expect(head).toContainText(name);
+  }
+  await expect(head).not.toContainText("lang");
+  const first = page.getByTestId("queue-row").first();
+  const cell = first.locator("td", { hasText: "word word" });
+  await expect(cell).toHaveAttribute("title", long);
+  await expect(page.getByTestId("queue-row").nth(1)).toContainText("short review");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});

@@ -11,8 +11,10 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchFacts {
     pub columns: Vec<String>,
-    /// Positions of the key columns, shown in the table and searched.
+    /// Positions of the key columns, searched.
     pub key_columns: Vec<usize>,
+    /// Positions of the columns the table shows: the key columns and those sent to the model.
+    pub shown_columns: Vec<usize>,
     /// Schema field names and their kind (`string`, `enum`, `boolean`…), in schema order.
     pub fields: Vec<(String, String)>,
     pub input_tokens: i64,
@@ -27,11 +29,12 @@ pub struct BatchFacts {
 pub struct QueueLine {
     pub row_index: i64,
     pub status: String,
-    pub keys: Vec<String>,
+    /// The shown columns' cells, each cut to [`CELL_CHARS`] (the drill-down has them whole).
+    pub cells: Vec<String>,
     pub started: Option<String>,
     pub finished: Option<String>,
     pub latency_ms: Option<i64>,
-    /// The first two answer fields, as text.
+    /// Every answer field, as text, cut like the cells.
     pub answers: Vec<String>,
     pub error: Option<String>,
 }
@@ -45,6 +48,31 @@ pub struct QueuePage {
 
 /// Rows per page of the queue table.
 pub const QUEUE_PAGE: u32 = 50;
+
+/// The most characters of a cell or answer the queue table gets: a page of 1 MB cells would be
+/// 50 MB, and the table shows a line of each anyway.
+pub const CELL_CHARS: usize = 300;
+
+/// `text` cut to [`CELL_CHARS`] characters, with an ellipsis when something was cut.
+pub fn cut(text: &str) -> String {
+    match text.char_indices().nth(CELL_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Positions of the columns the queue table shows: key columns and the ones the model reads
+/// (in the prompt or as a parameter), in column order.
+#[cfg(feature = "ssr")]
+fn shown_columns(mapping: &rowbench_mapping::ColumnMapping) -> Vec<usize> {
+    mapping
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_key || c.role != rowbench_mapping::Role::Ignore)
+        .map(|(i, _)| i)
+        .collect()
+}
 
 /// One provider call, as the attempts timeline shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +169,7 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
             .filter(|(_, c)| c.is_key)
             .map(|(i, _)| i)
             .collect(),
+        shown_columns: shown_columns(&config.recipe.mapping),
         columns: config.columns,
         fields: config
             .recipe
@@ -202,33 +231,33 @@ pub async fn fetch_queue_page(
             rows.truncate(QUEUE_PAGE as usize);
         }
     }
-    let first_fields: Vec<String> = config
+    let fields: Vec<String> = config
         .recipe
         .schema
         .fields
         .iter()
-        .take(2)
         .map(|f| f.name.clone())
         .collect();
+    let shown = shown_columns(&config.recipe.mapping);
     let lines = rows
         .into_iter()
         .map(|r| QueueLine {
             row_index: r.row_index,
             status: r.status.as_str().to_string(),
-            keys: keys
+            cells: shown
                 .iter()
-                .map(|&i| r.cells.get(i).cloned().unwrap_or_default())
+                .map(|&i| r.cells.get(i).map(|c| cut(c)).unwrap_or_default())
                 .collect(),
             started: r.started_at.map(crate::server::display_time),
             finished: r.finished_at.map(crate::server::display_time),
             latency_ms: r.latency_ms,
-            answers: first_fields
+            answers: fields
                 .iter()
                 .map(|f| {
                     r.result
                         .as_ref()
                         .and_then(|v| v.get(f))
-                        .map(answer_text)
+                        .map(|v| cut(&answer_text(v)))
                         .unwrap_or_default()
                 })
                 .collect(),

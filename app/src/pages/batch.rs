@@ -488,17 +488,17 @@ fn QueueTable(
         },
         move |answer| page.set(answer),
     );
-    let (key_names, field_names) = facts.with_value(|f| {
-        (
-            f.key_columns
+    let (key_names, shown_names, field_names) = facts.with_value(|f| {
+        let names = |positions: &[usize]| {
+            positions
                 .iter()
                 .filter_map(|&i| f.columns.get(i).cloned())
-                .collect::<Vec<_>>(),
-            f.fields
-                .iter()
-                .take(2)
-                .map(|(n, _)| n.clone())
-                .collect::<Vec<_>>(),
+                .collect::<Vec<_>>()
+        };
+        (
+            names(&f.key_columns),
+            names(&f.shown_columns),
+            f.fields.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
         )
     });
     let has_keys = !key_names.is_empty();
@@ -543,7 +543,7 @@ fn QueueTable(
                     <thead>
                         <tr>
                             <th scope="col" class="num">"Row"</th>
-                            {key_names.iter().map(|k| view! { <th scope="col">{k.clone()}</th> }).collect_view()}
+                            {shown_names.iter().map(|k| view! { <th scope="col">{k.clone()}</th> }).collect_view()}
                             <th scope="col">"Status"</th>
                             {field_names.iter().map(|f| view! { <th scope="col"><code>{f.clone()}</code></th> }).collect_view()}
                             <th scope="col">"Started"</th>
@@ -552,7 +552,7 @@ fn QueueTable(
                         </tr>
                     </thead>
                     {move || match page.get() {
-                        Err(error) => view! { <tbody><tr><td colspan="9">{error.to_string()}</td></tr></tbody> }.into_any(),
+                        Err(error) => view! { <tbody><tr><td colspan="100">{error.to_string()}</td></tr></tbody> }.into_any(),
                         Ok(page) => view! { <QueueRows page selected /> }.into_any(),
                     }}
                 </table>
@@ -578,7 +578,7 @@ fn QueueTable(
 #[component]
 fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView {
     if page.lines.is_empty() {
-        return view! { <tbody><tr><td colspan="9" class="muted">"No rows here."</td></tr></tbody> }.into_any();
+        return view! { <tbody><tr><td colspan="100" class="muted">"No rows here."</td></tr></tbody> }.into_any();
     }
     view! {
         <tbody>
@@ -597,9 +597,9 @@ fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView 
                         on:click=move |_| selected.set(Some(row))
                         on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some(row)) }>
                         <td class="num">{row + 1}</td>
-                        {line.keys.into_iter().map(|k| view! { <td class="truncate">{k}</td> }).collect_view()}
+                        {line.cells.into_iter().map(|k| { let full = k.clone(); view! { <td class="truncate" title=full>{k}</td> } }).collect_view()}
                         <td><span class=format!("badge {tone}")>{line.status.clone()}</span></td>
-                        {line.answers.into_iter().map(|a| view! { <td class="truncate">{a}</td> }).collect_view()}
+                        {line.answers.into_iter().map(|a| { let full = a.clone(); view! { <td class="truncate" title=full>{a}</td> } }).collect_view()}
                         <td class="muted small">{line.started.clone().unwrap_or_default()}</td>
                         <td class="muted small" title=line.error.clone().unwrap_or_default()>
                             {line.finished.clone().unwrap_or_default()}
