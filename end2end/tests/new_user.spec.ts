@@ -146,7 +146,7 @@ test("a primary button shows where the keyboard focus is", async ({ page }) => {
   expect(ring.width).toBe("2px");
 });
 
-test("the queue table shows every answer field and the text the model read, cut with the whole on hover", async ({ page, request }) => {
+test("the queue table shows every answer field and the text the model read, cut on the page and whole in the drill-down", async ({ page, request }) => {
   const long = "word ".repeat(100).trim();
   const csv = ["id,review,lang", `1,${long},en`, "2,short review,de"].join("\n");
   const upload = await request.post("/api/datasets?filename=fields.csv", { headers: { "content-type": "text/csv" }, data: csv });
@@ -175,7 +175,10 @@ test("the queue table shows every answer field and the text the model read, cut 
   await expect(head).not.toContainText("lang");
   const first = page.getByTestId("queue-row").first();
   const cell = first.locator("td", { hasText: "word word" });
-  await expect(cell).toHaveAttribute("title", long);
+  // Cut at 300 characters on the page, the rest in the drill-down.
+  await expect(cell).toHaveAttribute("title", long.slice(0, 300) + "…");
+  await first.click();
+  await expect(page.getByTestId("drill-cells")).toContainText(long);
   await expect(page.getByTestId("queue-row").nth(1)).toContainText("short review");
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
