@@ -134,14 +134,23 @@ test("a new dataset sends its text to the model, keeps the gold label and ids ou
 test("a primary button shows where the keyboard focus is", async ({ page }) => {
   await page.goto("/");
   await waitForHydration(page);
-  const button = page.getByRole("link", { name: "New batch" }).first();
-  await page.keyboard.press("Tab");
-  await button.focus();
-  await expect(button).toBeFocused();
-  const ring = await button.evaluate((el) => {
-    const style = getComputedStyle(el);
-    return { outline: style.outlineStyle, width: style.outlineWidth };
-  });
+  // As a keyboard user gets there: Tab until the page's primary button has the focus.
+  let ring = { primary: false, visible: false, outline: "", width: "" };
+  for (let i = 0; i < 20 && !ring.primary; i++) {
+    await page.keyboard.press("Tab");
+    ring = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return {
+        primary: el.classList.contains("btn--primary"),
+        visible: el.matches(":focus-visible"),
+        outline: style.outlineStyle,
+        width: style.outlineWidth,
+      };
+    });
+  }
+  expect(ring.primary, "a primary button is reached by Tab").toBe(true);
+  expect(ring.visible).toBe(true);
   expect(ring.outline).toBe("solid");
   expect(ring.width).toBe("2px");
 });
