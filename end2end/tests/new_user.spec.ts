@@ -191,3 +191,19 @@ test("the queue table shows every answer field and the text the model read, cut 
   await expect(page.getByTestId("queue-row").nth(1)).toContainText("short review");
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
+
+test("the prompt step never says all is saved while its template has a problem", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "prompt.csv", csv);
+  await page.goto("/new/prompt");
+  await waitForHydration(page);
+  const user = page.getByLabel("User message");
+  await user.click();
+  await page.keyboard.press("Control+End");
+  await user.pressSequentially(" {{ titel }}");
+  await expect(page.getByTestId("user-template-issues")).toContainText("Did you mean `title`?");
+  await expect(page.getByTestId("save-status")).toHaveText("Saved, but fix the problem shown before the batch can run.");
+  for (let i = 0; i < " {{ titel }}".length; i++) await page.keyboard.press("Backspace");
+  await expect(page.getByTestId("save-status")).toHaveText("All changes saved.");
+});

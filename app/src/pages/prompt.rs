@@ -164,7 +164,12 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
                         {move || match (saver.waiting().get() || save.pending().get(), save.value().get()) {
                             (true, _) => "Saving…".to_string(),
                             (false, Some(Err(error))) => error.to_string(),
-                            (false, Some(Ok(()))) => "All changes saved.".to_string(),
+                            // Saved, but not a template that can run: never "all saved" alone.
+                            (false, Some(Ok(()))) => match issues.with(|(s, u)| s.len() + u.len()) {
+                                0 => "All changes saved.".to_string(),
+                                1 => "Saved, but fix the problem shown before the batch can run.".to_string(),
+                                n => format!("Saved, but fix the {n} problems shown before the batch can run."),
+                            },
                             (false, None) => "Changes are saved as you type.".to_string(),
                         }}
                     </span>
