@@ -8,13 +8,13 @@
 #![cfg(unix)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rowbench_mock_llm::{MockConfig, MockServer};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::ServerProcess;
+use crate::helpers::{ServerProcess, mock_providers_file};
 
 const ROWS: usize = 2_000;
 const CONCURRENCY: u64 = 8;
@@ -92,18 +92,6 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     response.json().await.expect("JSON body")
 }
 
-/// Provider `mock`: the mock LLM's OpenAI-compatible endpoint, one free model.
-fn providers_file(dir: &Path, mock: &MockServer) -> PathBuf {
-    let path = dir.join("providers.toml");
-    let text = format!(
-        "[[providers]]\nid = \"mock\"\nkind = \"openai\"\nbase_url = \"{}/v1\"\ntimeout_secs = 30\n\n\
-         [[providers.models]]\nid = \"mock-model\"\ninput_usd_per_mtok = 0\noutput_usd_per_mtok = 0\n",
-        mock.url()
-    );
-    std::fs::write(&path, text).expect("providers file written");
-    path
-}
-
 /// Extra calls per prompt between two snapshots of the mock's `calls_per_prompt`: calls for a
 /// prompt already answered before, and every call after the first for a new one.
 fn duplicates_between(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
@@ -134,44 +122,11 @@ async fn a_batch_killed_three_times_mid_run_finishes_every_row_once_repeating_on
     .expect("the mock LLM starts");
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().join("data");
-    let providers = providers_file(dir.path(), &mock);
+    let providers = mock_providers_file(dir.path(), &mock);
     let client = reqwest::Client::new();
 
     let mut server = Server::start(&data_dir, &providers, 0).await;
-    let mut csv = String::from("id,text\n");
-    for i in 0..ROWS {
-        csv.push_str(&format!("{i},item number {i}\n"));
-    }
-    let response = client
-        .post(format!("{}/api/datasets?name=crash", server.url))
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status().as_u16(), 201);
-    let dataset: Value = response.json().await.expect("JSON body");
-    // The row's id in the user message makes every prompt unique, so the mock's per-prompt
-    // counts are per-row counts.
-    let recipe = json!({
-        "dataset_id": dataset["id"],
-        "mapping": { "columns": [
-            { "name": "id", "role": "include", "is_key": true },
-            { "name": "text", "role": "include" }
-        ]},
-        "prompt": { "system": "Label the item.", "user": "Row {{ id }}: {{ text }}" },
-        "schema": { "fields": [ { "name": "label", "type": "string", "required": true } ] },
-        "settings": { "provider": "mock", "model": "mock-model", "concurrency": CONCURRENCY }
-    });
-    let response = client
-        .post(format!("{}/api/batches", server.url))
-        .json(&recipe)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status().as_u16(), 201);
-    let batch: Value = response.json().await.expect("JSON body");
-    let id = batch["id"].as_i64().expect("batch id");
+    let id = server.start_mock_batch(&client, ROWS, CONCURRENCY).await;
 
     let mut snapshots = Vec::new();
     for crash in 1..=CRASHES {

@@ -224,6 +224,48 @@ impl ServerProcess {
         ServerProcess { child, url }
     }
 
+    /// Uploads `rows` rows of `id,text` and starts a batch over them with the provider of
+    /// [`mock_providers_file`] at `concurrency`; the batch's id. The row's id in the user
+    /// message makes every prompt unique, so the mock's per-prompt counts are per-row counts.
+    pub async fn start_mock_batch(
+        &self,
+        client: &reqwest::Client,
+        rows: usize,
+        concurrency: u64,
+    ) -> i64 {
+        let csv: String = std::iter::once("id,text\n".to_string())
+            .chain((0..rows).map(|i| format!("{i},item number {i}\n")))
+            .collect();
+        let response = client
+            .post(format!("{}/api/datasets?name=items", self.url))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 201);
+        let dataset: serde_json::Value = response.json().await.expect("JSON body");
+        let recipe = serde_json::json!({
+            "dataset_id": dataset["id"],
+            "mapping": { "columns": [
+                { "name": "id", "role": "include", "is_key": true },
+                { "name": "text", "role": "include" }
+            ]},
+            "prompt": { "system": "Label the item.", "user": "Row {{ id }}: {{ text }}" },
+            "schema": { "fields": [ { "name": "label", "type": "string", "required": true } ] },
+            "settings": { "provider": "mock", "model": "mock-model", "concurrency": concurrency }
+        });
+        let response = client
+            .post(format!("{}/api/batches", self.url))
+            .json(&recipe)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status().as_u16(), 201);
+        let batch: serde_json::Value = response.json().await.expect("JSON body");
+        batch["id"].as_i64().expect("batch id")
+    }
+
     /// SIGKILL: no graceful shutdown, no rows handed back.
     pub async fn kill(mut self) -> std::process::ExitStatus {
         self.child.start_kill().expect("SIGKILL is sent");
@@ -240,4 +282,20 @@ impl ServerProcess {
             .expect("kill");
         assert!(sent.success());
     }
+}
+
+/// A providers file in `dir` with one provider, `mock`, at the mock LLM's OpenAI-compatible
+/// endpoint, and one free model, `mock-model`.
+pub fn mock_providers_file(
+    dir: &std::path::Path,
+    mock: &rowbench_mock_llm::MockServer,
+) -> std::path::PathBuf {
+    let path = dir.join("providers.toml");
+    let text = format!(
+        "[[providers]]\nid = \"mock\"\nkind = \"openai\"\nbase_url = \"{}/v1\"\ntimeout_secs = 30\n\n\
+         [[providers.models]]\nid = \"mock-model\"\ninput_usd_per_mtok = 0\noutput_usd_per_mtok = 0\n",
+        mock.url()
+    );
+    std::fs::write(&path, text).expect("providers file written");
+    path
 }

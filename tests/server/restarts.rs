@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{ServerProcess, TestApp, spawn_app_with};
+use crate::helpers::{ServerProcess, TestApp, mock_providers_file, spawn_app_with};
 
 /// How many datasets and dataset rows the server has stored.
 async fn stored_counts(app: &TestApp) -> (i64, i64) {
@@ -293,49 +293,11 @@ async fn rows_leased_by_a_killed_server_are_claimed_again_as_soon_as_the_next_on
     .expect("the mock LLM starts");
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().join("data");
-    let providers = dir.path().join("providers.toml");
-    std::fs::write(
-        &providers,
-        format!(
-            "[[providers]]\nid = \"mock\"\nkind = \"openai\"\nbase_url = \"{}/v1\"\n\
-             timeout_secs = 30\n\n[[providers.models]]\nid = \"mock-model\"\n\
-             input_usd_per_mtok = 0\noutput_usd_per_mtok = 0\n",
-            mock.url()
-        ),
-    )
-    .expect("providers file written");
+    let providers = mock_providers_file(dir.path(), &mock);
     let client = reqwest::Client::new();
 
     let server = Server::start(&data_dir, &providers, LEASE_MS).await;
-    let response = client
-        .post(format!("{}/api/datasets?name=leases", server.0.url))
-        .header("content-type", "text/csv")
-        .body(csv_rows(ROWS))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status().as_u16(), 201);
-    let dataset: Value = response.json().await.expect("JSON body");
-    let recipe = json!({
-        "dataset_id": dataset["id"],
-        "mapping": { "columns": [
-            { "name": "id", "role": "include", "is_key": true },
-            { "name": "text", "role": "include" }
-        ]},
-        "prompt": { "system": "Label the item.", "user": "Row {{ id }}: {{ text }}" },
-        "schema": { "fields": [ { "name": "label", "type": "string", "required": true } ] },
-        "settings": { "provider": "mock", "model": "mock-model", "concurrency": CONCURRENCY }
-    });
-    let response = client
-        .post(format!("{}/api/batches", server.0.url))
-        .json(&recipe)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status().as_u16(), 201);
-    let id = response.json::<Value>().await.expect("JSON body")["id"]
-        .as_i64()
-        .expect("batch id");
+    let id = server.0.start_mock_batch(&client, ROWS, CONCURRENCY).await;
     let started = Instant::now();
     while mock.stats().requests < CONCURRENCY {
         assert!(
