@@ -4,6 +4,7 @@ pub mod batch_page;
 pub mod batches;
 pub mod datasets;
 pub mod drafts;
+pub mod export_check;
 pub mod mapping;
 pub mod prompt;
 pub mod review;

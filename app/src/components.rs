@@ -2,6 +2,7 @@
 
 pub mod debounce;
 pub mod empty_state;
+pub mod export_panel;
 pub mod icons;
 pub mod layout;
 pub mod notice;

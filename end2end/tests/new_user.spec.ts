@@ -207,3 +207,42 @@ test("the prompt step never says all is saved while its template has a problem",
   for (let i = 0; i < " {{ titel }}".length; i++) await page.keyboard.press("Backspace");
   await expect(page.getByTestId("save-status")).toHaveText("All changes saved.");
 });
+
+test("the export says how many cells start like a formula before the download and lets the user keep them as stored", async ({ page, request }) => {
+  const csv = "id,review\n1,@VirginAmerica thanks\n2,-- worst flight\n3,=1+2\n4,plain words\n5,-12.5\n";
+  const upload = await request.post("/api/datasets?filename=tweets.csv", { headers: { "content-type": "text/csv" }, data: csv });
+  expect(upload.status()).toBe(201);
+  const created = await request.post("/api/batches", {
+    data: {
+      dataset_id: (await upload.json()).id,
+      mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }] },
+      prompt: { system: "Classify the review.", user: "Review: {{ review }}" },
+      schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
+      settings: { provider: "demo", model: "demo-synthetic", concurrency: 5 },
+    },
+  });
+  expect(created.status()).toBe(201);
+  const batch = (await created.json()).id;
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  await expect(page.getByTestId("batch-state")).toHaveText("Completed", { timeout: 20_000 });
+  // Before any download: how many cells, where, and what a spreadsheet would do ("-12.5" is a number).
+  const count = page.getByTestId("formula-count");
+  await expect(count).toHaveText("3 cells start with = + - @ (in review (3)). A spreadsheet would run them as a formula.");
+  await expect(page.getByTestId("export-panel")).toContainText("those 3 cells get a leading '");
+  await expect(page.getByTestId("csv-for-spreadsheets")).toBeChecked();
+
+  const csvText = async () => (await page.request.get((await page.getByTestId("export-csv").getAttribute("href")) ?? "")).text();
+  const guarded = await csvText();
+  expect(guarded).toContain("'@VirginAmerica thanks");
+  expect(guarded).toContain("5,-12.5,");
+
+  // The other choice, in words: every cell as stored.
+  await page.getByText("Exactly as stored", { exact: true }).click();
+  await expect(page.getByTestId("csv-as-stored")).toBeChecked();
+  const plain = await csvText();
+  expect(plain).toContain("1,@VirginAmerica thanks,");
+  expect(plain).toContain("2,-- worst flight,");
+  expect(plain).not.toContain("'");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});

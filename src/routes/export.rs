@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 
+use app::api::export_check::ssr::export_row;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -14,12 +15,12 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use rowbench_export::{ExportError, ExportOptions, Exporter, Format, Layout, Row, download};
-use rowbench_store::batches::{self, Batch, BatchStatus};
+use rowbench_export::{ExportError, ExportOptions, ExportPlan, Exporter, Format, Layout, download};
+use rowbench_store::batches::{self, BatchStatus};
 use rowbench_store::export::{ExportCursor, ExportPage};
 use rowbench_store::{Database, StoreError};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::routes::api_error::{ApiError, json_errors};
@@ -74,45 +75,6 @@ fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError
     }
 }
 
-/// What the export needs from the batch's frozen configuration. Read field by field rather than
-/// as a whole `BatchConfig`, so an export keeps working for batches whose configuration an older
-/// or newer version wrote.
-struct Plan {
-    columns: Vec<String>,
-    fields: Vec<String>,
-    model: String,
-    dataset_name: String,
-}
-
-fn plan(batch: &Batch) -> Plan {
-    let config = &batch.config;
-    let names = |items: &Value, name: fn(&Value) -> Option<&str>| -> Vec<String> {
-        items
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|item| name(item).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    Plan {
-        columns: names(&config["columns"], Value::as_str),
-        fields: names(&config["recipe"]["schema"]["fields"], |field| {
-            field["name"].as_str()
-        }),
-        model: config["recipe"]["settings"]["model"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        dataset_name: config["dataset_name"]
-            .as_str()
-            .unwrap_or(&batch.summary.name)
-            .to_string(),
-    }
-}
-
 async fn export_batch(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -138,8 +100,8 @@ async fn export_batch(
     let summary = &batch.summary;
     let partial =
         summary.status != BatchStatus::Completed || summary.done_rows < summary.total_rows;
-    let plan = plan(&batch);
-    let layout = Layout::new(plan.columns, plan.fields, plan.model, metadata);
+    let plan = ExportPlan::from_config(&batch.config, &summary.name);
+    let layout = plan.layout(metadata);
     let options = ExportOptions {
         format,
         formula_guard,
@@ -259,18 +221,7 @@ fn write_all(
             .and_then(|page| page.records())
             .map_err(Failure::Store)?;
         for record in records {
-            let row = Row {
-                row_index: record.row_index,
-                cells: record.cells.as_deref().unwrap_or_default(),
-                status: record.status.as_str(),
-                result: record.result.as_deref(),
-                error: record.error.as_deref(),
-                attempts: record.attempt,
-                latency_ms: record.latency_ms,
-                input_tokens: record.input_tokens,
-                output_tokens: record.output_tokens,
-                cost_usd: record.cost_usd,
-            };
+            let row = export_row(&record);
             exporter.write_row(&row).map_err(Failure::Export)?;
         }
     }

@@ -20,6 +20,33 @@ pub fn refetch_when<D, T, Fut>(
     T: 'static,
     Fut: Future<Output = T> + 'static,
 {
+    watch_and_fetch(deps, fetch, apply, false);
+}
+
+/// Like [`refetch_when`], and fetches once as soon as the page is live in the browser too: for
+/// what is too slow to hold up the server's render.
+pub fn fetch_in_browser_when<D, T, Fut>(
+    deps: impl Fn() -> D + 'static,
+    fetch: impl Fn(D) -> Fut + 'static,
+    apply: impl Fn(T) + Clone + 'static,
+) where
+    D: Clone + PartialEq + 'static,
+    T: 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    watch_and_fetch(deps, fetch, apply, true);
+}
+
+fn watch_and_fetch<D, T, Fut>(
+    deps: impl Fn() -> D + 'static,
+    fetch: impl Fn(D) -> Fut + 'static,
+    apply: impl Fn(T) + Clone + 'static,
+    immediate: bool,
+) where
+    D: Clone + PartialEq + 'static,
+    T: 'static,
+    Fut: Future<Output = T> + 'static,
+{
     #[cfg(feature = "hydrate")]
     {
         use std::cell::Cell;
@@ -44,11 +71,11 @@ pub fn refetch_when<D, T, Fut>(
                     }
                 });
             },
-            false,
+            immediate,
         );
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (deps, fetch, apply);
+        let _ = (deps, fetch, apply, immediate);
     }
 }

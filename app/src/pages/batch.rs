@@ -13,6 +13,7 @@ use crate::api::batch_page::{
     retry_batch_row,
 };
 use crate::api::batches::{BatchView, load_batch};
+use crate::components::export_panel::ExportPanel;
 use crate::components::notice::ErrorNotice;
 use crate::components::refresh::refetch_when;
 use crate::error::AppError;
@@ -232,15 +233,6 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
 
     let item = view.item.clone();
     let facts = StoredValue::new(facts);
-    let with_metadata = RwSignal::new(true);
-    let formula_guard = RwSignal::new(true);
-    let export_href = move |format: &str| {
-        format!(
-            "/api/batches/{id}/export?format={format}&metadata={}&formula_guard={}",
-            with_metadata.get(),
-            formula_guard.get()
-        )
-    };
     // Charts and the table refresh as rows finish, at most a few times a second.
     let finished = Memo::new(move |_| live.with(Progress::finished));
 
@@ -323,22 +315,9 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                 <div><dt>"Cost"</dt><dd>{move || live.with(|p| human_usd(p.cost_usd))}</dd></div>
             </dl>
             {move || action_error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
-            <div class="batch-export">
-                <span class="small muted">
-                    {move || if live.with(|p| p.status == "completed") { "Export the results:" } else { "Export what has finished so far (marked partial):" }}
-                </span>
-                <a class="btn btn--secondary btn--sm" href=move || export_href("csv") download rel="external" data-testid="export-csv">"CSV"</a>
-                <a class="btn btn--ghost btn--sm" href=move || export_href("json") download rel="external">"JSON"</a>
-                <a class="btn btn--ghost btn--sm" href=move || export_href("jsonl") download rel="external">"JSONL"</a>
-                <label class="checkbox small">
-                    <input type="checkbox" prop:checked=move || with_metadata.get() on:change=move |ev| with_metadata.set(event_target_checked(&ev)) />
-                    "Row metadata"
-                </label>
-                <label class="checkbox small" title="Cells starting with = + - @ get a leading apostrophe so a spreadsheet shows them instead of running them">
-                    <input type="checkbox" prop:checked=move || formula_guard.get() on:change=move |ev| formula_guard.set(event_target_checked(&ev)) />
-                    "Formula guard"
-                </label>
-                <span class="spacer"></span>
+            <ExportPanel id status=Signal::derive(move || live.with(|p| p.status.clone()))
+                finished total_rows=item.total_rows />
+            <div class="batch-actions batch-actions--end">
                 <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
             </div>
         </section>

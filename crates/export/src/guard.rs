@@ -6,6 +6,20 @@
 //! Plain numbers (`-12.5`, `+3`, `-1e-3`) are left alone: a spreadsheet reads them as the number
 //! they are, so prefixing them would only turn every negative amount into text.
 
+/// How many CSV cells of an export start like a formula, by output column (columns with none
+/// left out), in column order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormulaCells {
+    pub by_column: Vec<(String, u64)>,
+}
+
+impl FormulaCells {
+    /// Every such cell, in all columns.
+    pub fn total(&self) -> u64 {
+        self.by_column.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// Whether `cell` gets the `'` prefix.
 pub fn needs_guard(cell: &[u8]) -> bool {
     matches!(

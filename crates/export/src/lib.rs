@@ -35,9 +35,12 @@ mod answer;
 pub mod download;
 pub mod guard;
 mod layout;
+mod plan;
 mod writer;
 
+pub use guard::FormulaCells;
 pub use layout::{Layout, METADATA_COLUMNS};
+pub use plan::ExportPlan;
 pub use writer::{Exporter, Row, export};
 
 /// The file format of an export.
@@ -146,6 +149,51 @@ mod tests {
         }
         assert_eq!(Format::parse("xlsx"), None);
         assert_eq!(Format::parse("CSV"), None);
+    }
+
+    #[test]
+    fn formula_cells_are_counted_by_column_in_cells_answers_and_metadata() {
+        let layout = Layout::new(
+            vec!["text".into(), "-h".into()],
+            vec!["reply".into()],
+            "=model",
+            true,
+        );
+        let options = ExportOptions {
+            format: Format::Csv,
+            formula_guard: true,
+        };
+        let mut exporter = Exporter::new(Vec::new(), layout, options).expect("header");
+        let cells = ["@airline hi".to_string(), "-12.5".to_string()];
+        let mut row = Row::new(0, &cells, "failed");
+        row.result = Some(r#"{"reply": "+1 for that"}"#);
+        row.error = Some("=bad");
+        exporter.write_row(&row).expect("row");
+        let plain = ["fine".to_string(), "-".to_string()];
+        exporter
+            .write_row(&Row::new(1, &plain, "queued"))
+            .expect("row");
+        let counted = exporter.formula_cells();
+        assert_eq!(
+            counted.by_column,
+            [
+                ("text".to_string(), 1),
+                // The header cell and the lone "-"; "-12.5" is a plain number.
+                ("-h".to_string(), 2),
+                ("reply".to_string(), 1),
+                ("_error".to_string(), 1),
+                ("_model".to_string(), 2),
+            ]
+        );
+        assert_eq!(counted.total(), 7);
+        let json = ExportOptions {
+            format: Format::Json,
+            formula_guard: true,
+        };
+        let layout = Layout::new(vec!["text".into()], Vec::new(), "m", false);
+        let mut exporter = Exporter::new(Vec::new(), layout, json).expect("start");
+        exporter.write_row(&row).expect("row");
+        assert_eq!(exporter.formula_cells().total(), 0, "JSON is never changed");
     }
 
     #[test]

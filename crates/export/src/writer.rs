@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use serde_json::value::RawValue;
 
 use crate::answer::{append_cell, field_values};
-use crate::guard::needs_guard;
+use crate::guard::{FormulaCells, needs_guard};
 use crate::{ExportError, ExportOptions, Format, Layout};
 
 /// One row of a batch as the export sees it.
@@ -66,6 +66,9 @@ pub struct Exporter<W: Write> {
     /// Reused per cell: a flattened answer value, and a guarded cell.
     text: String,
     guarded: Vec<u8>,
+    /// Per output column, how many CSV cells (the header's included) start like a formula:
+    /// those the guard changes when it is on, and a spreadsheet may run when it is off.
+    formula_cells: Vec<u64>,
 }
 
 /// Writes `rows` to `out` in one go: header, every row, closing bytes.
@@ -108,6 +111,7 @@ impl<W: Write> Exporter<W> {
                     })
                     .collect(),
             },
+            formula_cells: vec![0; layout.names().len()],
             layout,
             options,
             rows: 0,
@@ -116,13 +120,18 @@ impl<W: Write> Exporter<W> {
         };
         match &mut exporter.sink {
             Sink::Csv(csv) => {
-                for name in exporter.layout.names() {
-                    csv_field(
+                for (name, count) in exporter
+                    .layout
+                    .names()
+                    .iter()
+                    .zip(exporter.formula_cells.iter_mut())
+                {
+                    *count += u64::from(csv_field(
                         csv,
                         &mut exporter.guarded,
                         name.as_bytes(),
                         exporter.options.formula_guard,
-                    )?;
+                    )?);
                 }
                 csv.write_record(None::<&[u8]>)?;
             }
@@ -140,6 +149,21 @@ impl<W: Write> Exporter<W> {
         self.rows
     }
 
+    /// The CSV cells written so far that start like a formula (`=`, `+`, `-`, `@`, TAB, CR, LF;
+    /// not plain numbers), by output column: with the guard on these got a leading `'`. Always
+    /// empty for JSON and JSON Lines, which are never changed.
+    pub fn formula_cells(&self) -> FormulaCells {
+        let by_column = self
+            .layout
+            .names()
+            .iter()
+            .zip(&self.formula_cells)
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, n)| (name.clone(), *n))
+            .collect();
+        FormulaCells { by_column }
+    }
+
     pub fn write_row(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
         let answers = match row.result {
             Some(text) => {
@@ -154,9 +178,12 @@ impl<W: Write> Exporter<W> {
             Sink::Csv(csv) => write_csv_row(
                 csv,
                 &self.layout,
-                self.options.formula_guard,
+                Scratch {
+                    guard: self.options.formula_guard,
+                    guarded: &mut self.guarded,
+                    formula_cells: &mut self.formula_cells,
+                },
                 &mut self.text,
-                &mut self.guarded,
                 row,
                 &answers,
             )?,
@@ -190,20 +217,48 @@ impl<W: Write> Exporter<W> {
     }
 }
 
-/// Writes one CSV field, with the formula guard's `'` if `guard` asks for it.
+/// Writes one CSV field, with the formula guard's `'` if `guard` asks for it; true if the
+/// field starts like a formula (whether or not it was guarded).
 fn csv_field<W: Write>(
     csv: &mut csv::Writer<W>,
     scratch: &mut Vec<u8>,
     text: &[u8],
     guard: bool,
-) -> Result<(), csv::Error> {
-    if guard && needs_guard(text) {
+) -> Result<bool, csv::Error> {
+    let formula = needs_guard(text);
+    if guard && formula {
         scratch.clear();
         scratch.push(b'\'');
         scratch.extend_from_slice(text);
-        csv.write_field(&scratch[..])
+        csv.write_field(&scratch[..])?;
     } else {
-        csv.write_field(text)
+        csv.write_field(text)?;
+    }
+    Ok(formula)
+}
+
+/// How a CSV row's text fields are written: the guard switch, the reused buffer for a guarded
+/// cell and the per-column formula counts.
+struct Scratch<'a> {
+    guard: bool,
+    guarded: &'a mut Vec<u8>,
+    formula_cells: &'a mut [u64],
+}
+
+impl Scratch<'_> {
+    /// Writes `text` as output column `column`'s field and counts it if it starts like a formula.
+    fn field<W: Write>(
+        &mut self,
+        csv: &mut csv::Writer<W>,
+        column: usize,
+        text: &[u8],
+    ) -> Result<(), csv::Error> {
+        if csv_field(csv, self.guarded, text, self.guard)?
+            && let Some(count) = self.formula_cells.get_mut(column)
+        {
+            *count += 1;
+        }
+        Ok(())
     }
 }
 
@@ -217,17 +272,17 @@ fn number_field<W: Write>(csv: &mut csv::Writer<W>, n: Option<i64>) -> Result<()
 fn write_csv_row<W: Write>(
     csv: &mut csv::Writer<W>,
     layout: &Layout,
-    guard: bool,
+    mut out: Scratch<'_>,
     text: &mut String,
-    scratch: &mut Vec<u8>,
     row: &Row<'_>,
     answers: &[Option<&RawValue>],
 ) -> Result<(), ExportError> {
-    for i in 0..layout.column_count() {
+    let columns = layout.column_count();
+    for i in 0..columns {
         let cell = row.cells.get(i).map_or("", String::as_str);
-        csv_field(csv, scratch, cell.as_bytes(), guard)?;
+        out.field(csv, i, cell.as_bytes())?;
     }
-    for value in answers {
+    for (i, value) in answers.iter().enumerate() {
         text.clear();
         if let Some(value) = value {
             append_cell(value, text).map_err(|e| ExportError::Answer {
@@ -235,12 +290,14 @@ fn write_csv_row<W: Write>(
                 reason: e.to_string(),
             })?;
         }
-        csv_field(csv, scratch, text.as_bytes(), guard)?;
+        out.field(csv, columns + i, text.as_bytes())?;
     }
     if layout.metadata() {
+        // The metadata columns' places, in `METADATA_COLUMNS` order after the answers.
+        let first = columns + answers.len();
         number_field(csv, Some(row.row_index + 1))?;
         csv.write_field(row.status)?;
-        csv_field(csv, scratch, row.error.unwrap_or("").as_bytes(), guard)?;
+        out.field(csv, first + 2, row.error.unwrap_or("").as_bytes())?;
         number_field(csv, Some(row.attempts))?;
         number_field(csv, row.latency_ms)?;
         number_field(csv, row.input_tokens)?;
@@ -255,7 +312,7 @@ fn write_csv_row<W: Write>(
             }
             None => csv.write_field(b"")?,
         }
-        csv_field(csv, scratch, layout.model().as_bytes(), guard)?;
+        out.field(csv, first + 8, layout.model().as_bytes())?;
     }
     csv.write_record(None::<&[u8]>)?;
     Ok(())

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use rowbench_export::guard::needs_guard;
-use rowbench_export::{ExportOptions, Format, Layout, Row, export};
+use rowbench_export::{ExportOptions, Exporter, Format, FormulaCells, Layout, Row, export};
 
 /// A cell built from the pieces that trip CSV readers and spreadsheets up.
 fn cell() -> impl Strategy<Value = String> {
@@ -66,7 +66,40 @@ fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Writes `rows` as guarded CSV and answers the exporter's formula count and the file.
+fn write_counting(rows: &[Vec<String>], guard: bool) -> (FormulaCells, Vec<u8>) {
+    let columns: Vec<String> = (0..rows[0].len()).map(|i| format!("c{i}")).collect();
+    let layout = Layout::new(columns, Vec::new(), "m", false);
+    let options = ExportOptions {
+        format: Format::Csv,
+        formula_guard: guard,
+    };
+    let mut exporter = Exporter::new(Vec::new(), layout, options).expect("header");
+    for (i, cells) in rows.iter().enumerate() {
+        exporter
+            .write_row(&Row::new(i as i64, cells, "succeeded"))
+            .expect("row");
+    }
+    let counted = exporter.formula_cells();
+    (counted, exporter.finish().expect("finish"))
+}
+
 proptest! {
+    #[test]
+    fn the_formula_count_is_the_number_of_cells_the_guard_changes(rows in table()) {
+        let (counted, guarded) = write_counting(&rows, true);
+        let plain = read_csv(&write(&rows, Format::Csv, false));
+        let changed = read_csv(&guarded)
+            .iter()
+            .flatten()
+            .zip(plain.iter().flatten())
+            .filter(|(a, b)| a != b)
+            .count() as u64;
+        prop_assert_eq!(counted.total(), changed);
+        // Counted the same when the guard is off: what a spreadsheet would run.
+        prop_assert_eq!(write_counting(&rows, false).0, counted);
+    }
+
     #[test]
     fn unguarded_csv_reads_back_byte_for_byte(rows in table()) {
         prop_assert_eq!(read_csv(&write(&rows, Format::Csv, false)), rows);
