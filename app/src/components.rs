@@ -4,6 +4,7 @@ pub mod debounce;
 pub mod empty_state;
 pub mod export_panel;
 pub mod icons;
+pub mod insert;
 pub mod layout;
 pub mod notice;
 pub mod refresh;

@@ -13,6 +13,9 @@ use crate::error::AppError;
 pub struct MappingPage {
     pub dataset: DatasetView,
     pub mapping: ColumnMapping,
+    /// Per column, the input tokens a row costs when it is sent (`name: value` on a line of
+    /// the prompt), averaged over the preview rows.
+    pub tokens: Vec<f64>,
 }
 
 /// The draft's dataset and mapping; `None` until a file was uploaded. A mapping saved for other
@@ -29,7 +32,12 @@ pub async fn draft_mapping() -> Result<Option<MappingPage>, AppError> {
         return Ok(None);
     };
     let mapping = ssr::mapping_for(&draft, &dataset);
-    Ok(Some(MappingPage { dataset, mapping }))
+    let tokens = ssr::column_tokens(&dataset);
+    Ok(Some(MappingPage {
+        dataset,
+        mapping,
+        tokens,
+    }))
 }
 
 /// Saves the mapping after checking it again and that it fits the draft's dataset.
@@ -84,6 +92,31 @@ pub mod ssr {
     use rowbench_store::drafts::Draft;
 
     use crate::api::datasets::DatasetView;
+
+    /// What each column costs a row in input tokens when sent, `name: value` and a line break
+    /// as the generated prompt writes it, averaged over the preview rows (0 without rows).
+    pub fn column_tokens(dataset: &DatasetView) -> Vec<f64> {
+        let rows = dataset.preview.len().max(1) as f64;
+        dataset
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let total: u64 = dataset
+                    .preview
+                    .iter()
+                    .map(|row| {
+                        let cell = row.cells.get(i).map_or("", String::as_str);
+                        rowbench_providers::estimate::count_tokens(&format!(
+                            "{}: {cell}\n",
+                            column.name
+                        ))
+                    })
+                    .sum();
+                total as f64 / rows
+            })
+            .collect()
+    }
 
     /// The draft's saved mapping if it fits the dataset's columns; otherwise the suggested
     /// one (text-like columns sent, an id as the key, labels and the rest ignored), as the Map

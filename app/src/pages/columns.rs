@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use rowbench_mapping::{ColumnMapping, Role};
+use rowbench_recipe::estimate::human_count;
 
 use crate::api::mapping::{MappingPage, SaveMapping, draft_mapping};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
@@ -46,8 +47,27 @@ pub fn ColumnsStep() -> impl IntoView {
 
 #[component]
 fn MappingEditor(page: MappingPage) -> impl IntoView {
-    let MappingPage { dataset, mapping } = page;
+    let MappingPage {
+        dataset,
+        mapping,
+        tokens,
+    } = page;
+    let tokens = StoredValue::new(tokens);
     let mapping = RwSignal::new(mapping);
+    // What the sent columns cost a row, before the prompt's own words.
+    let sent = Memo::new(move |_| {
+        mapping.with(|m| {
+            let sent: Vec<usize> = m
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !matches!(c.role, Role::Ignore))
+                .map(|(i, _)| i)
+                .collect();
+            let cost: f64 = tokens.with_value(|t| sent.iter().filter_map(|&i| t.get(i)).sum());
+            (sent.len(), m.columns.len(), cost)
+        })
+    });
     let problems = Memo::new(move |_| mapping.with(ColumnMapping::validate).err());
     let save = ServerAction::<SaveMapping>::new();
     let edited = RwSignal::new(false);
@@ -85,11 +105,17 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
         <div class="row-actions mapping__bulk">
             <span class="small muted">"Text columns go to the model at first; ids, labels, numbers and dates stay out."</span>
             <span class="spacer"></span>
+            <span class="small strong" data-testid="sent-tokens" aria-live="polite">
+                {move || {
+                    let (sent, of, cost) = sent.get();
+                    format!("Sent: {sent} of {of} columns, ≈ {} tokens a row", human_count(cost.round() as u64))
+                }}
+            </span>
             <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Include)>"Include all"</button>
             <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Ignore)>"Ignore all"</button>
         </div>
-        <div class="table-wrap">
-            <table class="table mapping">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Columns">
+            <table class="table table--stack mapping">
                 <thead>
                     <tr>
                         <th scope="col">"Column"</th>
@@ -120,8 +146,11 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                                     <td>
                                         <label class="strong" for=select_id.clone()>{name.clone()}</label>
                                         <div class="small muted truncate">{sample}</div>
+                                        <div class="small muted" data-testid="column-tokens">
+                                            {format!("≈ {} tokens a row when sent", human_count(tokens.with_value(|t| t.get(position).copied().unwrap_or(0.0)).round() as u64))}
+                                        </div>
                                     </td>
-                                    <td>
+                                    <td data-label="Use">
                                         <select
                                             id=select_id
                                             class="select"
@@ -147,7 +176,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                                             <option value="ignore">"Ignore"</option>
                                         </select>
                                     </td>
-                                    <td>
+                                    <td data-label="Parameter key">
                                         {move || match is_param.get() {
                                             true => {
                                                 view! {
@@ -172,7 +201,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                                             false => view! { <span class="muted small">"—"</span> }.into_any(),
                                         }}
                                     </td>
-                                    <td>
+                                    <td data-label="Key column">
                                         <input
                                             type="checkbox"
                                             aria-label=format!("{} identifies a row", column.name)
@@ -219,7 +248,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
                     </button>
                 </div>
             </div>
-            <pre class="example__body" data-testid="example">
+            <pre class="example__body" tabindex="0" data-testid="example">
                 {move || {
                     let Some(row) = rows.get(shown.get()) else { return String::new() };
                     mapping.with(|m| example_text(m, &row.cells))

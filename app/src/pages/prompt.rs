@@ -9,6 +9,7 @@ use rowbench_template::{AvailableNames, TemplateIssue};
 use crate::api::datasets::RowView;
 use crate::api::prompt::{PromptPage, SavePrompt, dataset_row, draft_prompt};
 use crate::components::debounce::Debounced;
+use crate::components::insert::{focus_at, insert_at, selection};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::step_frame::StepFrame;
 use crate::text::capitalised;
@@ -76,6 +77,10 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
         });
     }
 
+    let names_for_unused = names.clone();
+    let unused = Memo::new(move |_| {
+        rowbench_template::unused_params(&[&system.get(), &user.get()], &names_for_unused)
+    });
     let names_for_issues = names.clone();
     let issues = Memo::new(move |_| {
         let system_issues = rowbench_template::check(&system.get(), &names_for_issues);
@@ -127,6 +132,25 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
         }
         saver.trigger();
     };
+    // A chip's name goes where the user was last typing (the user message at first).
+    let last_part = RwSignal::new(None::<PromptPart>);
+    let insert_name = move |name: String| {
+        let part = last_part.get_untracked().unwrap_or(PromptPart::User);
+        let (signal, id) = match part {
+            PromptPart::System => (system, "system-prompt"),
+            PromptPart::User => (user, "user-template"),
+        };
+        let current = signal.get_untracked();
+        let end = current.encode_utf16().count() as u32;
+        let (start, stop) = match last_part.get_untracked() {
+            Some(_) => selection(id).unwrap_or((end, end)),
+            None => (end, end),
+        };
+        let (text, caret) = insert_at(&current, start, stop, &name);
+        edited(part, text);
+        last_part.set(Some(part));
+        focus_at(id, caret);
+    };
     let restore_default = move |_| {
         system.set(default_prompt.system.clone());
         user.set(default_prompt.user.clone());
@@ -144,6 +168,7 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
                     value=system
                     issues=Signal::derive(move || issues.with(|(s, _)| s.clone()))
                     on_edit=edited
+                    on_focus=move || last_part.set(Some(PromptPart::System))
                 />
                 <TemplateField
                     part=PromptPart::User
@@ -153,8 +178,18 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
                     value=user
                     issues=Signal::derive(move || issues.with(|(_, u)| u.clone()))
                     on_edit=edited
+                    on_focus=move || last_part.set(Some(PromptPart::User))
                 />
-                <AvailableList names=names.clone() />
+                <AvailableList names=names.clone() on_insert=insert_name />
+                {move || {
+                    let keys = unused.get();
+                    (!keys.is_empty()).then(|| view! {
+                        <div class="alert alert--warning" role="status" data-testid="unused-params">
+                            <strong class="alert__title">{unused_title(&keys)}</strong>
+                            <div class="alert__body">{unused_body(&keys)}</div>
+                        </div>
+                    })
+                }}
                 <div class="row-actions">
                     <button type="button" class="btn btn--ghost" on:click=restore_default>
                         "Restore the generated prompt"
@@ -187,9 +222,9 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
                         Some(Ok(messages)) => {
                             view! {
                                 <p class="preview__label">"System"</p>
-                                <pre class="preview__body" data-testid="preview-system">{messages.system}</pre>
+                                <pre class="preview__body" tabindex="0" data-testid="preview-system">{messages.system}</pre>
                                 <p class="preview__label">"User"</p>
-                                <pre class="preview__body" data-testid="preview-user">{messages.user}</pre>
+                                <pre class="preview__body" tabindex="0" data-testid="preview-user">{messages.user}</pre>
                             }
                                 .into_any()
                         }
@@ -211,6 +246,55 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
     }
 }
 
+/// "The model never sees the system parameter `language`" (or the parameters, listed).
+fn unused_title(keys: &[String]) -> String {
+    let listed: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    match listed.as_slice() {
+        [one] => format!("The model never sees the system parameter {one}"),
+        many => format!(
+            "The model never sees the system parameters {}",
+            many.join(", ")
+        ),
+    }
+}
+
+/// What to do about unused system parameters: where to put them, or how to stop sending them.
+fn unused_body(keys: &[String]) -> String {
+    let first = keys.first().map_or("key", String::as_str);
+    if keys.len() == 1 {
+        format!(
+            "No template reads it, so it goes nowhere. Write {{{{ system_params.{first} }}}} where the model should see it, or set its column to Ignore on Map columns."
+        )
+    } else {
+        format!(
+            "No template reads them, so they go nowhere. Write {{{{ system_params.{first} }}}} (and so on) where the model should see them, or set their columns to Ignore on Map columns."
+        )
+    }
+}
+
+#[cfg(test)]
+mod unused_tests {
+    use super::*;
+
+    #[test]
+    fn an_unused_parameter_is_named_with_what_to_write() {
+        let keys = ["language".to_string()];
+        assert_eq!(
+            unused_title(&keys),
+            "The model never sees the system parameter `language`"
+        );
+        assert!(
+            unused_body(&keys)
+                .contains("Write {{ system_params.language }} where the model should see it")
+        );
+        let two = ["a".to_string(), "b".to_string()];
+        assert_eq!(
+            unused_title(&two),
+            "The model never sees the system parameters `a`, `b`"
+        );
+    }
+}
+
 /// One template's text area with its problems listed under it.
 #[component]
 fn TemplateField(
@@ -221,6 +305,7 @@ fn TemplateField(
     value: RwSignal<String>,
     issues: Signal<Vec<TemplateIssue>>,
     on_edit: impl Fn(PromptPart, String) + Copy + Send + Sync + 'static,
+    on_focus: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = match part {
         PromptPart::System => "system-prompt",
@@ -239,6 +324,7 @@ fn TemplateField(
                 aria-invalid=move || (!issues.with(Vec::is_empty)).to_string()
                 prop:value=move || value.get()
                 on:input=move |ev| on_edit(part, event_target_value(&ev))
+                on:focus=move |_| on_focus()
             ></textarea>
             <p class="field__help" id=help_id>{help}</p>
             <ul class="issues" data-testid=format!("{id}-issues")>
@@ -265,11 +351,15 @@ fn TemplateField(
 
 /// The names a template may use, to copy from.
 #[component]
-fn AvailableList(names: AvailableNames) -> impl IntoView {
+fn AvailableList(
+    names: AvailableNames,
+    on_insert: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let variables = rowbench_template::available_variables(&names);
     view! {
         <div class="available">
             <p class="field__label">"Available names"</p>
+            <p class="small muted">"Click a name to put it where you were typing."</p>
             {if variables.is_empty() {
                 view! {
                     <p class="small muted">
@@ -283,7 +373,18 @@ fn AvailableList(names: AvailableNames) -> impl IntoView {
                     <ul class="chips" data-testid="available-names">
                         {variables
                             .into_iter()
-                            .map(|v| view! { <li><code class="chip chip--code">{format!("{{{{ {v} }}}}")}</code></li> })
+                            .map(|v| {
+                                let text = format!("{{{{ {v} }}}}");
+                                let inserted = text.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="chip chip--code chip--button"
+                                            title=format!("Insert {text}") on:click=move |_| on_insert(inserted.clone())>
+                                            <code>{text.clone()}</code>
+                                        </button>
+                                    </li>
+                                }
+                            })
                             .collect_view()}
                     </ul>
                 }

@@ -47,6 +47,34 @@ pub fn check(source: &str, names: &AvailableNames) -> Vec<TemplateIssue> {
         .collect()
 }
 
+/// The system parameters of `names` that none of `sources` reads: the model never sees them.
+/// A template that does not parse reads nothing known, so it hides no warning of the others,
+/// but one that reads `system_params` as a whole (a loop over it, `{{ system_params }}`) uses
+/// every key.
+pub fn unused_params(sources: &[&str], names: &AvailableNames) -> Vec<String> {
+    let mut used: HashSet<String> = HashSet::new();
+    for source in sources {
+        if engine::too_complex(source).is_some() {
+            continue;
+        }
+        let Ok(tree) = parse(source, "prompt", engine::syntax()) else {
+            continue;
+        };
+        let mut checker = Checker::new(names);
+        checker.stmt(&tree);
+        if checker.reads_all_params {
+            return Vec::new();
+        }
+        used.extend(checker.used_params.iter().map(|k| k.to_string()));
+    }
+    names
+        .params
+        .iter()
+        .filter(|k| !used.contains(k.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// An issue before its line and column are worked out.
 struct Found {
     offset: u32,
@@ -65,6 +93,10 @@ struct Checker<'s, 'n> {
     /// Lookups known to exist here because an enclosing condition tested `is defined`.
     guards: Vec<Guarded<'s>>,
     found: Vec<Found>,
+    /// System parameter keys the template reads by name.
+    used_params: HashSet<&'s str>,
+    /// Whether it reads `system_params` as a whole (a loop, a filter): then every key is used.
+    reads_all_params: bool,
 }
 
 impl<'s, 'n> Checker<'s, 'n> {
@@ -77,6 +109,8 @@ impl<'s, 'n> Checker<'s, 'n> {
             scopes: vec![HashSet::new()],
             guards: Vec::new(),
             found: Vec::new(),
+            used_params: HashSet::new(),
+            reads_all_params: false,
         }
     }
 
@@ -235,6 +269,9 @@ impl<'s, 'n> Checker<'s, 'n> {
     }
 
     fn var(&mut self, v: &'s ast::Spanned<ast::Var<'s>>) {
+        if self.is_container(v.id, "system_params") {
+            self.reads_all_params = true;
+        }
         if !self.is_known_variable(v.id) {
             self.unknown_variable(v.id, v.span().start_offset);
         }
@@ -517,6 +554,7 @@ impl<'s, 'n> Checker<'s, 'n> {
     }
 
     fn param(&mut self, key: &'s str, offset: u32) {
+        self.used_params.insert(key);
         if self.params.contains(key) || self.guards.contains(&Guarded::Param(key)) {
             return;
         }
@@ -574,6 +612,41 @@ mod tests {
 
     fn clean(source: &str) {
         assert_eq!(check(source, &names()), vec![], "{source}");
+    }
+
+    #[test]
+    fn a_system_parameter_no_template_reads_is_unused() {
+        let names = AvailableNames {
+            columns: vec!["text".into()],
+            params: vec!["lang".into(), "tone".into(), "region".into()],
+        };
+        assert_eq!(
+            unused_params(
+                &[
+                    "{{ system_params.lang }}",
+                    r#"{{ text }} {{ system_params["tone"] }}"#
+                ],
+                &names
+            ),
+            ["region"]
+        );
+        assert_eq!(
+            unused_params(&["{{ text }}"], &names),
+            ["lang", "tone", "region"]
+        );
+    }
+
+    #[test]
+    fn a_template_that_reads_every_system_parameter_leaves_none_unused() {
+        let names = AvailableNames {
+            columns: vec![],
+            params: vec!["lang".into(), "tone".into()],
+        };
+        let all = "{% for k, v in system_params|items %}{{ k }}: {{ v }}\n{% endfor %}";
+        assert!(unused_params(&[all, "hi"], &names).is_empty());
+        // A loop variable named like the container is the template's own.
+        let shadowed = "{% for system_params in [1] %}{{ system_params }}{% endfor %}";
+        assert_eq!(unused_params(&[shadowed], &names), ["lang", "tone"]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod suggest;
 
 use serde::{Deserialize, Serialize};
 
-pub use check::check;
+pub use check::{check, unused_params};
 pub use defaults::{DEFAULT_SYSTEM_PROMPT, default_user_template};
 pub use engine::{MAX_NESTING, MAX_OPERATORS_PER_TAG, MAX_RENDERED_BYTES, RENDER_FUEL};
 pub use issue::{IssueKind, TemplateIssue};
