@@ -1,6 +1,6 @@
 // Takes screenshots of every page in light and dark mode, wide and narrow, walking the wizard
 // with a small realistic file, for looking at the UI and for the README.
-// Usage: ROWBENCH_URL=http://127.0.0.1:3000 OUT=/tmp/shots node screenshots.mjs
+// Usage: ROWBENCH_URL=http://127.0.0.1:3000 OUT=/tmp/shots [SCHEMES=light,dark] [WIDTHS=1280,390] node screenshots.mjs
 import { chromium } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 
@@ -31,8 +31,10 @@ async function shot(page, name, scheme, width) {
   await page.screenshot({ path: `${out}/${name}-${scheme}-${width}.png`, fullPage: true });
 }
 
-for (const scheme of ["light", "dark"]) {
-  for (const width of [1280, 420]) {
+const schemes = (process.env.SCHEMES ?? "light,dark").split(",");
+const widths = (process.env.WIDTHS ?? "1280,390").split(",").map(Number);
+for (const scheme of schemes) {
+  for (const width of widths) {
     const context = await browser.newContext({ colorScheme: scheme, viewport: { width, height: 860 } });
     const page = await context.newPage();
     await page.goto(base + "/");

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use rowbench_recipe::estimate::human_count;
 
 use crate::api::batches::{BatchListItem, list_batches};
 use crate::components::empty_state::EmptyState;
@@ -75,7 +76,7 @@ fn BatchTable(
     view! {
         {move || error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
         <div class="card card--flush">
-            <table class="table">
+            <table class="table table--stack">
                 <thead>
                     <tr>
                         <th scope="col">"Batch"</th>
@@ -93,24 +94,26 @@ fn BatchTable(
                             let percent = b.percent_finished();
                             let done = b.percent_of(b.done_rows);
                             let failed = b.percent_of(b.failed_rows);
+                            let progress_label = format!("{}: {percent}% finished", b.name);
                             view! {
                                 <tr>
                                     <td>
                                         <A href=format!("/batches/{}", b.id) attr:class="strong">{b.name}</A>
                                         <span class="muted small">{format!(" #{}", b.id)}</span>
                                     </td>
-                                    <td>
+                                    <td data-label="Status">
                                         <span class=format!("badge {}", b.state.tone())>{b.state.label()}</span>
                                     </td>
-                                    <td>
-                                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+                                    <td data-label="Progress">
+                                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent
+                                            aria-label=progress_label>
                                             <div class="progress__bar" style=format!("width: {done}%")></div>
                                             <div class="progress__bar progress__bar--failed" style=format!("width: {failed}%")></div>
                                         </div>
                                         <span class="small muted">{format!("{percent}%")}</span>
                                     </td>
-                                    <td class="num">{format!("{} / {}", b.done_rows + b.failed_rows, b.total_rows)}</td>
-                                    <td class="muted">{b.created}</td>
+                                    <td class="num" data-label="Rows">{format!("{} / {}", human_count((b.done_rows + b.failed_rows).max(0) as u64), human_count(b.total_rows.max(0) as u64))}</td>
+                                    <td class="muted" data-label="Created">{b.created}</td>
                                     <td class="row-actions-cell">
                                         <A href=format!("/batches/{}", b.id) attr:class="btn btn--ghost btn--sm">"Open"</A>
                                         <button type="button" class="btn btn--ghost btn--sm" on:click={

@@ -1,0 +1,107 @@
+// Every page fits a phone (issue 13, item 4): at 360 and 390 px wide, the page itself never
+// scrolls sideways and every control can be reached; wide tables scroll inside their own frame.
+import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+const csv = [
+  "ticket,Subject,Customer message,language,gold_label",
+  'T-1001,Refund for order 5521,"I was charged twice for my order, please refund one of the payments.",en,refund',
+  "T-1002,App crashes on start,Since the last update the app closes as soon as I open it.,en,bug",
+  "T-1003,Lieferung verspätet,Meine Bestellung ist seit zwei Wochen unterwegs.,de,delivery",
+].join("\n");
+
+/// What sticks out of the viewport on the right: the page's own width, and every visible control
+/// or text block that ends past the edge without a scrolling frame of its own around it.
+async function sticksOut(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > width + 1) {
+      out.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${width} px window`);
+    }
+    const scrolls = (el: Element | null): boolean => {
+      for (let e = el?.parentElement; e; e = e.parentElement) {
+        const style = getComputedStyle(e);
+        if (["auto", "scroll"].includes(style.overflowX) && e.getBoundingClientRect().right <= width + 1) return true;
+      }
+      return false;
+    };
+    for (const el of document.querySelectorAll("button, a, input, select, textarea, label, h1, h2, p, dd, summary")) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width === 0 || rect.height === 0) continue;
+      if (rect.right > width + 1 && !scrolls(el)) {
+        const name = (el.getAttribute("aria-label") || el.textContent || el.getAttribute("name") || "").trim().slice(0, 40);
+        out.push(`${el.tagName.toLowerCase()} "${name}" ends at ${Math.round(rect.right)} px`);
+      }
+    }
+    return out;
+  });
+}
+
+/// Fails with every offender named, so one run shows all that is wrong on the page.
+async function fits(page: Page, what: string) {
+  await page.waitForTimeout(150);
+  expect(await sticksOut(page), `${what} fits the window`).toEqual([]);
+}
+
+for (const width of [360, 390]) {
+  test(`every page fits a ${width} px phone with nothing off-screen`, async ({ browser, request }) => {
+    test.setTimeout(90_000);
+    const context = await browser.newContext({ viewport: { width, height: 780 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const batch = await runningBatch(request, 40);
+
+    await page.goto("/");
+    await waitForHydration(page);
+    await fits(page, "the batches page");
+    for (const name of ["Open", "Clone", "Delete"]) {
+      const action = page.getByRole("link", { name, exact: true }).or(page.getByRole("button", { name, exact: true })).first();
+      await action.scrollIntoViewIfNeeded();
+      await expect(action).toBeInViewport({ ratio: 1 });
+    }
+
+    await page.goto("/new/upload");
+    await waitForHydration(page);
+    await fits(page, "the upload step");
+    await dropFile(page, "tickets.csv", csv);
+    await fits(page, "the upload step with its preview");
+
+    await page.goto("/new/columns");
+    await waitForHydration(page);
+    await fits(page, "the columns step");
+    const role = page.getByLabel("language", { exact: true });
+    await role.scrollIntoViewIfNeeded();
+    await expect(role).toBeInViewport({ ratio: 1 });
+
+    await page.goto("/new/prompt");
+    await waitForHydration(page);
+    await fits(page, "the prompt step");
+
+    await page.goto("/new/schema");
+    await waitForHydration(page);
+    await page.getByTestId("add-field").click();
+    await fits(page, "the schema step");
+
+    await page.goto("/new/review");
+    await waitForHydration(page);
+    await fits(page, "the review step");
+
+    await page.goto(`/batches/${batch}`);
+    await waitForHydration(page);
+    await expect(page.getByTestId("queue-row").first()).toBeVisible();
+    await fits(page, "a running batch's page");
+    await page.getByTestId("queue-row").first().click();
+    await expect(page.getByTestId("drill-cells")).toBeVisible();
+    await fits(page, "a row's drill-down");
+    // The drill-down's text wraps at words, not a character per line.
+    const line = await page.getByTestId("drill-cells").evaluate((el) => el.getBoundingClientRect().width);
+    expect(line).toBeGreaterThan(width * 0.6);
+
+    await page.goto("/no/such/page");
+    await fits(page, "the page-not-found page");
+
+    await request.post(`/api/batches/${batch}/cancel`); // refused if it already finished
+    expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+    await context.close();
+  });
+}
