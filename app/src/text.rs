@@ -10,6 +10,20 @@ pub fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `text` percent-encoded for a URL's query: everything but letters, digits and `-_.~`.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn url_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// `text` as a sentence on the page: capitalised, and ending in one full stop (messages that
 /// already end in one, a question or an exclamation mark keep it).
 pub fn sentence(text: &str) -> String {

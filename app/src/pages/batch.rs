@@ -15,7 +15,7 @@ use crate::api::batch_page::{
 use crate::api::batches::{BatchView, load_batch};
 use crate::components::export_panel::ExportPanel;
 use crate::components::notice::ErrorNotice;
-use crate::components::refresh::refetch_when;
+use crate::components::refresh::{fetch_in_browser_when, refetch_when};
 use crate::error::AppError;
 
 /// Row counts by state, as progress events carry them.
@@ -299,16 +299,16 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                     }}
                 </div>
             </div>
-            <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+            <div class="progress progress--wide" role="progressbar" aria-label="Rows finished" aria-valuemin="0" aria-valuemax="100"
                 aria-valuenow=move || live.with(|p| p.percent(p.finished()))>
                 <div class="progress__bar" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.succeeded)))></div>
                 <div class="progress__bar progress__bar--failed" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.failed)))></div>
             </div>
             <dl class="counts">
-                <div><dt>"Done"</dt><dd data-testid="count-succeeded">{move || live.with(|p| p.counts.succeeded)}</dd></div>
-                <div><dt>"Failed"</dt><dd class="is-failed" data-testid="count-failed">{move || live.with(|p| p.counts.failed)}</dd></div>
-                <div><dt>"Running"</dt><dd data-testid="count-running">{move || live.with(|p| p.counts.running)}</dd></div>
-                <div><dt>"Queued"</dt><dd data-testid="count-queued">{move || live.with(|p| p.counts.queued)}</dd></div>
+                <div><dt>"Done"</dt><dd data-testid="count-succeeded">{move || live.with(|p| human_count(p.counts.succeeded.max(0) as u64))}</dd></div>
+                <div><dt>"Failed"</dt><dd class="is-failed" data-testid="count-failed">{move || live.with(|p| human_count(p.counts.failed.max(0) as u64))}</dd></div>
+                <div><dt>"Running"</dt><dd data-testid="count-running">{move || live.with(|p| human_count(p.counts.running.max(0) as u64))}</dd></div>
+                <div><dt>"Queued"</dt><dd data-testid="count-queued">{move || live.with(|p| human_count(p.counts.queued.max(0) as u64))}</dd></div>
                 <div><dt>"Rate"</dt><dd>{move || live.with(|p| p.rows_per_minute.map_or("—".to_string(), |r| format!("{r:.0}/min")))}</dd></div>
                 <div><dt>"Time left"</dt><dd>{move || live.with(|p| if p.is_active() { p.eta_seconds.map_or("—".to_string(), human_duration) } else { "—".to_string() })}</dd></div>
                 <div><dt>"Tokens in / out"</dt><dd class="counts__small">{move || live.with(|p| format!("{} / {}", human_count(p.input_tokens.max(0) as u64), human_count(p.output_tokens.max(0) as u64)))}</dd></div>
@@ -405,6 +405,36 @@ enum Cursor {
     Before(i64),
 }
 
+/// The status filters of the queue table, as the address names them.
+const STATUS_FILTERS: [&str; 6] = [
+    "all",
+    "succeeded",
+    "failed",
+    "running",
+    "queued",
+    "cancelled",
+];
+
+/// The batch page's address for an open row (0-based), a status filter and a search.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn queue_address(id: i64, row: Option<i64>, status: &str, search: &str) -> String {
+    let mut query = Vec::new();
+    if status != "all" {
+        query.push(format!("status={status}"));
+    }
+    if !search.is_empty() {
+        query.push(format!("q={}", crate::text::url_encoded(search)));
+    }
+    if let Some(row) = row {
+        query.push(format!("row={}", row + 1));
+    }
+    if query.is_empty() {
+        format!("/batches/{id}")
+    } else {
+        format!("/batches/{id}?{}", query.join("&"))
+    }
+}
+
 #[component]
 fn QueueTable(
     id: i64,
@@ -413,8 +443,19 @@ fn QueueTable(
     facts: StoredValue<BatchFacts>,
     initial: QueuePage,
 ) -> impl IntoView {
-    let status = RwSignal::new(String::from("all"));
-    let search = RwSignal::new(String::new());
+    // The filter and the search are in the address too (`?status=failed&q=T-12`), so a
+    // reload or a shared link shows the same rows.
+    let (url_status, url_search) = use_query_map().with_untracked(|q| {
+        (
+            q.get("status")
+                .filter(|s| STATUS_FILTERS.contains(&s.as_str()))
+                .unwrap_or_else(|| "all".to_string()),
+            q.get("q").unwrap_or_default(),
+        )
+    });
+    let filtered_from_url = url_status != "all" || !url_search.is_empty();
+    let status = RwSignal::new(url_status);
+    let search = RwSignal::new(url_search);
     let cursor = RwSignal::new(Cursor::Start);
     // The open row is named in the address (`?row=12`, as the table numbers it), so a link to
     // it opens it.
@@ -428,12 +469,9 @@ fn QueueTable(
     {
         let navigate = use_navigate();
         Effect::watch(
-            move || selected.get(),
-            move |row, _, _| {
-                let path = match row {
-                    Some(row) => format!("/batches/{id}?row={}", row + 1),
-                    None => format!("/batches/{id}"),
-                };
+            move || (selected.get(), status.get(), search.get()),
+            move |(row, status, search), _, _| {
+                let path = queue_address(id, *row, status, search);
                 let options = leptos_router::NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -447,7 +485,14 @@ fn QueueTable(
     let total = live.with_untracked(|p| p.total_rows);
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
     let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
-    refetch_when(
+    // The first screen came unfiltered from the server; a filter named in the address is
+    // applied as soon as the page is live.
+    let watch = if filtered_from_url {
+        fetch_in_browser_when
+    } else {
+        refetch_when
+    };
+    watch(
         move || {
             (
                 status.get(),
@@ -513,11 +558,11 @@ fn QueueTable(
                 </div>
                 {has_keys.then(|| view! {
                     <input type="search" class="input queue__search" placeholder=format!("Search {}", key_names.join(", "))
-                        aria-label="Search key columns"
+                        aria-label="Search key columns" prop:value=move || search.get()
                         on:change=move |ev| { search.set(event_target_value(&ev)); cursor.set(Cursor::Start); } />
                 })}
             </div>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Rows of the batch">
                 <table class="table queue__table">
                     <thead>
                         <tr>
@@ -680,9 +725,9 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
         </div>
         <h3 class="section-title">"Messages sent"</h3>
         <p class="preview__label">"System"</p>
-        <pre class="preview__body">{d.system.unwrap_or_default()}</pre>
+        <pre class="preview__body" tabindex="0">{d.system.unwrap_or_default()}</pre>
         <p class="preview__label">"User"</p>
-        <pre class="preview__body" data-testid="drill-user">{d.user.unwrap_or_default()}</pre>
+        <pre class="preview__body" tabindex="0" data-testid="drill-user">{d.user.unwrap_or_default()}</pre>
         <h3 class="section-title">{format!("Attempts ({})", d.attempts.len())}</h3>
         {if d.attempts.is_empty() {
             view! { <p class="small muted">"No call made yet."</p> }.into_any()
@@ -705,11 +750,11 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
                                 {a.error.map(|e| view! { <p class="small timeline__error">{e}</p> })}
                                 <details>
                                     <summary class="small">"Request as sent"</summary>
-                                    <pre class="preview__body preview__body--code">{a.request.unwrap_or_default()}</pre>
+                                    <pre class="preview__body preview__body--code" tabindex="0">{a.request.unwrap_or_default()}</pre>
                                 </details>
                                 <details>
                                     <summary class="small">"Raw response"</summary>
-                                    <pre class="preview__body preview__body--code">{a.raw_response.unwrap_or_default()}</pre>
+                                    <pre class="preview__body preview__body--code" tabindex="0">{a.raw_response.unwrap_or_default()}</pre>
                                 </details>
                             </li>
                         }
@@ -746,5 +791,20 @@ pub fn DeleteBatch(id: i64, on_deleted: impl Fn() + Copy + Send + Sync + 'static
             view! { <button type="button" class="btn btn--ghost btn--sm btn--danger-text" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
         }}
         {move || error.get().map(|e| view! { <span class="small field__error">{e}</span> })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_names_the_filter_the_search_and_the_open_row() {
+        assert_eq!(queue_address(3, None, "all", ""), "/batches/3");
+        assert_eq!(queue_address(3, Some(11), "all", ""), "/batches/3?row=12");
+        assert_eq!(
+            queue_address(3, Some(0), "failed", "T-1 & co"),
+            "/batches/3?status=failed&q=T-1%20%26%20co&row=1"
+        );
     }
 }

@@ -174,7 +174,7 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                         <h3 class="section-title">"JSON Schema the model must answer with"</h3>
                         <CopyButton text=json />
                     </div>
-                    <pre class="preview__body preview__body--code" data-testid="json-schema">{move || json.get()}</pre>
+                    <pre class="preview__body preview__body--code" tabindex="0" data-testid="json-schema">{move || json.get()}</pre>
                     <p class="small muted">"Draft 2020-12. Every answer is checked against it; descriptions guide the model."</p>
                 </div>
             </aside>
@@ -211,9 +211,13 @@ fn FieldEditor(
         if focus_field.get() == Some(position)
             && let Some(input) = name_ref.get()
         {
-            let _ = input.focus();
-            input.select();
             focus_field.set(None);
+            // Selected once the new field's name is in the box (the value is set after this
+            // runs), so the first key typed replaces the default name.
+            request_animation_frame(move || {
+                let _ = input.focus();
+                input.select();
+            });
         }
     });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {

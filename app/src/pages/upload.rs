@@ -83,8 +83,9 @@ pub fn UploadStep() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading your dataset…"</p> }>
                 {move || Suspend::new(async move {
                     match stored.await {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> <UploadFooter has_file=Signal::derive(|| false) /> }.into_any(),
                         Ok(from_draft) => {
+                            let has_file = from_draft.is_some();
                             view! {
                                 {move || {
                                     uploaded
@@ -92,17 +93,34 @@ pub fn UploadStep() -> impl IntoView {
                                         .or_else(|| from_draft.clone())
                                         .map(|dataset| view! { <DatasetSummary dataset /> })
                                 }}
+                                <UploadFooter has_file=Signal::derive(move || has_file || uploaded.with(Option::is_some)) />
                             }
                                 .into_any()
                         }
                     }
                 })}
             </Suspense>
-            <footer class="step-panel__foot">
-                <span class="spacer"></span>
-                <A href="/new/columns" attr:class="btn btn--primary">"Continue: Map columns →"</A>
-            </footer>
         </section>
+    }
+}
+
+/// Continue, live once there is a file to map; before that, what it waits for.
+#[component]
+fn UploadFooter(has_file: Signal<bool>) -> impl IntoView {
+    view! {
+        <footer class="step-panel__foot">
+            <span class="spacer"></span>
+            {move || if has_file.get() {
+                view! { <A href="/new/columns" attr:class="btn btn--primary">"Continue: Map columns →"</A> }.into_any()
+            } else {
+                view! {
+                    <span class="small muted" id="continue-why">"Upload a file to continue."</span>
+                    <button type="button" class="btn btn--primary" disabled aria-describedby="continue-why">
+                        "Continue: Map columns →"
+                    </button>
+                }.into_any()
+            }}
+        </footer>
     }
 }
 
@@ -153,7 +171,7 @@ fn DropZone(
                     view! {
                         <div class="dropzone__status" role="status">
                             <span>{label}</span>
-                            <div class="progress progress--wide" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+                            <div class="progress progress--wide" role="progressbar" aria-label="Upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
                                 <div class="progress__bar" style=format!("width: {percent}%")></div>
                             </div>
                         </div>
@@ -288,7 +306,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 }
             })}
             <h3 class="section-title">"Columns"</h3>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Columns of the file">
                 <table class="table">
                     <thead>
                         <tr>
@@ -333,7 +351,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 </table>
             </div>
             <h3 class="section-title">{format!("First {} rows", dataset.preview.len())}</h3>
-            <div class="table-wrap table-wrap--tall">
+            <div class="table-wrap table-wrap--tall" tabindex="0" role="region" aria-label="Preview of the first rows">
                 <table class="table table--data" data-testid="preview">
                     <thead>
                         <tr>
