@@ -123,9 +123,18 @@ test("a new dataset sends its text to the model, keeps the gold label and ids ou
   }
   await expect(page.getByLabel("tweet_id identifies a row")).toBeChecked();
   await expect(page.getByTestId("example")).not.toContainText("neutral");
+  // What each column costs, and what the sent ones add up to.
+  await expect(page.getByTestId("column-tokens")).toHaveCount(6);
+  await expect(page.getByTestId("column-tokens").nth(4)).toHaveText(/^≈ \d+ tokens a row when sent$/);
+  const sent = page.getByTestId("sent-tokens");
+  await expect(sent).toHaveText(/^Sent: 1 of 6 columns, ≈ \d+ tokens a row$/);
+  const tokensOf = async () => Number((await sent.textContent())?.match(/≈ (\d+)/)?.[1]);
+  const one = await tokensOf();
 
   await page.getByRole("button", { name: "Include all" }).click();
   await expect(page.getByLabel("airline_sentiment", { exact: true })).toHaveValue("include");
+  await expect(sent).toHaveText(/^Sent: 6 of 6 columns/);
+  expect(await tokensOf()).toBeGreaterThan(one);
   await expect(page.getByTestId("save-status")).toHaveText("Saved.");
   await page.getByRole("button", { name: "Ignore all" }).click();
   await expect(page.getByLabel("text", { exact: true })).toHaveValue("ignore");
@@ -245,4 +254,67 @@ test("the export says how many cells start like a formula before the download an
   expect(plain).toContain("2,-- worst flight,");
   expect(plain).not.toContain("'");
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});
+
+test("a system parameter no template reads is flagged, and clicking its chip puts it where the user was typing", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "params.csv", csv);
+  await page.goto("/new/columns");
+  await waitForHydration(page);
+  await page.getByLabel("lang", { exact: true }).selectOption("param");
+  await expect(page.getByTestId("save-status")).toHaveText("Saved.");
+  await page.goto("/new/prompt");
+  await waitForHydration(page);
+  const unused = page.getByTestId("unused-params");
+  await expect(unused).toContainText("The model never sees the system parameter `lang`");
+  await expect(unused).toContainText("Write {{ system_params.lang }} where the model should see it");
+
+  const system = page.getByLabel("System prompt");
+  await system.click();
+  await system.press("Control+End");
+  await system.pressSequentially("\nReply in ");
+  await page.getByTestId("available-names").getByRole("button", { name: "{{ system_params.lang }}" }).click();
+  await expect(system).toHaveValue(/\nReply in \{\{ system_params\.lang \}\}$/);
+  await expect(system).toBeFocused();
+  await expect(unused).toHaveCount(0);
+  // The caret is after the name: typing goes on from there.
+  await system.pressSequentially(".");
+  await expect(system).toHaveValue(/\{\{ system_params\.lang \}\}\.$/);
+  await expect(page.getByTestId("preview-system")).toContainText("Reply in en.");
+});
+
+test("the queue's filter and search are kept in the address, so a reload shows the same rows", async ({ page, request }) => {
+  const batch = await runningBatch(request);
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: /^Queued/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/batches/${batch}\\?status=queued$`));
+  const search = page.getByLabel("Search key columns");
+  await search.pressSequentially("29");
+  await search.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/batches/${batch}\\?status=queued&q=29$`));
+
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByRole("button", { name: /^Queued/ })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByLabel("Search key columns")).toHaveValue("29");
+  const rows = page.getByTestId("queue-row");
+  await expect(rows.first()).toContainText("29");
+  for (const text of await rows.allTextContents()) expect(text).toContain("29");
+  expect((await request.post(`/api/batches/${batch}/cancel`)).status()).toBeLessThan(300);
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});
+
+test("Add field selects the new field's name, so typing replaces it", async ({ page }) => {
+  await page.goto("/new/upload");
+  await waitForHydration(page);
+  await dropFile(page, "fields.csv", csv);
+  await page.goto("/new/schema");
+  await waitForHydration(page);
+  await page.getByTestId("add-field").click();
+  const name = page.locator("#field-0-name");
+  await expect(name).toBeFocused();
+  await page.keyboard.type("urgency");
+  await expect(name).toHaveValue("urgency");
 });

@@ -23,7 +23,11 @@ test("the wizard is reached and its steps are walked without a page reload", asy
   await expect(page.getByRole("heading", { level: 2, name: "Upload" })).toBeVisible();
   await expect(page.getByText("Step 1 of 6")).toBeVisible();
 
-  await page.getByRole("link", { name: "Continue: Map columns →" }).click();
+  // Nothing to map yet: Continue waits for a file and says so; the stepper still leads on.
+  await expect(page.getByRole("button", { name: "Continue: Map columns →" })).toBeDisabled();
+  await expect(page.getByText("Upload a file to continue.")).toBeVisible();
+  const steps = page.getByRole("navigation", { name: "Wizard steps" });
+  await steps.getByRole("link", { name: /Map columns/ }).click();
   await expect(page).toHaveURL(/\/new\/columns$/);
   await expect(page.getByRole("heading", { level: 2, name: "Map columns" })).toBeVisible();
 
