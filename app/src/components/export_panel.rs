@@ -122,6 +122,7 @@ pub fn ExportPanel(
                         None => "Counting the cells that start with = + - @…".to_string(),
                     })}
                 </p>
+                <div class="export-cells__choice" hidden=move || completed() && count.with(|c| c.as_ref().is_some_and(|c| c.total == 0))>
                 <label class="radio small">
                     <input type="radio" name="csv-cells" data-testid="csv-for-spreadsheets"
                         prop:checked=move || choice.get() == CsvCells::ForSpreadsheets
@@ -146,6 +147,7 @@ pub fn ExportPanel(
                         }}
                     </span>
                 </label>
+                </div>
                 <p class="small muted">"JSON and JSONL always hold every cell exactly as stored."</p>
             </fieldset>
         </div>
