@@ -62,7 +62,9 @@ async fn a_finished_trial_runs_its_remaining_rows_in_the_same_batch_keeping_its_
     assert_eq!(done["done_rows"], 5);
     let all = rows(&app, id).await;
     assert_eq!(
-        all.iter().map(|r| r["row_index"].clone()).collect::<Vec<_>>(),
+        all.iter()
+            .map(|r| r["row_index"].clone())
+            .collect::<Vec<_>>(),
         [0, 1, 2, 3, 4]
     );
     assert_eq!(all[..2], tried[..], "the trial's answers are untouched");
