@@ -1,5 +1,6 @@
 // What a new user hit first (issue 13), each checked the way a user does it: typing key by key
 // (Playwright's fill() sets a whole value at once and never saw focus being lost).
+import type { APIRequestContext } from "@playwright/test";
 import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
 
 const csv = "id,title,lang\n1,Great phone,en\n2,Meh,de\n";
@@ -317,4 +318,102 @@ test("Add field selects the new field's name, so typing replaces it", async ({ p
   await expect(name).toBeFocused();
   await page.keyboard.type("urgency");
   await expect(name).toHaveValue("urgency");
+
+test.describe("item 6: try on the first rows, fix, run the rest", () => {
+  /// A demo batch over the first `firstRows` of `rows` uploaded rows, made through the JSON API.
+  async function trial(request: APIRequestContext, rows: number, firstRows: number, user = "Review: {{ review }}"): Promise<number> {
+    const csv = ["id,review", ...Array.from({ length: rows }, (_, i) => `${i},review number ${i}`)].join("\n");
+    const upload = await request.post("/api/datasets?filename=trial.csv", { headers: { "content-type": "text/csv" }, data: csv });
+    expect(upload.status()).toBe(201);
+    const created = await request.post("/api/batches", {
+      data: {
+        dataset_id: (await upload.json()).id,
+        mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }] },
+        prompt: { system: "Classify the review.", user },
+        schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
+        settings: { provider: "demo", model: "demo-synthetic", concurrency: 1, first_rows: firstRows },
+      },
+    });
+    expect(created.status()).toBe(201);
+    const id = (await created.json()).id;
+    await expect.poll(async () => (await (await request.get(`/api/batches/${id}`)).json()).status).toBe("completed");
+    return id;
+  }
+
+  async function rows(request: APIRequestContext, id: number) {
+    return (await (await request.get(`/api/batches/${id}/rows`)).json()).rows;
+  }
+
+  test("a finished trial runs its remaining rows in the same batch and keeps its answers", async ({ page, request }) => {
+    const batch = await trial(request, 8, 3);
+    const tried = await rows(request, batch);
+    expect(tried).toHaveLength(3);
+    await page.goto(`/batches/${batch}`);
+    await waitForHydration(page);
+    const banner = page.getByTestId("trial-banner");
+    await expect(banner).toContainText("Trial: the first 3 of 8 rows");
+    await expect(banner).toContainText("run the other 5 rows in this batch");
+    await banner.getByRole("button", { name: "Run the remaining rows" }).click();
+
+    await expect(banner).toHaveCount(0);
+    await expect(page).toHaveURL(new RegExp(`/batches/${batch}$`));
+    await expect(page.getByTestId("batch-progress")).toHaveText("100% · 8 of 8 rows finished", { timeout: 20_000 });
+    await expect(page.getByTestId("batch-state")).toHaveText("Completed");
+    await expect(page.getByTestId("queue-row")).toHaveCount(8);
+    const all = await rows(request, batch);
+    expect(all.map((r: { row_index: number }) => r.row_index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(all.slice(0, 3), "the trial's answers are unchanged").toEqual(tried);
+    const shown = await (await request.get(`/api/batches/${batch}`)).json();
+    expect(shown.total_rows).toBe(8);
+    expect(shown.settings.first_rows).toBeNull();
+
+    // Once the rest has run, the page no longer calls it a trial.
+    await page.reload();
+    await waitForHydration(page);
+    await expect(page.getByTestId("batch-progress")).toHaveText("100% · 8 of 8 rows finished");
+    await expect(page.getByTestId("trial-banner")).toHaveCount(0);
+    expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+  });
+
+  test("change the prompt and try again opens the Prompt step with the trial's recipe and its trial setting", async ({ page, request }) => {
+    const template = "Trial template: {{ review }}";
+    const batch = await trial(request, 5, 2, template);
+    await page.goto(`/batches/${batch}`);
+    await waitForHydration(page);
+    await page.getByTestId("trial-banner").getByRole("button", { name: "Change the prompt and try again" }).click();
+    await expect(page).toHaveURL(/\/new\/prompt$/);
+    await expect(page.locator("#step-title")).toHaveText("Prompt");
+    await expect(page.getByLabel("User message")).toHaveValue(template);
+    await expect(page.getByLabel("System prompt")).toHaveValue("Classify the review.");
+
+    await page.goto("/new/review");
+    await waitForHydration(page);
+    await expect(page.locator("#trial")).toBeChecked();
+    await expect(page.getByLabel("Number of rows to test on")).toHaveValue("2");
+    // The trial itself is left as it was.
+    expect((await (await request.get(`/api/batches/${batch}`)).json()).total_rows).toBe(2);
+    expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+  });
+
+  test("retrying a row keeps its earlier answer in the drill-down", async ({ page, request }) => {
+    const batch = await trial(request, 4, 2);
+    const before = (await (await request.get(`/api/batches/${batch}/rows/0`)).json());
+    await page.goto(`/batches/${batch}`);
+    await waitForHydration(page);
+    await page.getByTestId("queue-row").first().click();
+    const drill = page.getByTestId("drill-down");
+    await expect(page.getByTestId("drill-answers")).toContainText(before.result.sentiment);
+    await expect(page.getByTestId("drill-earlier")).toHaveCount(0);
+
+    await drill.getByRole("button", { name: "Retry this row" }).click();
+    const earlier = page.getByTestId("earlier-answer");
+    await expect(earlier).toHaveCount(1);
+    await expect(drill.getByRole("heading", { name: "Earlier answers (1)" })).toBeVisible();
+    await expect(earlier).toContainText("succeeded");
+    await expect(earlier).toContainText("claim 1");
+    await expect(earlier.locator("dl")).toContainText(`sentiment${before.result.sentiment}`);
+    await expect.poll(async () => (await (await request.get(`/api/batches/${batch}/rows/0`)).json()).attempt).toBe(2);
+    await expect(page.getByTestId("batch-state")).toHaveText("Completed");
+    expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+  });
 });

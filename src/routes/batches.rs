@@ -1,5 +1,6 @@
 //! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
-//! charts, control it (pause, resume, cancel, retry failed rows, retry one row), delete it.
+//! charts, control it (pause, resume, cancel, retry failed rows, retry one row, run the rows a
+//! trial left out), delete it.
 
 use app::api::batch_page::answer_charts;
 use app::api::prompt::MAX_TEMPLATE_BYTES;
@@ -14,7 +15,7 @@ use rowbench_mapping::ColumnMapping;
 use rowbench_recipe::{BatchConfig, BlockerStep, PromptDraft, Recipe, RunSettings};
 use rowbench_schema::ResponseSchema;
 use rowbench_store::batch_view::{self, Chart, QueueFilter, queue_page};
-use rowbench_store::batches::{self, BatchSummary};
+use rowbench_store::batches::{self, BatchSummary, RunRemaining};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -296,7 +297,7 @@ async fn show(
     Ok(Json(batch_json(&state, id).await?))
 }
 
-/// `POST /api/batches/{id}/{start|pause|resume|cancel|retry-failed}`.
+/// `POST /api/batches/{id}/{start|pause|resume|cancel|retry-failed|run-remaining}`.
 async fn control(
     State(state): State<AppState>,
     ApiPath((id, action)): ApiPath<(i64, String)>,
@@ -310,12 +311,31 @@ async fn control(
         "start" | "resume" => queue::resume(&state.db, owner(), id).await?,
         "cancel" => queue::cancel(&state.db, owner(), id).await?,
         "retry-failed" => queue::retry_failed(&state.db, owner(), id).await?,
+        "run-remaining" => match batches::run_remaining(&state.db, owner(), id).await? {
+            RunRemaining::Extended { .. } => true,
+            RunRemaining::NotFound => return Err(ApiError::not_found("The batch")),
+            RunRemaining::NotLimited => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_applicable",
+                    "The batch already covers every row of its dataset: there are no remaining rows to run",
+                ));
+            }
+            RunRemaining::Cancelled => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_applicable",
+                    "The batch was cancelled, so its remaining rows cannot be run; clone it into a new draft to run it again",
+                )
+                .with_details(json!({ "status": "cancelled" })));
+            }
+        },
         other => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_action",
                 format!(
-                    "\"{other}\" is not a batch action; use start, pause, resume, cancel or retry-failed"
+                    "\"{other}\" is not a batch action; use start, pause, resume, cancel, retry-failed or run-remaining"
                 ),
             ));
         }

@@ -15,3 +15,4 @@ mod restarts;
 mod security;
 mod sessions;
 mod startup;
+mod trials;

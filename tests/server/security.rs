@@ -276,7 +276,14 @@ async fn a_foreign_origin_is_refused_with_403_on_every_state_changing_route() {
         ),
         (Method::DELETE, format!("/api/batches/{batch}"), None),
     ];
-    for action in ["start", "pause", "resume", "cancel", "retry-failed"] {
+    for action in [
+        "start",
+        "pause",
+        "resume",
+        "cancel",
+        "retry-failed",
+        "run-remaining",
+    ] {
         routes.push((
             Method::POST,
             format!("/api/batches/{batch}/{action}"),

@@ -1,6 +1,6 @@
 //! A batch's page: its header facts, the queue table, one row's drill-down, the answer charts,
-//! and the buttons (pause, resume, cancel, retry, clone, delete). Every one of these has a JSON
-//! twin under `/api/batches`.
+//! and the buttons (pause, resume, cancel, retry, run the rows a trial left out, clone, delete).
+//! Every one of these but the clones has a JSON twin under `/api/batches`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,17 @@ pub struct BatchFacts {
     pub cost_usd: f64,
     pub pause_reason: Option<String>,
     pub started_at_ms: i64,
+    /// Set while the batch is a trial over the first rows of its dataset.
+    pub trial: Option<Trial>,
+}
+
+/// A batch that runs only the first rows of its dataset ("Test on the first N rows").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trial {
+    /// The rows the trial covers.
+    pub rows: i64,
+    /// The rows of its dataset.
+    pub dataset_rows: i64,
 }
 
 /// One line of the queue table.
@@ -102,6 +113,20 @@ pub struct RowDrill {
     pub user: Option<String>,
     pub error: Option<String>,
     pub attempts: Vec<AttemptLine>,
+    /// The answers retries replaced, oldest first.
+    pub earlier: Vec<EarlierLine>,
+}
+
+/// An answer (or error) a row had before it was retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierLine {
+    pub claim: i64,
+    pub status: String,
+    pub answers: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub finished: Option<String>,
+    pub replaced: String,
+    pub cost_usd: Option<f64>,
 }
 
 /// One chart: answer counts for an enum or boolean field, a histogram for a number field.
@@ -159,7 +184,9 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
     let state = crate::server::ServerState::from_context()?;
     let (config, started) = ssr::config(&state, id).await?;
     let totals = rowbench_store::queue::totals(&state.db, id).await?;
+    let trial = ssr::trial(&state, id, &config).await?;
     Ok(BatchFacts {
+        trial,
         key_columns: config
             .recipe
             .mapping
@@ -278,20 +305,41 @@ pub async fn fetch_row_drill(id: i64, row: i64) -> Result<RowDrill, AppError> {
     let cells = detail.cells.clone().unwrap_or_default();
     let messages = config.recipe.render(&cells).ok();
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    Ok(RowDrill {
-        row_index: detail.row_index,
-        status: detail.status.as_str().to_string(),
-        cells: config.columns.iter().cloned().zip(cells).collect(),
-        answers: config
+    let answers = |result: Option<&serde_json::Value>| -> Vec<(String, String)> {
+        config
             .recipe
             .schema
             .fields
             .iter()
             .map(|f| {
-                let value = detail.result.as_ref().and_then(|v| v.get(&f.name));
+                let value = result.and_then(|v| v.get(&f.name));
                 (f.name.clone(), value.map(answer_text).unwrap_or_default())
             })
-            .collect(),
+            .collect()
+    };
+    let earlier = detail
+        .earlier
+        .iter()
+        .map(|e| EarlierLine {
+            claim: e.claim,
+            status: e.status.as_str().to_string(),
+            answers: e
+                .result
+                .as_ref()
+                .map(|r| answers(Some(r)))
+                .unwrap_or_default(),
+            error: e.error.clone(),
+            finished: e.finished_at.map(crate::server::display_time),
+            replaced: crate::server::display_time(e.replaced_at),
+            cost_usd: e.cost_usd,
+        })
+        .collect();
+    Ok(RowDrill {
+        earlier,
+        row_index: detail.row_index,
+        status: detail.status.as_str().to_string(),
+        cells: config.columns.iter().cloned().zip(cells).collect(),
+        answers: answers(detail.result.as_ref()),
         system: messages.as_ref().map(|m| m.system.clone()),
         user: messages.map(|m| m.user),
         error: detail.error,
@@ -442,28 +490,42 @@ pub async fn delete_batch(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "clone_batch")]
 pub async fn clone_batch(id: i64) -> Result<(), AppError> {
     let state = crate::server::ServerState::from_context()?;
-    let Some(batch) = rowbench_store::batches::find(&state.db, state.user(), id).await? else {
-        return Err(AppError::NotFound(format!("Batch {id}")));
-    };
-    let config: rowbench_recipe::BatchConfig = serde_json::from_value(batch.config)
-        .map_err(|_| AppError::Invalid("This batch's recipe cannot be read any more.".into()))?;
-    let Some(dataset_id) = batch.dataset_id else {
-        return Err(AppError::Invalid(
-            "This batch has no dataset to run again.".into(),
-        ));
-    };
-    let recipe = config.recipe;
-    let draft_state = serde_json::json!({
-        "dataset_id": dataset_id,
-        "mapping": recipe.mapping,
-        "prompt": recipe.prompt,
-        "schema": recipe.schema,
-        "settings": recipe.settings,
-    });
-    let session = leptos_axum::extract::<tower_sessions::Session>().await?;
-    let draft = super::drafts::ssr::session_draft(&state.db, state.user(), &session).await?;
-    rowbench_store::drafts::replace_state(&state.db, state.user(), draft.id, &draft_state).await?;
+    ssr::copy_recipe_into_draft(&state, id).await?;
     Ok(())
+}
+
+/// "Change the prompt and try again" after a trial: the session's draft becomes a copy of the
+/// batch's recipe, its trial setting included, and the wizard opens on the Prompt step.
+#[server(prefix = "/rpc", endpoint = "retry_trial_with_changes")]
+pub async fn retry_trial_with_changes(id: i64) -> Result<(), AppError> {
+    let state = crate::server::ServerState::from_context()?;
+    let draft = ssr::copy_recipe_into_draft(&state, id).await?;
+    let step = crate::wizard_step::WizardStep::Prompt.slug();
+    rowbench_store::drafts::set_step(&state.db, state.user(), draft, step).await?;
+    Ok(())
+}
+
+/// "Run the remaining rows" of a trial: the same batch goes on over every row of its dataset,
+/// the trial's answers kept.
+#[server(prefix = "/rpc", endpoint = "run_remaining_rows")]
+pub async fn run_remaining_rows(id: i64) -> Result<(), AppError> {
+    use rowbench_store::batches::RunRemaining;
+    let state = crate::server::ServerState::from_context()?;
+    match rowbench_store::batches::run_remaining(&state.db, state.user(), id).await? {
+        RunRemaining::Extended { .. } => {
+            state.wake.notify_one();
+            Ok(())
+        }
+        RunRemaining::NotFound => Err(AppError::NotFound(format!("Batch {id}"))),
+        RunRemaining::NotLimited => Err(AppError::Invalid(
+            "This batch already covers every row of its dataset: there are no remaining rows to run."
+                .into(),
+        )),
+        RunRemaining::Cancelled => Err(AppError::Invalid(
+            "This batch was cancelled, so its remaining rows cannot be run. Clone it into a new draft to run it again."
+                .into(),
+        )),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -472,6 +534,60 @@ mod ssr {
 
     use crate::error::AppError;
     use crate::server::ServerState;
+
+    /// Makes the session's draft a copy of the `id` batch's recipe and dataset; the draft's id.
+    pub async fn copy_recipe_into_draft(state: &ServerState, id: i64) -> Result<i64, AppError> {
+        let Some(batch) = rowbench_store::batches::find(&state.db, state.user(), id).await? else {
+            return Err(AppError::NotFound(format!("Batch {id}")));
+        };
+        let config: BatchConfig = serde_json::from_value(batch.config).map_err(|_| {
+            AppError::Invalid("This batch's recipe cannot be read any more.".into())
+        })?;
+        let Some(dataset_id) = batch.dataset_id else {
+            return Err(AppError::Invalid(
+                "This batch has no dataset to run again.".into(),
+            ));
+        };
+        let recipe = config.recipe;
+        let draft_state = serde_json::json!({
+            "dataset_id": dataset_id,
+            "mapping": recipe.mapping,
+            "prompt": recipe.prompt,
+            "schema": recipe.schema,
+            "settings": recipe.settings,
+        });
+        let session = leptos_axum::extract::<tower_sessions::Session>().await?;
+        let draft =
+            crate::api::drafts::ssr::session_draft(&state.db, state.user(), &session).await?;
+        rowbench_store::drafts::replace_state(&state.db, state.user(), draft.id, &draft_state)
+            .await?;
+        Ok(draft.id)
+    }
+
+    /// The trial the batch is, if it runs only the first rows of its dataset (a batch whose
+    /// remaining rows were added is no longer one: its settings' `first_rows` was lifted).
+    pub async fn trial(
+        state: &ServerState,
+        id: i64,
+        config: &BatchConfig,
+    ) -> Result<Option<super::Trial>, AppError> {
+        if config.recipe.settings.first_rows.is_none() {
+            return Ok(None);
+        }
+        let Some(batch) = rowbench_store::batches::find(&state.db, state.user(), id).await? else {
+            return Err(AppError::NotFound(format!("Batch {id}")));
+        };
+        let Some(dataset_id) = batch.dataset_id else {
+            return Ok(None);
+        };
+        let dataset = rowbench_store::datasets::find(&state.db, state.user(), dataset_id).await?;
+        Ok(dataset
+            .filter(|d| batch.summary.total_rows < d.row_count)
+            .map(|d| super::Trial {
+                rows: batch.summary.total_rows,
+                dataset_rows: d.row_count,
+            }))
+    }
 
     /// The batch's frozen configuration and start time, if the batch is the user's.
     pub async fn config(state: &ServerState, id: i64) -> Result<(BatchConfig, i64), AppError> {

@@ -8,9 +8,9 @@ use rowbench_recipe::estimate::{human_count, human_duration, human_usd};
 use serde::Deserialize;
 
 use crate::api::batch_page::{
-    BatchFacts, BatchScreenData, Chart, QueuePage, RowDrill, batch_charts, clone_batch,
-    control_batch, delete_batch, fetch_queue_page, fetch_row_drill, load_batch_screen,
-    retry_batch_row,
+    BatchFacts, BatchScreenData, Chart, EarlierLine, QueuePage, RowDrill, Trial, batch_charts,
+    clone_batch, control_batch, delete_batch, fetch_queue_page, fetch_row_drill, load_batch_screen,
+    retry_batch_row, retry_trial_with_changes, run_remaining_rows,
 };
 use crate::api::batches::{BatchView, load_batch};
 use crate::components::export_panel::ExportPanel;
@@ -256,6 +256,7 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                 <div class="alert__body">{reason}</div>
             </div>
         })}
+        {facts.with_value(|f| f.trial).map(|trial| view! { <TrialBanner id trial live generation /> })}
         <section class="card batch-progress">
             <div class="batch-progress__top">
                 <p class="batch-progress__headline" data-testid="batch-progress">
@@ -321,16 +322,17 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                 <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
             </div>
         </section>
-        <Charts id finished total=item.total_rows initial=charts />
+        <Charts id finished total=Memo::new(move |_| live.with(|p| p.total_rows)) initial=charts />
         <QueueTable id live finished facts initial=queue />
     }
 }
 
 #[component]
-fn Charts(id: i64, finished: Memo<i64>, total: i64, initial: Vec<Chart>) -> impl IntoView {
+fn Charts(id: i64, finished: Memo<i64>, total: Memo<i64>, initial: Vec<Chart>) -> impl IntoView {
     let charts = RwSignal::new(initial);
-    // New charts every 2.5% of the rows, not on every row of a big batch.
-    let step = Memo::new(move |_| finished.get() * 40 / total.max(1));
+    // New charts every 2.5% of the rows, not on every row of a big batch (a trial's rows count
+    // again once the rest of its dataset joins).
+    let step = Memo::new(move |_| finished.get() * 40 / total.get().max(1));
     refetch_when(
         move || step.get(),
         move |_| batch_charts(id),
@@ -482,7 +484,8 @@ fn QueueTable(
             false,
         );
     }
-    let total = live.with_untracked(|p| p.total_rows);
+    // A trial grows when its remaining rows are added.
+    let total = Memo::new(move |_| live.with(|p| p.total_rows));
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
     let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
     // The first screen came unfiltered from the server; a filter named in the address is
@@ -640,7 +643,7 @@ fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView 
 fn DrillDown(
     id: i64,
     row: i64,
-    total: i64,
+    total: Memo<i64>,
     selected: RwSignal<Option<i64>>,
     finished: Memo<i64>,
 ) -> impl IntoView {
@@ -688,7 +691,7 @@ fn DrillDown(
                 <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Previous row" title="Previous row"
                     disabled={row == 0} on:click=move |_| selected.set(Some(row - 1))>"←"</button>
                 <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Next row" title="Next row"
-                    disabled={row + 1 >= total} on:click=move |_| selected.set(Some(row + 1))>"→"</button>
+                    disabled={move || row + 1 >= total.get()} on:click=move |_| selected.set(Some(row + 1))>"→"</button>
                 <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None)
                     aria-label="Close the row" title="Close (Escape)">"Close"</button>
             </header>
@@ -723,6 +726,7 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
                 {d.error.map(|e| view! { <div class="alert alert--danger small" role="alert"><strong class="alert__title">"Error"</strong><div class="alert__body">{e}</div></div> })}
             </div>
         </div>
+        <EarlierAnswers earlier=d.earlier />
         <h3 class="section-title">"Messages sent"</h3>
         <p class="preview__label">"System"</p>
         <pre class="preview__body" tabindex="0">{d.system.unwrap_or_default()}</pre>
@@ -763,6 +767,141 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
             }.into_any()
         }}
     }
+}
+
+/// A trial's banner: how far it went, and the two ways on. Gone once the rest of the dataset
+/// joined the batch.
+#[component]
+fn TrialBanner(
+    id: i64,
+    trial: Trial,
+    live: RwSignal<Progress>,
+    generation: RwSignal<u64>,
+) -> impl IntoView {
+    let is_trial = RwSignal::new(true);
+    let busy = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let remaining = (trial.dataset_rows - trial.rows).max(0);
+    let run_rest = move |_| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match run_remaining_rows(id).await {
+                Ok(()) => {
+                    if let Ok(view) = load_batch(id).await {
+                        live.update(|p| {
+                            p.status = view.item.state.label().to_lowercase();
+                            p.total_rows = view.item.total_rows;
+                            p.counts = Counts {
+                                queued: view.queued,
+                                running: view.running,
+                                succeeded: view.succeeded,
+                                failed: view.failed,
+                                cancelled: view.cancelled,
+                            };
+                            p.pause_reason = None;
+                        });
+                    }
+                    is_trial.set(false);
+                    generation.update(|g| *g += 1);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let navigate = use_navigate();
+    let try_again = move |_| {
+        let navigate = navigate.clone();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match retry_trial_with_changes(id).await {
+                Ok(()) => navigate("/new/prompt", Default::default()),
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    // What the rest would cost at the trial's price per finished row, once it has one.
+    let rest_cost = move || {
+        live.with(|p| {
+            let finished = p.finished();
+            (finished > 0 && p.cost_usd > 0.0).then(|| {
+                format!(
+                    " At the trial's cost per row they would cost about {}.",
+                    human_usd(p.cost_usd / finished as f64 * remaining as f64)
+                )
+            })
+        })
+    };
+    let cancelled = move || live.with(|p| p.status == "cancelled");
+    view! {
+        <Show when=move || is_trial.get()>
+            <section class="alert alert--info trial" aria-label="Trial run" data-testid="trial-banner">
+                <strong class="alert__title">
+                    {format!("Trial: the first {} of {} rows", human_count(trial.rows as u64), human_count(trial.dataset_rows as u64))}
+                </strong>
+                <div class="alert__body">
+                    {move || if cancelled() {
+                        "This trial was cancelled, so its other rows cannot be added to it; change the prompt and try again.".to_string()
+                    } else {
+                        format!(
+                            "Check its answers, then run the other {} {} in this batch (the trial's answers are kept), or change the prompt and try again.{}",
+                            human_count(remaining as u64),
+                            if remaining == 1 { "row" } else { "rows" },
+                            rest_cost().unwrap_or_default()
+                        )
+                    }}
+                    <div class="batch-actions trial__actions">
+                        {move || (!cancelled()).then(|| view! {
+                            <button type="button" class="btn btn--primary btn--sm" disabled=move || busy.get() on:click=run_rest>
+                                "Run the remaining rows"
+                            </button>
+                        })}
+                        <button type="button" class="btn btn--secondary btn--sm" disabled=move || busy.get() on:click=try_again.clone()>
+                            "Change the prompt and try again"
+                        </button>
+                    </div>
+                    {move || error.get().map(|e| view! { <p class="small field__error" role="alert">{e}</p> })}
+                </div>
+            </section>
+        </Show>
+    }
+}
+
+/// The answers a row had before it was retried, oldest first.
+#[component]
+fn EarlierAnswers(earlier: Vec<EarlierLine>) -> impl IntoView {
+    (!earlier.is_empty()).then(|| {
+        view! {
+            <h3 class="section-title">{format!("Earlier answers ({})", earlier.len())}</h3>
+            <ol class="timeline" data-testid="drill-earlier">
+                {earlier.into_iter().map(|e| {
+                    let tone = if e.status == "succeeded" { "badge--success" } else { "badge--danger" };
+                    view! {
+                        <li class="timeline__item" data-testid="earlier-answer">
+                            <div class="timeline__head">
+                                <span class=format!("badge {tone}")>{e.status.clone()}</span>
+                                <span class="small">{format!("claim {}", e.claim)}</span>
+                                <span class="small muted">{e.finished.clone().map(|f| format!("finished {f}")).unwrap_or_default()}</span>
+                                <span class="small muted">{format!("replaced {}", e.replaced)}</span>
+                                <span class="small">{e.cost_usd.map(human_usd).unwrap_or_default()}</span>
+                            </div>
+                            {(!e.answers.is_empty()).then(|| view! {
+                                <dl class="kv">
+                                    {e.answers.into_iter().map(|(k, v)| view! { <dt><code>{k}</code></dt><dd>{v}</dd> }).collect_view()}
+                                </dl>
+                            })}
+                            {e.error.map(|err| view! { <p class="small timeline__error">{err}</p> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        }
+    })
 }
 
 /// Deletes a batch after a confirmation in place; used on the batches list.

@@ -429,7 +429,8 @@ fn json_path(field: &str) -> String {
     format!("$.\"{}\"", field.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Deletes the `owner`'s batch with its rows and attempts; false if it is not theirs.
+/// Deletes the `owner`'s batch with its rows, attempts and earlier answers; false if it is not
+/// theirs.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
@@ -444,6 +445,10 @@ pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<b
     }
     // Explicit deletes: foreign-key cascades depend on a pragma per connection.
     sqlx::query("DELETE FROM row_attempts WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM row_history WHERE batch_id = ?")
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
@@ -740,13 +745,24 @@ mod tests {
     async fn deleting_a_batch_removes_it_and_its_rows_for_its_owner_only() {
         let (db, _dir) = fresh_database().await;
         let batch = batch_with_rows(&db, &[("a", "queued", None)]).await;
+        sqlx::query(
+            "INSERT INTO row_history (batch_id, row_index, claim, status, error, replaced_at) \
+             VALUES (?, 0, 1, 'failed', 'x', 0)",
+        )
+        .bind(batch)
+        .execute(db.pool())
+        .await
+        .expect("history");
         assert!(!delete_batch(&db, "bob", batch).await.expect("query"));
         assert!(delete_batch(&db, "alice", batch).await.expect("query"));
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM batch_rows WHERE batch_id = ?")
-            .bind(batch)
-            .fetch_one(db.pool())
-            .await
-            .expect("count");
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM batch_rows WHERE batch_id = ?1) \
+             + (SELECT COUNT(*) FROM row_history WHERE batch_id = ?1)",
+        )
+        .bind(batch)
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
         assert_eq!(left, 0);
         assert_eq!(
             queue_page(&db, "alice", batch, page(1))

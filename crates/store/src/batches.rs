@@ -120,6 +120,85 @@ pub async fn start_over_dataset(
     Ok(Some(id))
 }
 
+/// What [`run_remaining`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunRemaining {
+    /// The batch now covers every row of its dataset: this many rows were queued after the
+    /// trial's, which keep their answers.
+    Extended { added: i64 },
+    /// No batch `id` of this owner.
+    NotFound,
+    /// The batch already covers every row of its dataset (it was never a trial, or its
+    /// remaining rows were added already).
+    NotLimited,
+    /// A cancelled batch stays over.
+    Cancelled,
+}
+
+/// Grows the `owner`'s trial batch (one started on the first rows of its dataset) to every row
+/// of the dataset: the rows after the trial are queued, the trial's rows keep their answers, and
+/// the batch runs again if it had finished or was paused. The frozen configuration says the
+/// limit was lifted (`recipe.settings.first_rows` becomes null; `row_limit_lifted` keeps what it
+/// was and when), so the batch reads as a whole run from then on. One transaction: a second call
+/// finds the batch complete and adds nothing.
+#[tracing::instrument(skip_all, fields(batch_id = id))]
+pub async fn run_remaining(
+    db: &Database,
+    owner: &str,
+    id: i64,
+) -> Result<RunRemaining, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    // The update comes first, so the transaction takes the write lock before it reads (a read
+    // first would risk SQLITE_BUSY on the upgrade). SET expressions see the row as it was.
+    let extended: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE batches SET \
+         total_rows = (SELECT row_count FROM datasets WHERE id = batches.dataset_id), \
+         status = CASE status WHEN 'queued' THEN 'queued' ELSE 'running' END, \
+         finished_at = NULL, pause_reason = NULL, \
+         config = json_set(json_set(config, '$.recipe.settings.first_rows', json('null')), \
+             '$.row_limit_lifted', json_object( \
+                 'first_rows', json_extract(config, '$.recipe.settings.first_rows'), \
+                 'trial_rows', total_rows, 'at', ?3)) \
+         WHERE id = ?1 AND owner = ?2 AND status != 'cancelled' AND dataset_id IS NOT NULL \
+         AND total_rows < (SELECT row_count FROM datasets WHERE id = batches.dataset_id) \
+         RETURNING dataset_id, total_rows",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(Timestamp::now())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((dataset_id, total)) = extended else {
+        let status: Option<BatchStatus> =
+            sqlx::query_scalar("SELECT status FROM batches WHERE id = ? AND owner = ?")
+                .bind(id)
+                .bind(owner)
+                .fetch_optional(&mut *tx)
+                .await?;
+        return Ok(match status {
+            None => RunRemaining::NotFound,
+            Some(BatchStatus::Cancelled) => RunRemaining::Cancelled,
+            Some(_) => RunRemaining::NotLimited,
+        });
+    };
+    // After the last row the batch has, whatever the trial's limit said.
+    let added = sqlx::query(
+        "INSERT INTO batch_rows (batch_id, row_index) \
+         SELECT ?1, row_index FROM dataset_rows WHERE dataset_id = ?2 AND row_index < ?3 \
+         AND row_index > (SELECT COALESCE(MAX(row_index), -1) FROM batch_rows WHERE batch_id = ?1) \
+         ORDER BY row_index",
+    )
+    .bind(id)
+    .bind(dataset_id)
+    .bind(total)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(RunRemaining::Extended {
+        added: i64::try_from(added.rows_affected()).unwrap_or(i64::MAX),
+    })
+}
+
 /// A batch's stored configuration and state, for its page and the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
@@ -366,6 +445,204 @@ mod tests {
             .expect("query")
             .expect("started");
         assert_eq!(row_counts(&db, more).await.expect("counts").queued, 10);
+    }
+
+    /// A trial of the first `trial` of `rows` rows whose rows have all finished.
+    async fn finished_trial(db: &Database, rows: i64, trial: i64) -> i64 {
+        use crate::queue;
+        let dataset = ready_dataset(db, "alice", rows).await;
+        let config = serde_json::json!({ "recipe": { "settings": { "first_rows": trial } } });
+        let id = start_over_dataset(db, over("alice", dataset, Some(trial), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        while let Some(row) = queue::claim_next(db, std::time::Duration::from_secs(60))
+            .await
+            .expect("claim")
+        {
+            let outcome = queue::RowOutcome::Succeeded {
+                result: serde_json::json!({ "answer": row.row_index }),
+                latency_ms: 1,
+                input_tokens: None,
+                output_tokens: None,
+                cost_usd: None,
+            };
+            queue::finish_row(db, id, row.row_index, row.claim, outcome)
+                .await
+                .expect("finish");
+        }
+        id
+    }
+
+    #[tokio::test]
+    async fn running_the_remaining_rows_grows_the_trial_batch_and_keeps_its_answers() {
+        let (db, _dir) = fresh_database().await;
+        let id = finished_trial(&db, 5, 2).await;
+        let before = find(&db, "alice", id).await.expect("query").expect("batch");
+        assert_eq!(before.summary.status, BatchStatus::Completed);
+        let trial_rows = crate::queue::rows_page(&db, "alice", id, None, None, 10)
+            .await
+            .expect("query")
+            .expect("owned");
+
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Extended { added: 3 }
+        );
+        let after = find(&db, "alice", id).await.expect("query").expect("batch");
+        assert_eq!(after.summary.status, BatchStatus::Running);
+        assert_eq!(after.summary.total_rows, 5);
+        assert_eq!(after.summary.done_rows, 2);
+        assert_eq!(
+            after.config["recipe"]["settings"]["first_rows"],
+            serde_json::Value::Null
+        );
+        assert_eq!(after.config["row_limit_lifted"]["first_rows"], 2);
+        assert_eq!(after.config["row_limit_lifted"]["trial_rows"], 2);
+        let finished_at: Option<i64> =
+            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .expect("query");
+        assert_eq!(finished_at, None);
+        assert_eq!(
+            row_counts(&db, id).await.expect("counts"),
+            RowCounts {
+                queued: 3,
+                succeeded: 2,
+                ..RowCounts::default()
+            }
+        );
+        let rows = crate::queue::rows_page(&db, "alice", id, None, None, 10)
+            .await
+            .expect("query")
+            .expect("owned");
+        assert_eq!(
+            rows[..2],
+            trial_rows[..],
+            "the trial's answers are untouched"
+        );
+        assert_eq!(
+            rows.iter().map(|r| r.row_index).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
+    }
+
+    #[tokio::test]
+    async fn running_the_remaining_rows_twice_adds_them_once() {
+        let (db, _dir) = fresh_database().await;
+        let id = finished_trial(&db, 4, 1).await;
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Extended { added: 3 }
+        );
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::NotLimited
+        );
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM batch_rows WHERE batch_id = ?")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(rows, 4);
+        assert_eq!(
+            find(&db, "alice", id)
+                .await
+                .expect("query")
+                .expect("batch")
+                .summary
+                .total_rows,
+            4
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_owner_of_a_trial_runs_its_remaining_rows() {
+        let (db, _dir) = fresh_database().await;
+        let id = finished_trial(&db, 3, 1).await;
+        assert_eq!(
+            run_remaining(&db, "bob", id).await.expect("query"),
+            RunRemaining::NotFound
+        );
+        assert_eq!(
+            run_remaining(&db, "alice", id + 100).await.expect("query"),
+            RunRemaining::NotFound
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 0);
+    }
+
+    #[tokio::test]
+    async fn a_batch_over_every_row_has_no_remaining_rows_to_run() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 3).await;
+        let config = serde_json::json!({});
+        let id = start_over_dataset(&db, over("alice", dataset, None, &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::NotLimited
+        );
+        let after = find(&db, "alice", id).await.expect("query").expect("batch");
+        assert_eq!(after.config, config, "the configuration is left alone");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_trial_is_not_run_on() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 5).await;
+        let config = serde_json::json!({});
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert!(
+            crate::queue::cancel(&db, "alice", id)
+                .await
+                .expect("cancel")
+        );
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Cancelled
+        );
+        let after = find(&db, "alice", id).await.expect("query").expect("batch");
+        assert_eq!(
+            (after.summary.status, after.summary.total_rows),
+            (BatchStatus::Cancelled, 2)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_paused_trial_runs_again_with_its_remaining_rows() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 5).await;
+        let config = serde_json::json!({});
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert!(
+            crate::queue::pause(&db, "alice", id, Some("checking"))
+                .await
+                .expect("pause")
+        );
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Extended { added: 3 }
+        );
+        let after = find(&db, "alice", id).await.expect("query").expect("batch");
+        assert_eq!(after.summary.status, BatchStatus::Running);
+        assert_eq!(
+            crate::queue::totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason,
+            None
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 5);
     }
 
     #[tokio::test]

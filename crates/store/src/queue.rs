@@ -157,6 +157,27 @@ pub struct RowDetail {
     pub cost_usd: Option<f64>,
     /// Every call made for the row, oldest first.
     pub attempts: Vec<AttemptRecord>,
+    /// The answers a retry replaced, oldest first.
+    pub earlier: Vec<EarlierAnswer>,
+}
+
+/// An answer (or error) a row had before a retry sent it back to the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierAnswer {
+    /// The claim that reached it.
+    pub claim: i64,
+    /// `succeeded` or `failed`.
+    pub status: RowStatus,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub latency_ms: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    /// When the retry replaced it.
+    pub replaced_at: Timestamp,
 }
 
 /// What a batch has spent so far (every call, retries and abandoned claims included), and why
@@ -740,7 +761,16 @@ const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_
      latency_ms = NULL, input_tokens = NULL, output_tokens = NULL, cost_usd = NULL, \
      lease_expires_at = NULL, not_before = NULL";
 
-/// Puts the failed rows of the `owner`'s batch back in the queue and runs the batch again.
+/// Keeps the answers of the rows of batch ?2 that [`REQUEUE`] is about to clear, stamped with
+/// the time ?1; the caller adds the condition choosing the rows (`AND ...`).
+const KEEP_ANSWERS: &str = "INSERT INTO row_history (batch_id, row_index, claim, status, result, \
+     error, started_at, finished_at, latency_ms, input_tokens, output_tokens, cost_usd, \
+     replaced_at) \
+     SELECT batch_id, row_index, attempt, status, result, error, started_at, finished_at, \
+     latency_ms, input_tokens, output_tokens, cost_usd, ?1 FROM batch_rows WHERE batch_id = ?2";
+
+/// Puts the failed rows of the `owner`'s batch back in the queue and runs the batch again; each
+/// row's error is kept among its earlier answers.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
     let mut tx = db.pool().begin().await?;
@@ -752,6 +782,11 @@ pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<b
     if !change_batch(&mut tx, owner, batch_id, rerun).await? {
         return Ok(false);
     }
+    sqlx::query(&format!("{KEEP_ANSWERS} AND status = 'failed'"))
+        .bind(Timestamp::now())
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(&format!(
         "UPDATE batch_rows SET {REQUEUE} WHERE batch_id = ? AND status = 'failed'"
     ))
@@ -764,8 +799,9 @@ pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<b
     Ok(true)
 }
 
-/// Runs one finished (succeeded or failed) row of the `owner`'s batch again, the batch with it.
-/// False if the batch is not theirs or the row is not finished.
+/// Runs one finished (succeeded or failed) row of the `owner`'s batch again, the batch with it;
+/// the answer it had is kept among its earlier answers. False if the batch is not theirs or the
+/// row is not finished.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn retry_row(
     db: &Database,
@@ -778,6 +814,14 @@ pub async fn retry_row(
     if !change_batch(&mut tx, owner, batch_id, rerun).await? {
         return Ok(false);
     }
+    sqlx::query(&format!(
+        "{KEEP_ANSWERS} AND row_index = ?3 AND status IN ('succeeded', 'failed')"
+    ))
+    .bind(Timestamp::now())
+    .bind(batch_id)
+    .bind(row_index)
+    .execute(&mut *tx)
+    .await?;
     let requeued = sqlx::query(&format!(
         "UPDATE batch_rows SET {REQUEUE} \
          WHERE batch_id = ? AND row_index = ? AND status IN ('succeeded', 'failed')"
@@ -944,6 +988,41 @@ impl TryFrom<AttemptRow> for AttemptRecord {
 }
 
 #[derive(FromRow)]
+struct EarlierRecord {
+    claim: i64,
+    status: RowStatus,
+    result: Option<String>,
+    error: Option<String>,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+    latency_ms: Option<i64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+    cost_usd: Option<f64>,
+    replaced_at: Timestamp,
+}
+
+impl TryFrom<EarlierRecord> for EarlierAnswer {
+    type Error = StoreError;
+
+    fn try_from(r: EarlierRecord) -> Result<Self, StoreError> {
+        Ok(EarlierAnswer {
+            claim: r.claim,
+            status: r.status,
+            result: parse_json("earlier row result", r.result)?,
+            error: r.error,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            latency_ms: r.latency_ms,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            cost_usd: r.cost_usd,
+            replaced_at: r.replaced_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
 struct DetailRecord {
     #[sqlx(flatten)]
     row: RowRecord,
@@ -951,8 +1030,8 @@ struct DetailRecord {
     cells: Option<String>,
 }
 
-/// Row `row_index` of the `owner`'s batch with every call made for it; `None` if the batch is
-/// not theirs or has no such row.
+/// Row `row_index` of the `owner`'s batch with every call made for it and the answers retries
+/// replaced; `None` if the batch is not theirs or has no such row.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn row_detail(
     db: &Database,
@@ -984,6 +1063,15 @@ pub async fn row_detail(
     .bind(row_index)
     .fetch_all(db.pool())
     .await?;
+    let earlier: Vec<EarlierRecord> = sqlx::query_as(
+        "SELECT claim, status, result, error, started_at, finished_at, latency_ms, input_tokens, \
+         output_tokens, cost_usd, replaced_at FROM row_history \
+         WHERE batch_id = ? AND row_index = ? ORDER BY claim",
+    )
+    .bind(batch_id)
+    .bind(row_index)
+    .fetch_all(db.pool())
+    .await?;
     let summary = RowSummary::try_from(record.row)?;
     Ok(Some(RowDetail {
         row_index: summary.row_index,
@@ -1001,6 +1089,10 @@ pub async fn row_detail(
         attempts: attempts
             .into_iter()
             .map(AttemptRecord::try_from)
+            .collect::<Result<_, _>>()?,
+        earlier: earlier
+            .into_iter()
+            .map(EarlierAnswer::try_from)
             .collect::<Result<_, _>>()?,
     }))
 }
@@ -1590,6 +1682,94 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn retrying_a_row_keeps_its_earlier_answer_in_its_history() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let first = claim(&db).await;
+        finish_row(&db, id, 0, first.claim, succeeded(1))
+            .await
+            .expect("finish");
+        let answered = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert!(answered.earlier.is_empty());
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let second = claim(&db).await;
+        finish_row(&db, id, 0, second.claim, failed("timed out"))
+            .await
+            .expect("finish");
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let third = claim(&db).await;
+        finish_row(&db, id, 0, third.claim, succeeded(3))
+            .await
+            .expect("finish");
+
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.result, Some(serde_json::json!({ "answer": 3 })));
+        assert_eq!(detail.earlier.len(), 2);
+        let (old, failure) = (&detail.earlier[0], &detail.earlier[1]);
+        assert_eq!(
+            (old.claim, old.status, old.result.clone()),
+            (first.claim, RowStatus::Succeeded, answered.result.clone())
+        );
+        assert_eq!(old.finished_at, answered.finished_at);
+        assert_eq!(
+            (old.input_tokens, old.output_tokens, old.cost_usd),
+            (Some(10), Some(5), Some(0.001))
+        );
+        assert!(old.replaced_at >= answered.finished_at.expect("finished"));
+        assert_eq!(
+            (failure.claim, failure.status, failure.error.as_deref()),
+            (second.claim, RowStatus::Failed, Some("timed out"))
+        );
+        assert_eq!(failure.result, None);
+    }
+
+    #[tokio::test]
+    async fn retrying_failed_rows_keeps_each_error_and_no_answer_of_the_others() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 2).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("bad json"))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        assert!(retry_failed(&db, "alice", id).await.expect("retry"));
+        let retried = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(retried.error, None, "the row itself is cleared as before");
+        assert_eq!(retried.earlier.len(), 1);
+        assert_eq!(retried.earlier[0].error.as_deref(), Some("bad json"));
+        let kept = row_detail(&db, "alice", id, 1)
+            .await
+            .expect("query")
+            .expect("row");
+        assert!(kept.earlier.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_retry_keeps_no_history() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let _running = claim(&db).await;
+        assert!(!retry_row(&db, "alice", id, 0).await.expect("retry"));
+        assert!(!retry_row(&db, "bob", id, 0).await.expect("retry"));
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_history")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(kept, 0);
+    }
+
+    #[tokio::test]
     async fn the_error_policy_pauses_once_enough_rows_failed_and_says_how_many() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 5, 5).await;
@@ -1744,22 +1924,28 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn deleting_a_batch_deletes_its_call_records() {
+    async fn deleting_a_batch_deletes_its_call_records_and_earlier_answers() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 1, 1).await;
         let row = claim(&db).await;
         record_attempt(&db, &attempt(id, row.claim, 1, AttemptOutcome::Ok))
             .await
             .expect("record");
+        finish_row(&db, id, 0, row.claim, succeeded(0))
+            .await
+            .expect("finish");
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
         sqlx::query("DELETE FROM batches WHERE id = ?")
             .bind(id)
             .execute(db.pool())
             .await
             .expect("delete");
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_attempts")
-            .fetch_one(db.pool())
-            .await
-            .expect("count");
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM row_attempts) + (SELECT COUNT(*) FROM row_history)",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
         assert_eq!(left, 0);
     }
 
