@@ -306,10 +306,12 @@ fn redact(verdict: CheckVerdict, key: Option<&Secret>) -> CheckVerdict {
 /// Where a provider's key is set, for the message that says to fix it.
 fn key_setting(provider: &ProviderConfig) -> String {
     match provider.id.as_str() {
-        "openai" => "OPENAI_API_KEY".to_owned(),
-        "anthropic" => "ANTHROPIC_API_KEY".to_owned(),
-        "gemini" => "GEMINI_API_KEY".to_owned(),
-        id => format!("the `api_key_env` of provider `{id}` in the providers file"),
+        "openai" => "OPENAI_API_KEY on the server".to_owned(),
+        "anthropic" => "ANTHROPIC_API_KEY on the server".to_owned(),
+        "gemini" => "GEMINI_API_KEY on the server".to_owned(),
+        id => {
+            format!("the key of provider `{id}` in the providers file (`api_key_env` or `api_key`)")
+        }
     }
 }
 
@@ -335,7 +337,7 @@ pub fn message(verdict: &CheckVerdict, provider: &ProviderConfig, model: &str) -
             "It works: {label} answered with model \"{model}\" in {latency_ms} ms."
         ),
         CheckVerdict::KeyRefused { status: 0, .. } => format!(
-            "The API key set for {label} cannot be sent: it contains characters no HTTP header may hold (a stray quote or line break?). Fix {} on the server and restart Rowbench.",
+            "The API key set for {label} cannot be sent: it contains characters no HTTP header may hold (a stray quote or line break?). Fix {} and restart Rowbench.",
             key_setting(provider)
         ),
         CheckVerdict::KeyRefused {
@@ -343,7 +345,7 @@ pub fn message(verdict: &CheckVerdict, provider: &ProviderConfig, model: &str) -
             detail,
             key_set: true,
         } => format!(
-            "{label} refused the API key{}. Check the key in {} on the server (is it current, and does it have access to \"{model}\"?), then restart Rowbench.",
+            "{label} refused the API key{}. Check {}: is it current, and may it use \"{model}\"? Then restart Rowbench.",
             quoted(Some(*status), detail),
             key_setting(provider)
         ),
@@ -352,7 +354,7 @@ pub fn message(verdict: &CheckVerdict, provider: &ProviderConfig, model: &str) -
             detail,
             key_set: false,
         } => format!(
-            "{label} asks for an API key and none is set{}. Set {} on the server, then restart Rowbench.",
+            "{label} asks for an API key and none is set{}. Set {}, then restart Rowbench.",
             quoted(Some(*status), detail),
             key_setting(provider)
         ),
