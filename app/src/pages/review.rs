@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use rowbench_recipe::estimate::{self, ModelRates, RowCost, human_count, human_duration, human_usd};
+use rowbench_recipe::estimate::{
+    self, ModelRates, RowCost, human_count, human_duration, human_usd,
+};
 use rowbench_recipe::{BlockerStep, ErrorPolicy, MAX_CONCURRENCY, RunSettings};
 
 use crate::api::review::{
@@ -226,14 +228,17 @@ fn ReviewForm(page: ReviewPage) -> impl IntoView {
         _ => DEFAULT_STOP_AFTER,
     });
 
-    let provider = move || {
+    // Memos: typing in a number field changes the settings, but must not rebuild the lists.
+    let provider = Memo::new(move |_| {
         let id = settings.with(|s| s.provider.clone());
         providers.with_value(|ps| ps.iter().find(|p| p.id == id).cloned())
-    };
-    let model = move || {
+    });
+    let provider = move || provider.get();
+    let model = Memo::new(move |_| {
         let id = settings.with(|s| s.model.clone());
         provider().and_then(|p| p.models.into_iter().find(|m| m.id == id))
-    };
+    });
+    let model = move || model.get();
 
     // The last connection check's answer, shown while the provider and model it was for are the
     // ones chosen; `checking` is the choice a check is running for.
