@@ -7,3 +7,4 @@ pub mod events;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod providers;

@@ -251,6 +251,7 @@ fn router(state: AppState, pages: PagePool) -> Router {
         .merge(routes::batches::router())
         .merge(routes::export::router())
         .merge(routes::events::router())
+        .merge(routes::providers::router())
         // Last of the API: any other `/api/...` path answers a JSON 404, not the HTML page.
         .merge(routes::api_error::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {

@@ -415,5 +415,78 @@ test.describe("item 6: try on the first rows, fix, run the rest", () => {
     await expect.poll(async () => (await (await request.get(`/api/batches/${batch}/rows/0`)).json()).attempt).toBe(2);
     await expect(page.getByTestId("batch-state")).toHaveText("Completed");
     expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+
+test.describe("item 8: the Review step's estimate, connection check and rows at once", () => {
+  // 1,500 rows over the offline demo (~0.15 s a row): long enough that rows at once changes the time.
+  const manyRows = ["id,review", ...Array.from({ length: 1500 }, (_, i) => `${i},review number ${i}`)].join("\n");
+
+  async function openReview(page: import("@playwright/test").Page) {
+    await page.goto("/new/upload");
+    await waitForHydration(page);
+    await dropFile(page, "estimate.csv", manyRows);
+    await page.goto("/new/review");
+    await waitForHydration(page);
+  }
+
+  test("typing a number key by key updates the estimate without leaving the field", async ({ page }) => {
+    await openReview(page);
+    const time = page.getByTestId("estimate-time");
+    await expect(time).toHaveText("4 min");
+    const rowsAtOnce = page.locator("#concurrency");
+    await rowsAtOnce.click();
+    await rowsAtOnce.press("Control+a");
+    await rowsAtOnce.pressSequentially("16");
+    // No blur, no Enter: the estimate follows the keys, and the caret stays in the field.
+    await expect(time).toHaveText("14 s");
+    await expect(rowsAtOnce).toBeFocused();
+    await expect(rowsAtOnce).toHaveValue("16");
+
+    await page.locator("#trial").check();
+    const trial = page.getByLabel("Number of rows to test on");
+    await trial.click();
+    await trial.press("Control+a");
+    await trial.pressSequentially("250");
+    await expect(page.getByTestId("estimate-rows")).toHaveText("250");
+    await expect(trial).toBeFocused();
+    await expect(trial).toHaveValue("250");
+
+    // Clearing the field while typing a new number never puts a number back under the caret.
+    await rowsAtOnce.click();
+    await rowsAtOnce.press("Control+a");
+    await rowsAtOnce.press("Backspace");
+    await expect(rowsAtOnce).toHaveValue("");
+    await rowsAtOnce.pressSequentially("4");
+    await expect(rowsAtOnce).toHaveValue("4");
+
+    // Saved once typing paused: a reload shows what was typed.
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await waitForHydration(page);
+    await expect(page.locator("#concurrency")).toHaveValue("4");
+    await expect(page.getByTestId("estimate-rows")).toHaveText("250");
+  });
+
+  test("Check the connection on the offline demo says it works", async ({ page }) => {
+    await openReview(page);
+    await page.getByTestId("check-connection").click();
+    const result = page.getByTestId("connection-result");
+    await expect(result).toHaveText(/^It works: the offline demo answers on this server/);
+    await expect(result).toHaveClass(/alert--success/);
+  });
+
+  test("the explanation of rows at once and its time change as you type", async ({ page }) => {
+    await openReview(page);
+    const help = page.getByTestId("concurrency-help");
+    await expect(help).toContainText("1 row at a time: each row is sent once the one before has answered");
+    await expect(help).toContainText("1 row at a time ≈ 4 min for 1,500 rows at ~0.15 s a row (assumed).");
+    const rowsAtOnce = page.locator("#concurrency");
+    await rowsAtOnce.click();
+    await rowsAtOnce.press("Control+a");
+    await rowsAtOnce.pressSequentially("8");
+    await expect(help).toContainText("Up to 8 rows are with the model at the same time");
+    await expect(help).toContainText("8 rows at once ≈ 28 s for 1,500 rows at ~0.15 s a row (assumed).");
+    await rowsAtOnce.pressSequentially("0");
+    await expect(help).toContainText("a whole number from 1 to 64");
+    await expect(rowsAtOnce).toBeFocused();
   });
 });

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod mapping;
 mod pages;
+mod providers;
 mod queue;
 mod restarts;
 mod security;

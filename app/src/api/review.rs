@@ -1,5 +1,5 @@
 //! The Review step: the models to choose from, the run settings, what the run will take, what
-//! still blocks it, and the Start and Reset buttons.
+//! still blocks it, the connection check, and the Start and Reset buttons.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -40,6 +40,35 @@ pub struct ReviewPage {
     pub sampled_rows: usize,
     /// What must be fixed first, with the step to fix it on; empty when the batch can start.
     pub blockers: Vec<Blocker>,
+}
+
+/// What "Check the connection" found: the page shows it, `POST /api/providers/check` answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    pub provider: String,
+    pub model: String,
+    /// The address, key and model work.
+    pub ok: bool,
+    /// `ok`, `key_refused`, `unknown_model`, `not_an_api`, `unreachable`, `timed_out`,
+    /// `rate_limited` or `failed`.
+    pub code: String,
+    /// What happened and what to do, for a person. Never holds the key.
+    pub message: String,
+    /// How long the check call took, when it worked.
+    pub latency_ms: Option<u64>,
+    /// The provider's HTTP status, when it answered with an error.
+    pub http_status: Option<u16>,
+}
+
+/// Makes one small call to `model` of `provider` with the server's key for it and says whether
+/// it works, and if not what to fix. The offline demo answers at once.
+#[server(prefix = "/rpc", endpoint = "check_connection", input = Json)]
+pub async fn check_connection(
+    provider: String,
+    model: String,
+) -> Result<ConnectionReport, AppError> {
+    let state = crate::server::ServerState::from_context()?;
+    ssr::check_connection(&state.catalog, &provider, &model).await
 }
 
 /// The Review step's data; `None` until a file was uploaded.
@@ -120,6 +149,59 @@ pub mod ssr {
     use crate::api::drafts::ssr::LoadedDraft;
     use crate::error::AppError;
     use crate::server::ServerState;
+
+    /// Checks the connection to a configured model (see [`super::check_connection`]).
+    pub async fn check_connection(
+        catalog: &rowbench_providers::Catalog,
+        provider: &str,
+        model: &str,
+    ) -> Result<super::ConnectionReport, AppError> {
+        use rowbench_providers::CheckVerdict;
+
+        let Some(config) = catalog.provider(provider) else {
+            return Err(AppError::NotFound(format!(
+                "The provider \"{provider}\" (this server has: {})",
+                catalog
+                    .providers
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        if catalog.model(provider, model).is_none() {
+            return Err(AppError::Invalid(format!(
+                "The model \"{model}\" is not configured for provider \"{provider}\" on this server; it has: {}.",
+                config
+                    .models
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let check = rowbench_providers::check_connection(config, model).await;
+        let (latency_ms, http_status) = match &check.verdict {
+            CheckVerdict::Ok { latency_ms } => (Some(*latency_ms), None),
+            CheckVerdict::KeyRefused { status, .. } | CheckVerdict::UnknownModel { status, .. } => {
+                (None, Some(*status).filter(|s| *s != 0))
+            }
+            CheckVerdict::NotAnApi { status, .. } | CheckVerdict::Failed { status, .. } => {
+                (None, *status)
+            }
+            CheckVerdict::RateLimited { .. } => (None, Some(429)),
+            CheckVerdict::Unreachable { .. } | CheckVerdict::TimedOut { .. } => (None, None),
+        };
+        Ok(super::ConnectionReport {
+            provider: provider.to_string(),
+            model: model.to_string(),
+            ok: check.is_ok(),
+            code: check.verdict.code().to_string(),
+            message: check.message,
+            latency_ms,
+            http_status,
+        })
+    }
 
     /// Rows rendered to measure the average prompt size.
     const SAMPLE_ROWS: usize = 20;

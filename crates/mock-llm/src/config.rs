@@ -27,6 +27,12 @@ pub struct MockConfig {
     /// Whether `POST /v1/messages` answers 401 when `x-api-key` is missing, as Anthropic does.
     /// The OpenAI-compatible route accepts any bearer or none, like most local servers.
     pub require_anthropic_key: bool,
+    /// When set, the one key both chat routes accept (`Authorization: Bearer` or `x-api-key`):
+    /// any other key, or none, answers 401 as a provider does for a wrong key.
+    pub api_key: Option<String>,
+    /// When not empty, the only model ids that exist: a request for any other answers 404 with
+    /// the wire's own model-not-found error.
+    pub models: Vec<String>,
 }
 
 impl Default for MockConfig {
@@ -39,6 +45,8 @@ impl Default for MockConfig {
             hang_ms: 30_000,
             retry_after_ms: 50,
             require_anthropic_key: true,
+            api_key: None,
+            models: Vec::new(),
         }
     }
 }
@@ -79,6 +87,8 @@ pub(crate) enum Outcome {
     SchemaViolation,
     Fenced,
     Unauthorized,
+    /// The request names a model not in [`MockConfig::models`]; never drawn, decided per request.
+    UnknownModel,
 }
 
 impl FaultRates {

@@ -20,6 +20,8 @@ usage: rowbench-mock-llm [options]
   --hang-ms N               how long a hang lasts before its 500 (default 30000)
   --retry-after-ms N        retry-after sent with 429 (default 50)
   --no-key-check            accept Anthropic requests without x-api-key
+  --api-key KEY             the only key accepted (others get 401)
+  --models A,B              the only model ids that exist (others get 404)
   fault rates, each a probability from 0 to 1:
   --server-error P  --rate-limited P  --hang P  --invalid-json P
   --schema-violation P  --fenced-json P  --unauthorized P
@@ -28,7 +30,7 @@ Also: GET /stats, DELETE /stats, GET /config, POST /config (JSON).";
 
 /// Checked before a value is taken, so that a typo is reported as unknown rather than as missing
 /// its value.
-const VALUE_FLAGS: [&str; 14] = [
+const VALUE_FLAGS: [&str; 16] = [
     "--host",
     "--port",
     "--latency-ms",
@@ -43,6 +45,8 @@ const VALUE_FLAGS: [&str; 14] = [
     "--schema-violation",
     "--fenced-json",
     "--unauthorized",
+    "--api-key",
+    "--models",
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -109,6 +113,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, ArgsErr
             "--schema-violation" => faults.schema_violation = rate(&flag, &value)?,
             "--fenced-json" => faults.fenced_json = rate(&flag, &value)?,
             "--unauthorized" => faults.unauthorized = rate(&flag, &value)?,
+            "--api-key" => config.api_key = Some(value),
+            "--models" => {
+                config.models = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|model| !model.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
             _ => unreachable!("{flag} is in VALUE_FLAGS but has no setter"),
         }
     }
@@ -225,6 +238,17 @@ mod tests {
         assert_eq!(addr.port(), 8080);
         assert!((config.faults.fenced_json - 1.0).abs() < f64::EPSILON);
         assert!(!config.require_anthropic_key);
+    }
+
+    #[test]
+    fn a_required_key_and_the_known_models_come_from_the_command_line() {
+        let Ok(Command::Serve { config, .. }) =
+            parse_args(args("--api-key sk-right --models mock-model,,other"))
+        else {
+            panic!("expected a serve command");
+        };
+        assert_eq!(config.api_key.as_deref(), Some("sk-right"));
+        assert_eq!(config.models, ["mock-model", "other"]);
     }
 
     #[test]

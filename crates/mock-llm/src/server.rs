@@ -240,9 +240,18 @@ async fn chat(
     let missing_key = wire == Wire::Anthropic
         && config.require_anthropic_key
         && !headers.contains_key("x-api-key");
+    let wrong_key = config
+        .api_key
+        .as_deref()
+        .is_some_and(|key| sent_key(&headers).as_deref() != Some(key));
+    let unknown_model = !config.models.is_empty() && !config.models.contains(&job.model);
+    // Drawn for every request, so a fixed seed gives the same faults whatever the keys and models.
     let draw = shared.draw(&config);
-    let outcome = if missing_key {
+    // A real provider checks the key first, then the model, then may fail.
+    let outcome = if missing_key || wrong_key {
         Outcome::Unauthorized
+    } else if unknown_model {
+        Outcome::UnknownModel
     } else {
         draw.outcome
     };
@@ -259,6 +268,7 @@ async fn chat(
         Outcome::ServerError | Outcome::Hang => return wire.server_error(),
         Outcome::RateLimited => return wire.rate_limited(config.retry_after_ms),
         Outcome::Unauthorized => return wire.unauthorized(missing_key),
+        Outcome::UnknownModel => return wire.unknown_model(&job.model),
         Outcome::Ok => AnswerBody::Json(answer()),
         Outcome::SchemaViolation => AnswerBody::Json(violate(answer(), &job.schema, draw.pick)),
         Outcome::InvalidJson => AnswerBody::Text(INVALID_JSON_TEXT.to_owned()),
@@ -270,6 +280,14 @@ async fn chat(
         }
     };
     wire.answer(&job, number, body)
+}
+
+/// The key a request carries: OpenAI's bearer token or Anthropic's `x-api-key`.
+fn sent_key(headers: &HeaderMap) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    header("x-api-key")
+        .or_else(|| header("authorization").and_then(|value| value.strip_prefix("Bearer ")))
+        .map(str::to_owned)
 }
 
 async fn models() -> Json<Value> {

@@ -21,6 +21,9 @@ pub struct MockStats {
     pub schema_violations: u64,
     pub fenced: u64,
     pub unauthorized: u64,
+    /// Requests for a model outside [`crate::MockConfig::models`].
+    #[serde(default)]
+    pub unknown_model: u64,
     pub bad_requests: u64,
     /// Keyed by the text of the last user message, so a test can find rows answered more than once.
     pub calls_per_prompt: HashMap<String, u64>,
@@ -42,6 +45,7 @@ impl MockStats {
             Outcome::SchemaViolation => &mut self.schema_violations,
             Outcome::Fenced => &mut self.fenced,
             Outcome::Unauthorized => &mut self.unauthorized,
+            Outcome::UnknownModel => &mut self.unknown_model,
         };
         *counter += 1;
         self.requests

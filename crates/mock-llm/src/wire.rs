@@ -165,6 +165,17 @@ impl Wire {
         self.error(StatusCode::UNAUTHORIZED, ErrorKind::Auth, message)
     }
 
+    /// What OpenAI and Anthropic answer for a model id they do not have.
+    pub(crate) fn unknown_model(self, model: &str) -> Response {
+        let message = match self {
+            Wire::OpenAi => {
+                format!("The model `{model}` does not exist or you do not have access to it.")
+            }
+            Wire::Anthropic => format!("model: {model}"),
+        };
+        self.error(StatusCode::NOT_FOUND, ErrorKind::UnknownModel, &message)
+    }
+
     pub(crate) fn bad_request(self, message: &str) -> Response {
         self.error(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, message)
     }
@@ -176,6 +187,7 @@ impl Wire {
                     ErrorKind::Server => ("server_error", Value::Null),
                     ErrorKind::RateLimit => ("requests", json!("rate_limit_exceeded")),
                     ErrorKind::Auth => ("invalid_request_error", json!("invalid_api_key")),
+                    ErrorKind::UnknownModel => ("invalid_request_error", json!("model_not_found")),
                     ErrorKind::BadRequest => ("invalid_request_error", Value::Null),
                 };
                 json!({"error": {"message": message, "type": kind, "code": code}})
@@ -185,6 +197,7 @@ impl Wire {
                     ErrorKind::Server => "api_error",
                     ErrorKind::RateLimit => "rate_limit_error",
                     ErrorKind::Auth => "authentication_error",
+                    ErrorKind::UnknownModel => "not_found_error",
                     ErrorKind::BadRequest => "invalid_request_error",
                 };
                 json!({"type": "error", "error": {"type": kind, "message": message}})
@@ -206,6 +219,7 @@ enum ErrorKind {
     Server,
     RateLimit,
     Auth,
+    UnknownModel,
     BadRequest,
 }
 

@@ -444,6 +444,96 @@ async fn unauthorized_is_a_401_with_an_openai_shaped_error() {
 }
 
 #[tokio::test]
+async fn with_a_required_key_only_that_key_is_accepted_on_both_routes() {
+    let server = start(MockConfig {
+        api_key: Some("sk-right".into()),
+        ..MockConfig::default()
+    })
+    .await;
+    // post_openai and post_anthropic send some other key.
+    let response = post_openai(&server, &openai_request("row")).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(response).await["error"]["code"], "invalid_api_key");
+    let response = post_anthropic(&server, &anthropic_request("row")).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json_of(response).await["error"]["type"],
+        "authentication_error"
+    );
+    let without_key = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", server.url()))
+        .json(&openai_request("row"))
+        .send()
+        .await
+        .expect("the mock answers");
+    assert_eq!(without_key.status(), StatusCode::UNAUTHORIZED);
+
+    let right = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", server.url()))
+        .bearer_auth("sk-right")
+        .json(&openai_request("row"))
+        .send()
+        .await
+        .expect("the mock answers");
+    assert_eq!(right.status(), StatusCode::OK);
+    let right = reqwest::Client::new()
+        .post(format!("{}/v1/messages", server.url()))
+        .header("x-api-key", "sk-right")
+        .json(&anthropic_request("row"))
+        .send()
+        .await
+        .expect("the mock answers");
+    assert_eq!(right.status(), StatusCode::OK);
+    assert_eq!(server.stats().unauthorized, 3);
+    assert_eq!(server.stats().ok, 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_model_outside_the_known_models_is_a_404_model_not_found() {
+    let server = start(MockConfig {
+        models: vec!["gpt-mock".into()],
+        ..MockConfig::default()
+    })
+    .await;
+    let response = post_openai(&server, &openai_request("row")).await;
+    assert_eq!(response.status(), StatusCode::OK, "gpt-mock exists");
+
+    let mut request = openai_request("row");
+    request["model"] = json!("gpt-nope");
+    let response = post_openai(&server, &request).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body = json_of(response).await;
+    assert_eq!(body["error"]["code"], "model_not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`gpt-nope` does not exist")),
+        "{body}"
+    );
+
+    // claude-mock is not in the list either.
+    let response = post_anthropic(&server, &anthropic_request("row")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json_of(response).await["error"]["type"], "not_found_error");
+    assert_eq!(server.stats().unknown_model, 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_before_an_unknown_model() {
+    let server = start(MockConfig {
+        api_key: Some("sk-right".into()),
+        models: vec!["only-this".into()],
+        ..MockConfig::default()
+    })
+    .await;
+    let response = post_openai(&server, &openai_request("row")).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn invalid_json_is_a_200_whose_answer_does_not_parse() {
     let server = start(faulty(FaultRates {
         invalid_json: 1.0,
@@ -652,6 +742,7 @@ async fn stats_count_each_outcome_and_when_requests_arrived() {
         schema_violations: 1,
         fenced: 1,
         unauthorized: 1,
+        unknown_model: 0,
         bad_requests: 1,
         calls_per_prompt: HashMap::from([("row".to_owned(), 9)]),
         request_times_ms: stats.request_times_ms.clone(),

@@ -129,22 +129,24 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// A client for this provider; `None` only when the HTTP client cannot be built (logged).
     pub fn connect(&self) -> Option<Arc<dyn Provider>> {
-        let connector: fn(String, Option<Secret>, reqwest::Client) -> Arc<dyn Provider> = match self
-            .kind
-        {
-            ProviderKind::Demo => return Some(Arc::new(DemoProvider::default())),
-            ProviderKind::OpenAi => {
-                |base, key, http| Arc::new(OpenAiCompatible::new(base, key, http))
-            }
-            ProviderKind::Anthropic => |base, key, http| Arc::new(Anthropic::new(base, key, http)),
-            ProviderKind::Gemini => |base, key, http| Arc::new(Gemini::new(base, key, http)),
-        };
         match http_client(self.timeout, self.connect_timeout) {
-            Ok(http) => Some(connector(self.base_url.clone(), self.api_key.clone(), http)),
+            Ok(http) => Some(self.connect_with(http)),
             Err(error) => {
                 tracing::error!(provider = %self.id, %error, "cannot build the HTTP client");
                 None
             }
+        }
+    }
+
+    /// A client for this provider over `http` (the demo ignores it), e.g. one with a shorter
+    /// timeout for a connection check.
+    pub fn connect_with(&self, http: reqwest::Client) -> Arc<dyn Provider> {
+        let (base, key) = (self.base_url.clone(), self.api_key.clone());
+        match self.kind {
+            ProviderKind::Demo => Arc::new(DemoProvider::default()),
+            ProviderKind::OpenAi => Arc::new(OpenAiCompatible::new(base, key, http)),
+            ProviderKind::Anthropic => Arc::new(Anthropic::new(base, key, http)),
+            ProviderKind::Gemini => Arc::new(Gemini::new(base, key, http)),
         }
     }
 
@@ -484,7 +486,7 @@ pub fn ollama_base_url(host: &str) -> Result<String, String> {
 }
 
 /// A URL with any `user:password@` and query removed; either may hold a credential.
-fn without_credentials(base_url: &str) -> String {
+pub(crate) fn without_credentials(base_url: &str) -> String {
     let Ok(mut url) = url::Url::parse(base_url) else {
         return base_url.to_owned();
     };

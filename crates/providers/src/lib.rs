@@ -4,7 +4,8 @@
 //! into one HTTP call and gives back a [`ChatOutcome`]: the extracted JSON answer, token usage,
 //! and the [`Exchange`] (body sent, body received, status, latency) for the drill-down view.
 //! Failures come back as a [`CallFailure`] whose [`CallError`] says whether a retry may help;
-//! [`backoff::delay`] says how long to wait.
+//! [`backoff::delay`] says how long to wait. [`check_connection`] makes one tiny call to say,
+//! before a batch starts, whether a provider's address, key and model work.
 //!
 //! # Configuration
 //!
@@ -67,6 +68,7 @@
 pub mod anthropic;
 pub mod backoff;
 pub mod catalog;
+pub mod check;
 pub mod demo;
 pub mod estimate;
 pub mod extract;
@@ -83,6 +85,7 @@ pub use catalog::{
     Catalog, ConfigError, ModelInfo, ProviderConfig, ProviderKind, PublicProvider, RateLimit,
     Secret,
 };
+pub use check::{CheckVerdict, ConnectionCheck, check_connection};
 pub use demo::{DEMO_LABEL, DEMO_PROVIDER_ID, DemoProvider};
 pub use extract::extract_json;
 pub use types::{
