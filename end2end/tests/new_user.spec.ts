@@ -236,6 +236,11 @@ test("the export says how many cells start like a formula before the download an
   await page.goto(`/batches/${batch}`);
   await waitForHydration(page);
   await expect(page.getByTestId("batch-state")).toHaveText("Completed", { timeout: 20_000 });
+  // A finished batch says how long it took, not a rate of nothing, live and after a reload.
+  await expect(page.getByTestId("rate-or-duration")).toContainText(/Took\s*\d+(\.\d+)? s/);
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByTestId("rate-or-duration")).toContainText(/Took\s*\d+(\.\d+)? s/);
   // Before any download: how many cells, where, and what a spreadsheet would do ("-12.5" is a number).
   const count = page.getByTestId("formula-count");
   await expect(count).toHaveText("3 cells start with = + - @ (in review (3)). A spreadsheet would run them as a formula.");

@@ -236,6 +236,7 @@ fn event_json(progress: &Progress, now: Timestamp, feed: &[&FinishedRow]) -> Val
         "rows_per_minute": (rows_per_minute * 10.0).round() / 10.0,
         "eta_seconds": eta_seconds,
         "pause_reason": stamp.pause_reason,
+        "ran_for_ms": stamp.ran_for_ms,
         "finished_rows_since": feed,
     })
 }

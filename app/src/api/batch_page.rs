@@ -22,6 +22,8 @@ pub struct BatchFacts {
     pub cost_usd: f64,
     pub pause_reason: Option<String>,
     pub started_at_ms: i64,
+    /// How long the batch ran, once it has ended.
+    pub ran_for_ms: Option<i64>,
     /// Set while the batch is a trial over the first rows of its dataset.
     pub trial: Option<Trial>,
 }
@@ -184,6 +186,9 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
     let state = crate::server::ServerState::from_context()?;
     let (config, started) = ssr::config(&state, id).await?;
     let totals = rowbench_store::queue::totals(&state.db, id).await?;
+    let ran_for_ms = rowbench_store::export::progress_stamp(&state.db, id)
+        .await?
+        .and_then(|stamp| stamp.ran_for_ms);
     let trial = ssr::trial(&state, id, &config).await?;
     Ok(BatchFacts {
         trial,
@@ -210,6 +215,7 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
         cost_usd: totals.cost_usd,
         pause_reason: totals.pause_reason,
         started_at_ms: started,
+        ran_for_ms,
     })
 }
 

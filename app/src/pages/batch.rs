@@ -42,6 +42,8 @@ pub struct Progress {
     pub rows_per_minute: Option<f64>,
     pub eta_seconds: Option<f64>,
     pub pause_reason: Option<String>,
+    /// How long the batch ran, once it has ended: shown instead of the rate.
+    pub ran_for_ms: Option<i64>,
 }
 
 impl Progress {
@@ -62,6 +64,7 @@ impl Progress {
             rows_per_minute: None,
             eta_seconds: None,
             pause_reason: facts.pause_reason.clone(),
+            ran_for_ms: facts.ran_for_ms,
         }
     }
 
@@ -310,7 +313,13 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
                 <div><dt>"Failed"</dt><dd class="is-failed" data-testid="count-failed">{move || live.with(|p| human_count(p.counts.failed.max(0) as u64))}</dd></div>
                 <div><dt>"Running"</dt><dd data-testid="count-running">{move || live.with(|p| human_count(p.counts.running.max(0) as u64))}</dd></div>
                 <div><dt>"Queued"</dt><dd data-testid="count-queued">{move || live.with(|p| human_count(p.counts.queued.max(0) as u64))}</dd></div>
-                <div><dt>"Rate"</dt><dd>{move || live.with(|p| p.rows_per_minute.map_or("—".to_string(), |r| format!("{r:.0}/min")))}</dd></div>
+                <div data-testid="rate-or-duration">
+                    <dt>{move || if live.with(|p| p.ran_for_ms.is_some() && !p.is_active()) { "Took" } else { "Rate" }}</dt>
+                    <dd>{move || live.with(|p| match p.ran_for_ms.filter(|_| !p.is_active()) {
+                        Some(ms) => human_duration(ms.max(0) as f64 / 1000.0),
+                        None => p.rows_per_minute.map_or("—".to_string(), |r| format!("{} a minute", human_count(r.round().max(0.0) as u64))),
+                    })}</dd>
+                </div>
                 <div><dt>"Time left"</dt><dd>{move || live.with(|p| if p.is_active() { p.eta_seconds.map_or("—".to_string(), human_duration) } else { "—".to_string() })}</dd></div>
                 <div><dt>"Tokens in / out"</dt><dd class="counts__small">{move || live.with(|p| format!("{} / {}", human_count(p.input_tokens.max(0) as u64), human_count(p.output_tokens.max(0) as u64)))}</dd></div>
                 <div><dt>"Cost"</dt><dd>{move || live.with(|p| human_usd(p.cost_usd))}</dd></div>

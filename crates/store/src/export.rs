@@ -181,17 +181,20 @@ pub struct ProgressStamp {
     /// Rows in flight.
     pub running: i64,
     pub pause_reason: Option<String>,
+    /// From the start to the end, once the batch has ended (completed, failed or cancelled).
+    pub ran_for_ms: Option<i64>,
 }
 
-type StampRecord = (BatchStatus, i64, i64, i64, Option<String>, i64);
+type StampRecord = (BatchStatus, i64, i64, i64, Option<String>, i64, Option<i64>);
 
 const STAMP: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_reason, \
      (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
-      WHERE batch_id = batches.id AND status = 'running') \
+      WHERE batch_id = batches.id AND status = 'running'), \
+     CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN finished_at - created_at END \
      FROM batches WHERE id = ?";
 
 fn stamp(
-    (status, total_rows, done_rows, failed_rows, pause_reason, running): StampRecord,
+    (status, total_rows, done_rows, failed_rows, pause_reason, running, ran_for_ms): StampRecord,
 ) -> ProgressStamp {
     ProgressStamp {
         status,
@@ -200,6 +203,7 @@ fn stamp(
         failed_rows,
         running,
         pause_reason,
+        ran_for_ms,
     }
 }
 
