@@ -68,6 +68,21 @@ impl Progress {
         }
     }
 
+    /// The state an action (pause, cancel, run the rest…) left the batch in, read back at once
+    /// rather than waiting for the next progress event.
+    fn after_action(&mut self, view: &BatchView) {
+        self.status = view.item.state.label().to_lowercase();
+        self.total_rows = view.item.total_rows;
+        self.counts = Counts {
+            queued: view.queued,
+            running: view.running,
+            succeeded: view.succeeded,
+            failed: view.failed,
+            cancelled: view.cancelled,
+        };
+        self.pause_reason = None;
+    }
+
     fn finished(&self) -> i64 {
         self.counts.succeeded + self.counts.failed
     }
@@ -204,17 +219,7 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
             match control_batch(id, action.to_string()).await {
                 Ok(()) => {
                     if let Ok(view) = load_batch(id).await {
-                        live.update(|p| {
-                            p.status = view.item.state.label().to_lowercase();
-                            p.counts = Counts {
-                                queued: view.queued,
-                                running: view.running,
-                                succeeded: view.succeeded,
-                                failed: view.failed,
-                                cancelled: view.cancelled,
-                            };
-                            p.pause_reason = None;
-                        });
+                        live.update(|p| p.after_action(&view));
                     }
                     generation.update(|g| *g += 1);
                 }
@@ -798,18 +803,7 @@ fn TrialBanner(
             match run_remaining_rows(id).await {
                 Ok(()) => {
                     if let Ok(view) = load_batch(id).await {
-                        live.update(|p| {
-                            p.status = view.item.state.label().to_lowercase();
-                            p.total_rows = view.item.total_rows;
-                            p.counts = Counts {
-                                queued: view.queued,
-                                running: view.running,
-                                succeeded: view.succeeded,
-                                failed: view.failed,
-                                cancelled: view.cancelled,
-                            };
-                            p.pause_reason = None;
-                        });
+                        live.update(|p| p.after_action(&view));
                     }
                     is_trial.set(false);
                     generation.update(|g| *g += 1);
