@@ -323,6 +323,7 @@ test("Add field selects the new field's name, so typing replaces it", async ({ p
   await expect(name).toBeFocused();
   await page.keyboard.type("urgency");
   await expect(name).toHaveValue("urgency");
+});
 
 test.describe("item 6: try on the first rows, fix, run the rest", () => {
   /// A demo batch over the first `firstRows` of `rows` uploaded rows, made through the JSON API.
@@ -420,6 +421,8 @@ test.describe("item 6: try on the first rows, fix, run the rest", () => {
     await expect.poll(async () => (await (await request.get(`/api/batches/${batch}/rows/0`)).json()).attempt).toBe(2);
     await expect(page.getByTestId("batch-state")).toHaveText("Completed");
     expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+  });
+});
 
 test.describe("item 8: the Review step's estimate, connection check and rows at once", () => {
   // 1,500 rows over the offline demo (~0.15 s a row): long enough that rows at once changes the time.
