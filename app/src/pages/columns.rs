@@ -105,15 +105,15 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
         <div class="row-actions mapping__bulk">
             <span class="small muted">"Text columns go to the model at first; ids, labels, numbers and dates stay out."</span>
             <span class="spacer"></span>
-            <span class="small strong" data-testid="sent-tokens" aria-live="polite">
-                {move || {
-                    let (sent, of, cost) = sent.get();
-                    format!("Sent: {sent} of {of} columns, ≈ {} tokens a row", human_count(cost.round() as u64))
-                }}
-            </span>
             <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Include)>"Include all"</button>
             <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Ignore)>"Ignore all"</button>
         </div>
+        <p class="small strong mapping__sent" data-testid="sent-tokens" aria-live="polite">
+            {move || {
+                let (sent, of, cost) = sent.get();
+                format!("Sent: {sent} of {of} columns, ≈ {} tokens a row", human_count(cost.round() as u64))
+            }}
+        </p>
         <div class="table-wrap" tabindex="0" role="region" aria-label="Columns">
             <table class="table table--stack mapping">
                 <thead>
