@@ -368,13 +368,12 @@ fn Charts(id: i64, finished: Memo<i64>, total: Memo<i64>, initial: Vec<Chart>) -
     }
 }
 
-/// Horizontal bars drawn as SVG (no chart library, no CDN).
+/// Horizontal bars as HTML (no chart library, no CDN): the labels are text at the page's own
+/// size, where a scaled SVG drew them at 16 px on a desktop and 9 px on a phone.
 #[component]
 fn BarChart(chart: Chart) -> impl IntoView {
     let max = chart.bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let total: i64 = chart.bars.iter().map(|(_, n)| *n).sum();
-    let row_height = 26;
-    let height = (chart.bars.len().max(1) as i32) * row_height;
     view! {
         <figure class="chart card" data-testid="chart">
             <figcaption class="chart__title">
@@ -385,20 +384,20 @@ fn BarChart(chart: Chart) -> impl IntoView {
                 view! { <p class="small muted">"No answers yet."</p> }.into_any()
             } else {
                 view! {
-                    <svg class="chart__svg" viewBox=format!("0 0 400 {height}") role="img"
-                        aria-label=format!("Distribution of {}", chart.field)>
-                        {chart.bars.iter().enumerate().map(|(i, (label, n))| {
-                            let y = i as i32 * row_height;
-                            let width = (*n as f64 / max as f64 * 220.0).max(1.0);
+                    <ol class="bars" aria-label=format!("Distribution of {}", chart.field)>
+                        {chart.bars.iter().map(|(label, n)| {
+                            let width = (*n as f64 / max as f64 * 100.0).max(0.5);
                             view! {
-                                <g>
-                                    <text x="0" y=y + 17 class="chart__label">{truncate_label(label)}</text>
-                                    <rect x="120" y=y + 5 width=format!("{width:.1}") height="16" rx="3" class="chart__bar"></rect>
-                                    <text x=format!("{:.1}", 126.0 + width) y=y + 17 class="chart__value">{n.to_string()}</text>
-                                </g>
+                                <li class="bars__row">
+                                    <span class="bars__label" title=label.clone()>{truncate_label(label)}</span>
+                                    <span class="bars__track" aria-hidden="true">
+                                        <span class="bars__bar" style=format!("width: {width:.1}%")></span>
+                                    </span>
+                                    <span class="bars__value">{human_count((*n).max(0) as u64)}</span>
+                                </li>
                             }
                         }).collect_view()}
-                    </svg>
+                    </ol>
                 }.into_any()
             }}
         </figure>
