@@ -105,3 +105,25 @@ for (const width of [360, 390]) {
     await context.close();
   });
 }
+
+for (const width of [1280, 390]) {
+  test(`Delete's question and both its answers fit a ${width} px window`, async ({ browser, request }) => {
+    const context = await browser.newContext({ viewport: { width, height: 780 } });
+    const page = await context.newPage();
+    const batch = await runningBatch(request, 2);
+    await page.goto("/");
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Delete", exact: true }).first().click();
+    for (const name of ["Delete", "Keep"]) {
+      const answer = page.getByRole("button", { name, exact: true }).first();
+      await answer.scrollIntoViewIfNeeded();
+      await expect(answer).toBeInViewport({ ratio: 1 });
+    }
+    await fits(page, "the batches page asking before a delete");
+    const box = await page.getByRole("button", { name: "Keep", exact: true }).first().boundingBox();
+    const card = await page.locator(".card--flush").first().boundingBox();
+    expect(box && card && box.x + box.width <= card.x + card.width, "Keep lies inside the list's card").toBe(true);
+    expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+    await context.close();
+  });
+}
