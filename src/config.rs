@@ -310,6 +310,62 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The variable names in the first column of the README's Configuration table.
+    fn documented_variables(readme: &str) -> std::collections::BTreeSet<String> {
+        let section = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the README has a Configuration section");
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|line| line.split('|').next())
+            .flat_map(|cell| {
+                format!("`{cell}")
+                    .split('`')
+                    .enumerate()
+                    .filter(|(i, _)| i % 2 == 1)
+                    // `OLLAMA_MODELS=a,b`: the name before an example value.
+                    .map(|(_, name)| name.split('=').next().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|name| name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_variables_the_server_reads() {
+        // Values that unlock the variables read only when another one is set (a provider's
+        // base URL once its key is there).
+        let unlock = [
+            ("OPENAI_API_KEY", "sk-test"),
+            ("ANTHROPIC_API_KEY", "sk-test"),
+            ("GEMINI_API_KEY", "test"),
+            ("OLLAMA_HOST", "127.0.0.1:11434"),
+        ];
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        Config::from_lookup(|name| {
+            asked.borrow_mut().insert(name.to_string());
+            unlock
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .expect("a configuration with every provider");
+        let mut read = asked.into_inner();
+        // Read outside `from_lookup`: the log filter (tracing's `EnvFilter`) and cargo leptos's
+        // live-reload flag (`security::Policy`).
+        read.extend(["RUST_LOG".to_string(), "LEPTOS_WATCH".to_string()]);
+        let documented = documented_variables(include_str!("../README.md"));
+        let missing: Vec<_> = read.difference(&documented).collect();
+        let stale: Vec<_> = documented.difference(&read).collect();
+        assert!(
+            missing.is_empty() && stale.is_empty(),
+            "read but not in the README: {missing:?}; in the README but never read: {stale:?}"
+        );
+    }
+
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
