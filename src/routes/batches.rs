@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use rowbench_mapping::ColumnMapping;
 use rowbench_recipe::{BatchConfig, BlockerStep, PromptDraft, Recipe, RunSettings};
 use rowbench_schema::ResponseSchema;
-use rowbench_store::batch_view::{self, Chart, QueueFilter, queue_page};
+use rowbench_store::batch_view::{Chart, QueueFilter, queue_page};
 use rowbench_store::batches::{self, BatchSummary, RunRemaining};
 use rowbench_store::queue::{self, RowStatus};
 use serde::Deserialize;
@@ -453,7 +453,7 @@ async fn delete(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !batch_view::delete_batch(&state.db, owner(), id).await? {
+    if !batches::delete_batch(&state.db, owner(), id).await? {
         return Err(ApiError::not_found("The batch"));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use rowbench_store::batches::{self, BatchStatus};
-use rowbench_store::export::{self, FinishedRow, Progress, ProgressQuery, ProgressStamp, Spend};
+use rowbench_store::progress::{self, FinishedRow, Progress, ProgressQuery, ProgressStamp, Spend};
 use rowbench_store::{Database, StoreError, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -133,7 +133,7 @@ impl Watch {
     /// A `progress` event if the batch changed since the last one; ends the watch when the batch
     /// is over or gone.
     async fn check(&mut self) -> Result<Option<Event>, StoreError> {
-        let Some(stamp) = export::progress_stamp(&self.db, self.batch_id).await? else {
+        let Some(stamp) = progress::progress_stamp(&self.db, self.batch_id).await? else {
             self.ended = true;
             return Ok(None);
         };
@@ -154,7 +154,7 @@ impl Watch {
             finished_after: finished_after.map(Timestamp),
             finished_limit: u32::try_from(asked).unwrap_or(u32::MAX),
         };
-        let Some(progress) = export::progress(&self.db, self.batch_id, query).await? else {
+        let Some(progress) = progress::progress(&self.db, self.batch_id, query).await? else {
             self.ended = true;
             return Ok(None);
         };

@@ -186,7 +186,7 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
     let state = crate::server::ServerState::from_context()?;
     let (config, started) = ssr::config(&state, id).await?;
     let totals = rowbench_store::queue::totals(&state.db, id).await?;
-    let ran_for_ms = rowbench_store::export::progress_stamp(&state.db, id)
+    let ran_for_ms = rowbench_store::progress::progress_stamp(&state.db, id)
         .await?
         .and_then(|stamp| stamp.ran_for_ms);
     let trial = ssr::trial(&state, id, &config).await?;
@@ -485,7 +485,7 @@ pub async fn retry_batch_row(id: i64, row: i64) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "delete_batch")]
 pub async fn delete_batch(id: i64) -> Result<(), AppError> {
     let state = crate::server::ServerState::from_context()?;
-    if !rowbench_store::batch_view::delete_batch(&state.db, state.user(), id).await? {
+    if !rowbench_store::batches::delete_batch(&state.db, state.user(), id).await? {
         return Err(AppError::NotFound(format!("Batch {id}")));
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! What a batch's page reads: its queue as a keyset-paged table with the dataset cells beside
 //! each row (filtered by state, searched in key columns), the answer distributions behind its
-//! charts, and deleting a batch.
+//! charts.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -429,44 +429,10 @@ fn json_path(field: &str) -> String {
     format!("$.\"{}\"", field.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Deletes the `owner`'s batch with its rows, attempts and earlier answers; false if it is not
-/// theirs.
-#[tracing::instrument(skip_all, fields(batch_id))]
-pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
-            .bind(batch_id)
-            .bind(owner)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if found.is_none() {
-        return Ok(false);
-    }
-    // Explicit deletes: foreign-key cascades depend on a pragma per connection.
-    sqlx::query("DELETE FROM row_attempts WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM row_history WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM batch_rows WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM batches WHERE id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batches::delete_batch;
     use crate::database::tests::fresh_database;
 
     async fn batch_with_rows(db: &Database, rows: &[(&str, &str, Option<&str>)]) -> i64 {

@@ -1,4 +1,5 @@
-//! Batches: a started run of a prompt over a dataset, listed on the home page.
+//! Batches: a started run of a prompt over a dataset, listed on the home page; starting one,
+//! growing a trial to its whole dataset, and deleting one with everything it recorded.
 
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -315,6 +316,41 @@ pub async fn list(db: &Database, owner: &str, limit: u32) -> Result<Vec<BatchSum
     .fetch_all(db.pool())
     .await?;
     Ok(rows)
+}
+
+/// Deletes the `owner`'s batch with its rows, attempts and earlier answers; false if it is not
+/// theirs.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
+            .bind(batch_id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    // Explicit deletes: foreign-key cascades depend on a pragma per connection.
+    sqlx::query("DELETE FROM row_attempts WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM row_history WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM batch_rows WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM batches WHERE id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod drafts;
 mod error;
 pub mod export;
+pub mod progress;
 pub mod queue;
 mod timestamp;
 

@@ -1,0 +1,379 @@
+//! The reads behind a batch's live progress: a cheap change stamp, and the progress figures
+//! (counts, spend, the rows finished since the last read) in one consistent snapshot.
+//!
+//! Nothing here checks the owner: call it after [`crate::batches::find`] said the batch is theirs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::batches::{BatchStatus, RowCounts};
+use crate::queue::RowStatus;
+use crate::{Database, StoreError, Timestamp};
+
+fn corrupt(what: &'static str, error: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        reason: error.to_string(),
+    }
+}
+
+/// What changes whenever a batch makes progress, read in one cheap query (a primary-key read and
+/// an index seek): a watcher compares it with the last one before reading anything heavier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressStamp {
+    pub status: BatchStatus,
+    pub total_rows: i64,
+    pub done_rows: i64,
+    pub failed_rows: i64,
+    /// Rows in flight.
+    pub running: i64,
+    pub pause_reason: Option<String>,
+    /// From the start to the end, once the batch has ended (completed, failed or cancelled).
+    pub ran_for_ms: Option<i64>,
+}
+
+type StampRecord = (BatchStatus, i64, i64, i64, Option<String>, i64, Option<i64>);
+
+const STAMP: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_reason, \
+     (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+      WHERE batch_id = batches.id AND status = 'running'), \
+     CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN finished_at - created_at END \
+     FROM batches WHERE id = ?";
+
+fn stamp(
+    (status, total_rows, done_rows, failed_rows, pause_reason, running, ran_for_ms): StampRecord,
+) -> ProgressStamp {
+    ProgressStamp {
+        status,
+        total_rows,
+        done_rows,
+        failed_rows,
+        running,
+        pause_reason,
+        ran_for_ms,
+    }
+}
+
+/// Batch `batch_id`'s change stamp; `None` if the batch is gone.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn progress_stamp(
+    db: &Database,
+    batch_id: i64,
+) -> Result<Option<ProgressStamp>, StoreError> {
+    let record: Option<StampRecord> = sqlx::query_as(STAMP)
+        .bind(batch_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(record.map(stamp))
+}
+
+/// What a batch's calls have cost, through the call with rowid `through` (every call, retries
+/// and abandoned claims included, as on the batch page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spend {
+    pub calls: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+    /// The newest `row_attempts` rowid counted: the next read adds only the calls after it.
+    pub through: i64,
+}
+
+/// A row that finished, as the live feed shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedRow {
+    pub row_index: i64,
+    pub status: RowStatus,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub finished_at: Timestamp,
+}
+
+/// What [`progress`] reads.
+#[derive(Debug, Clone)]
+pub struct ProgressQuery {
+    pub now: Timestamp,
+    /// The spend read last time, to add the newer calls to; `None` sums every call once.
+    pub spend: Option<Spend>,
+    /// Finished rows with `finished_at` after this; `None` for the newest rows whatever their
+    /// time.
+    pub finished_after: Option<Timestamp>,
+    /// At most this many finished rows (the newest).
+    pub finished_limit: u32,
+}
+
+/// A batch's progress, all read from one snapshot of the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub stamp: ProgressStamp,
+    /// When the batch started running.
+    pub started_at: Option<Timestamp>,
+    pub counts: RowCounts,
+    pub spend: Spend,
+    /// Rows whose `finished_at` lies within the minute before `now`.
+    pub finished_last_minute: i64,
+    /// Rows finished after `finished_after`, oldest first, at most `finished_limit` (the newest).
+    pub finished: Vec<FinishedRow>,
+}
+
+type FinishedRecord = (
+    i64,
+    RowStatus,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Timestamp,
+);
+
+/// Batch `batch_id`'s progress; `None` if the batch is gone.
+///
+/// The counts walk the batch's entries of the status index and the finished rows walk the batch's
+/// rows (SQLite has no index on `finished_at`), so a watcher should call this only when the
+/// [`progress_stamp`] changed. The spend is incremental: only calls recorded after
+/// `query.spend.through` are read.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn progress(
+    db: &Database,
+    batch_id: i64,
+    query: ProgressQuery,
+) -> Result<Option<Progress>, StoreError> {
+    // One read transaction: the counts, the counters and the feed agree with each other even
+    // while the worker writes (WAL readers see one snapshot and never block the writer).
+    let mut tx = db.pool().begin().await?;
+    let record: Option<StampRecord> = sqlx::query_as(STAMP)
+        .bind(batch_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let started_at: Option<Timestamp> =
+        sqlx::query_scalar("SELECT started_at FROM batches WHERE id = ?")
+            .bind(batch_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let by_status: Vec<(RowStatus, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+         WHERE batch_id = ? GROUP BY status",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut counts = RowCounts::default();
+    for (status, n) in by_status {
+        match status {
+            RowStatus::Queued => counts.queued = n,
+            RowStatus::Running => counts.running = n,
+            RowStatus::Succeeded => counts.succeeded = n,
+            RowStatus::Failed => counts.failed = n,
+            RowStatus::Cancelled => counts.cancelled = n,
+        }
+    }
+
+    let spend = match query.spend {
+        // Rowids only grow (calls are never deleted but with their batch), so the calls after
+        // `through` are exactly the new ones; the range scan touches nothing older.
+        Some(before) => {
+            let (through, calls, input, output, cost): (Option<i64>, i64, i64, i64, f64) =
+                sqlx::query_as(
+                    "SELECT MAX(rowid), COALESCE(SUM(batch_id = ?2), 0), \
+                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN input_tokens END), 0), \
+                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN output_tokens END), 0), \
+                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN cost_usd END), 0.0) \
+                     FROM row_attempts WHERE rowid > ?1",
+                )
+                .bind(before.through)
+                .bind(batch_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            Spend {
+                calls: before.calls + calls,
+                input_tokens: before.input_tokens + input,
+                output_tokens: before.output_tokens + output,
+                cost_usd: before.cost_usd + cost,
+                through: through.unwrap_or(before.through),
+            }
+        }
+        None => {
+            let (calls, input, output, cost, through): (i64, i64, i64, f64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), \
+                 COALESCE(SUM(cost_usd), 0.0), (SELECT COALESCE(MAX(rowid), 0) FROM row_attempts) \
+                 FROM row_attempts WHERE batch_id = ?",
+            )
+            .bind(batch_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            Spend {
+                calls,
+                input_tokens: input,
+                output_tokens: output,
+                cost_usd: cost,
+                through,
+            }
+        }
+    };
+
+    let finished_last_minute: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM batch_rows WHERE batch_id = ? AND finished_at > ?",
+    )
+    .bind(batch_id)
+    .bind(query.now.as_millis().saturating_sub(60_000))
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let mut records: Vec<FinishedRecord> = sqlx::query_as(
+        "SELECT row_index, status, result, error, latency_ms, finished_at FROM batch_rows \
+         WHERE batch_id = ? AND finished_at > ? AND status IN ('succeeded', 'failed') \
+         ORDER BY finished_at DESC, row_index DESC LIMIT ?",
+    )
+    .bind(batch_id)
+    .bind(query.finished_after.map_or(i64::MIN, Timestamp::as_millis))
+    .bind(query.finished_limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    records.reverse();
+    let finished = records
+        .into_iter()
+        .map(
+            |(row_index, status, result, error, latency_ms, finished_at)| -> Result<_, StoreError> {
+                Ok(FinishedRow {
+                    row_index,
+                    status,
+                    result: result
+                        .map(|text| {
+                            serde_json::from_str(&text).map_err(|e| corrupt("row result", e))
+                        })
+                        .transpose()?,
+                    error,
+                    latency_ms,
+                    finished_at,
+                })
+            },
+        )
+        .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(Some(Progress {
+        stamp: stamp(record),
+        started_at,
+        counts,
+        spend,
+        finished_last_minute,
+        finished,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::database::tests::fresh_database;
+    use crate::export::tests::{batch, run_one};
+    use std::time::Duration;
+
+    fn query(spend: Option<Spend>, finished_after: Option<Timestamp>) -> ProgressQuery {
+        ProgressQuery {
+            now: Timestamp::now(),
+            spend,
+            finished_after,
+            finished_limit: 50,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stamp_changes_when_a_row_is_claimed_or_finished() {
+        let (db, _dir) = fresh_database().await;
+        let (id, _) = batch(&db, 3).await;
+        let before = progress_stamp(&db, id)
+            .await
+            .expect("stamp")
+            .expect("batch");
+        assert_eq!(before.running, 0);
+        run_one(&db, id).await;
+        let after = progress_stamp(&db, id)
+            .await
+            .expect("stamp")
+            .expect("batch");
+        assert_ne!(before, after);
+        assert_eq!(after.done_rows, 1);
+        assert_eq!(progress_stamp(&db, 999).await.expect("stamp"), None);
+    }
+
+    #[tokio::test]
+    async fn progress_counts_spend_and_feeds_only_the_rows_finished_since() {
+        let (db, _dir) = fresh_database().await;
+        let (id, _) = batch(&db, 6).await;
+        run_one(&db, id).await;
+        run_one(&db, id).await;
+        let first = progress(&db, id, query(None, None))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(first.counts.succeeded, 2);
+        assert_eq!(first.counts.queued, 4);
+        assert_eq!(first.spend.calls, 2);
+        assert_eq!(first.spend.input_tokens, 20);
+        assert_eq!(first.finished_last_minute, 2);
+        assert_eq!(
+            first
+                .finished
+                .iter()
+                .map(|r| r.row_index)
+                .collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(
+            first.finished[0].result,
+            Some(serde_json::json!({ "score": 1.5, "row": 0 }))
+        );
+
+        let watermark = first.finished.last().map(|r| r.finished_at);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        run_one(&db, id).await;
+        let next = progress(&db, id, query(Some(first.spend), watermark))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(next.spend.calls, 3, "only the new call was added");
+        assert_eq!(next.spend.output_tokens, 15);
+        assert!((next.spend.cost_usd - 1.5).abs() < 1e-9);
+        assert_eq!(
+            next.finished
+                .iter()
+                .map(|r| r.row_index)
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        assert_eq!(next.stamp.done_rows, 3);
+    }
+
+    #[tokio::test]
+    async fn the_feed_keeps_the_newest_rows_when_capped() {
+        let (db, _dir) = fresh_database().await;
+        let (id, _) = batch(&db, 4).await;
+        for _ in 0..4 {
+            run_one(&db, id).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let capped = progress(
+            &db,
+            id,
+            ProgressQuery {
+                finished_limit: 2,
+                ..query(None, None)
+            },
+        )
+        .await
+        .expect("progress")
+        .expect("batch");
+        assert_eq!(
+            capped
+                .finished
+                .iter()
+                .map(|r| r.row_index)
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(capped.stamp.status, BatchStatus::Completed);
+    }
+}
