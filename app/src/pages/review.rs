@@ -286,7 +286,8 @@ fn ReviewForm(page: ReviewPage) -> impl IntoView {
             )
         })
     });
-    let settings_problem = Memo::new(move |_| settings.with(|s| s.check().err()));
+    let settings_problem =
+        Memo::new(move |_| settings.with(|s| s.check().err().map(|e| e.to_string())));
     let server_blockers = StoredValue::new(blockers);
     // The server's verdict on the earlier steps, plus this form's own checks as they change.
     let blockers = move || {

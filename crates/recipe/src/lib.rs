@@ -36,7 +36,7 @@ use rowbench_schema::ResponseSchema;
 use rowbench_template::{AvailableNames, PromptContext, TemplateIssue};
 use serde::{Deserialize, Serialize};
 
-pub use settings::{ErrorPolicy, MAX_CONCURRENCY, RunSettings};
+pub use settings::{ErrorPolicy, MAX_CONCURRENCY, RunSettings, SettingsError};
 
 /// The system prompt and the user-message template.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,10 +182,10 @@ impl Recipe {
                 message,
             });
         }
-        if let Err(message) = self.settings.check() {
+        if let Err(problem) = self.settings.check() {
             blockers.push(Blocker {
                 step: BlockerStep::Review,
-                message,
+                message: problem.to_string(),
             });
         }
         blockers

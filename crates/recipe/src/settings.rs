@@ -73,32 +73,46 @@ impl RunSettings {
     }
 
     /// The settings' own limits (whether the provider and model exist is the server's to say).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), SettingsError> {
         if self.provider.is_empty() || self.model.is_empty() {
-            return Err("Choose a provider and a model.".into());
+            return Err(SettingsError::NoModel);
         }
         if let Some(t) = self.temperature
             && !(0.0..=2.0).contains(&t)
         {
-            return Err(format!("Temperature must be between 0 and 2 (it is {t})."));
+            return Err(SettingsError::Temperature(t));
         }
         if self.max_tokens == Some(0) {
-            return Err("Max tokens must be at least 1.".into());
+            return Err(SettingsError::NoMaxTokens);
         }
         if self.first_rows == Some(0) {
-            return Err("\"Test on the first N rows\" needs at least 1 row.".into());
+            return Err(SettingsError::NoTrialRows);
         }
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
-            return Err(format!(
-                "Concurrency must be between 1 and {MAX_CONCURRENCY} (it is {}).",
-                self.concurrency
-            ));
+            return Err(SettingsError::Concurrency(self.concurrency));
         }
         if let ErrorPolicy::StopAfter { errors: 0 } = self.error_policy {
-            return Err("\"Stop after N errors\" needs N of at least 1.".into());
+            return Err(SettingsError::NoStopErrors);
         }
         Ok(())
     }
+}
+
+/// What is wrong with a batch's settings, worded for the Review step.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("Choose a provider and a model.")]
+    NoModel,
+    #[error("Temperature must be between 0 and 2 (it is {0}).")]
+    Temperature(f32),
+    #[error("Max tokens must be at least 1.")]
+    NoMaxTokens,
+    #[error("\"Test on the first N rows\" needs at least 1 row.")]
+    NoTrialRows,
+    #[error("Concurrency must be between 1 and {max} (it is {0}).", max = MAX_CONCURRENCY)]
+    Concurrency(u32),
+    #[error("\"Stop after N errors\" needs N of at least 1.")]
+    NoStopErrors,
 }
 
 #[cfg(test)]
@@ -117,18 +131,21 @@ mod tests {
         let mut s = RunSettings::new("demo", "demo");
         s.temperature = Some(3.5);
         assert_eq!(
-            s.check(),
+            s.check().map_err(|e| e.to_string()),
             Err("Temperature must be between 0 and 2 (it is 3.5).".into())
         );
         let mut s = RunSettings::new("demo", "demo");
         s.concurrency = 65;
-        assert!(s.check().is_err_and(|m| m.contains("it is 65")));
+        assert!(s.check().is_err_and(|m| m.to_string().contains("it is 65")));
         let mut s = RunSettings::new("demo", "demo");
         s.first_rows = Some(0);
         assert!(s.check().is_err());
         let mut s = RunSettings::new("", "demo");
         s.provider.clear();
-        assert_eq!(s.check(), Err("Choose a provider and a model.".into()));
+        assert_eq!(
+            s.check().map_err(|e| e.to_string()),
+            Err("Choose a provider and a model.".into())
+        );
     }
 
     #[test]
