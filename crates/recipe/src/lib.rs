@@ -149,13 +149,13 @@ impl Recipe {
                         .columns
                         .get(*position)
                         .map_or("?", |c| c.name.as_str());
-                    format!("Column \"{name}\": {problem}.")
+                    with_stop(&format!("Column \"{name}\": {problem}"))
                 })
                 .or_else(|| {
                     errors
                         .mapping
                         .first()
-                        .map(|p| format!("{}.", capitalise(&p.to_string())))
+                        .map(|p| with_stop(&capitalise(&p.to_string())))
                 })
                 .unwrap_or_default();
             blockers.push(Blocker {
@@ -169,12 +169,12 @@ impl Recipe {
             let message = schema_errors
                 .fields
                 .first()
-                .map(|(position, problem)| format!("Field {}: {problem}.", position + 1))
+                .map(|(position, problem)| with_stop(&format!("Field {}: {problem}", position + 1)))
                 .or_else(|| {
                     schema_errors
                         .schema
                         .first()
-                        .map(|p| format!("{}.", capitalise(&p.to_string())))
+                        .map(|p| with_stop(&capitalise(&p.to_string())))
                 })
                 .unwrap_or_default();
             blockers.push(Blocker {
@@ -264,6 +264,17 @@ pub fn prompt_blockers(prompt: &PromptDraft, mapping: &ColumnMapping) -> Vec<Blo
     blockers
 }
 
+/// `text` ending in one full stop: problems that already end in one (or in `?`, `!`, `…`) keep
+/// theirs, so a blocker never reads "fill in..".
+fn with_stop(text: &str) -> String {
+    let text = text.trim_end();
+    if text.is_empty() || text.ends_with(['.', '?', '!', '…']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -305,6 +316,21 @@ mod tests {
 
     fn cells(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn a_schema_without_fields_blocks_with_one_full_stop() {
+        let mut r = recipe();
+        r.schema.fields.clear();
+        let blockers = r.blockers();
+        let schema = blockers
+            .iter()
+            .find(|b| b.step == BlockerStep::Schema)
+            .expect("a schema blocker");
+        assert_eq!(
+            schema.message,
+            "Add at least one field for the model to fill in."
+        );
     }
 
     #[test]
