@@ -79,7 +79,9 @@ pub async fn start_over_dataset(
     db: &Database,
     batch: DatasetBatch<'_>,
 ) -> Result<Option<i64>, StoreError> {
-    let mut tx = db.pool().begin().await?;
+    // IMMEDIATE, as in `delete_batch`: it reads before it writes, and other batches' workers
+    // commit all the time.
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let ready: Option<i64> = sqlx::query_scalar(
         "SELECT row_count FROM datasets WHERE id = ? AND owner = ? AND status = 'ready'",
     )
@@ -322,7 +324,11 @@ pub async fn list(db: &Database, owner: &str, limit: u32) -> Result<Vec<BatchSum
 /// theirs.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
+    // IMMEDIATE: the write lock is taken (waiting out the busy timeout) before the owner is
+    // read. A deferred transaction reads first, and in WAL mode its upgrade to a writer fails at
+    // once with SQLITE_BUSY when a worker committed meanwhile, as the last call of a batch just
+    // cancelled does: the delete then answered 500.
+    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
             .bind(batch_id)
