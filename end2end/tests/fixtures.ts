@@ -48,6 +48,12 @@ export async function dropFile(page: Page, name: string, text: string) {
 /// the JSON API: 300 rows run for 45 s, so it is still running when a test ends.
 export async function runningBatch(request: APIRequestContext, rows = 300): Promise<number> {
   const csv = ["id,review", ...Array.from({ length: rows }, (_, i) => `${i},review number ${i}`)].join("\n");
+  return batchOver(request, csv, 1);
+}
+
+/// A batch over `csv` (columns `id` and `review`) on the demo provider, `concurrency` rows at
+/// once, made through the JSON API.
+export async function batchOver(request: APIRequestContext, csv: string, concurrency: number): Promise<number> {
   const upload = await request.post("/api/datasets?filename=reviews.csv", {
     headers: { "content-type": "text/csv" },
     data: csv,
@@ -60,7 +66,7 @@ export async function runningBatch(request: APIRequestContext, rows = 300): Prom
       mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }] },
       prompt: { system: "Classify the review.", user: "Review: {{ review }}" },
       schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
-      settings: { provider: "demo", model: "demo-synthetic", concurrency: 1 },
+      settings: { provider: "demo", model: "demo-synthetic", concurrency },
     },
   });
   expect(created.status()).toBe(201);

@@ -1,7 +1,7 @@
 // What a new user hit first (issue 13), each checked the way a user does it: typing key by key
 // (Playwright's fill() sets a whole value at once and never saw focus being lost).
 import type { APIRequestContext } from "@playwright/test";
-import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
+import { test, expect, waitForHydration, dropFile, runningBatch, batchOver } from "./fixtures";
 
 const csv = "id,title,lang\n1,Great phone,en\n2,Meh,de\n";
 
@@ -220,19 +220,7 @@ test("the prompt step never says all is saved while its template has a problem",
 
 test("the export says how many cells start like a formula before the download and lets the user keep them as stored", async ({ page, request }) => {
   const csv = "id,review\n1,@VirginAmerica thanks\n2,-- worst flight\n3,=1+2\n4,plain words\n5,-12.5\n";
-  const upload = await request.post("/api/datasets?filename=tweets.csv", { headers: { "content-type": "text/csv" }, data: csv });
-  expect(upload.status()).toBe(201);
-  const created = await request.post("/api/batches", {
-    data: {
-      dataset_id: (await upload.json()).id,
-      mapping: { columns: [{ name: "id", role: "ignore", is_key: true }, { name: "review", role: "include" }] },
-      prompt: { system: "Classify the review.", user: "Review: {{ review }}" },
-      schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
-      settings: { provider: "demo", model: "demo-synthetic", concurrency: 5 },
-    },
-  });
-  expect(created.status()).toBe(201);
-  const batch = (await created.json()).id;
+  const batch = await batchOver(request, csv, 5);
   await page.goto(`/batches/${batch}`);
   await waitForHydration(page);
   await expect(page.getByTestId("batch-state")).toHaveText("Completed", { timeout: 20_000 });
