@@ -142,7 +142,7 @@ impl ChartCache {
 mod tests {
     use super::*;
     use crate::database::tests::fresh_database;
-    use crate::queue::tests::{batch, claim, succeeded};
+    use crate::queue::test_support::{batch, claim, succeeded};
     use crate::queue::{finish_row, retry_row};
 
     const FIELDS: [(&str, ChartKind); 1] = [("answer", ChartKind::Counts)];

@@ -1,0 +1,547 @@
+//! Steering a batch: pause, resume, cancel, retrying failed rows or one row, and its concurrency.
+
+use sqlx::{Sqlite, Transaction};
+
+use crate::{Database, StoreError, Timestamp};
+
+use super::finish::settle;
+
+/// Pauses the `owner`'s running (or queued) batch; rows in flight finish, no new ones start.
+/// False if the batch is not theirs or not running.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    set_paused(db.pool(), Some(owner), batch_id, reason).await
+}
+
+/// Pauses a running batch for the worker, saying why. False if it was not running, so the
+/// first reason given is the one kept.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
+    set_paused(&mut *db.writer().await?, None, batch_id, Some(reason)).await
+}
+
+/// Pauses batch `batch_id` (of `owner`, if given) if it is running or queued.
+async fn set_paused<'c>(
+    executor: impl sqlx::Executor<'c, Database = Sqlite>,
+    owner: Option<&str>,
+    batch_id: i64,
+    reason: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'paused', pause_reason = ?1 \
+         WHERE id = ?2 AND (?3 IS NULL OR owner = ?3) AND status IN ('running', 'queued')",
+    )
+    .bind(reason)
+    .bind(batch_id)
+    .bind(owner)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Pauses a running batch once `limit` of its rows have failed (the batch's error policy); the
+/// reason names the count. True if this call paused it.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn pause_after_failures(
+    db: &Database,
+    batch_id: i64,
+    limit: u64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE batches SET status = 'paused', \
+         pause_reason = 'Paused after ' || failed_rows || \
+             CASE failed_rows WHEN 1 THEN ' failed row' ELSE ' failed rows' END || ' (error policy).' \
+         WHERE id = ? AND status = 'running' AND failed_rows >= ?",
+    )
+    .bind(batch_id)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .execute(&mut *db.writer().await?)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Resumes the `owner`'s paused batch (completing it at once if nothing is left to run).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let resume = "status = 'running', pause_reason = NULL WHERE status = 'paused'";
+    if !change_batch(&mut tx, owner, batch_id, resume).await? {
+        return Ok(false);
+    }
+    settle(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Cancels the `owner`'s unfinished batch: its queued rows, and the rows in flight, end as
+/// cancelled (the worker notices at its next heartbeat and drops the call).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn cancel(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let cancel = "status = 'cancelled', finished_at = ?3, pause_reason = NULL \
+         WHERE status IN ('queued', 'running', 'paused')";
+    if !change_batch(&mut tx, owner, batch_id, cancel).await? {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE batch_rows SET status = 'cancelled', lease_expires_at = NULL \
+         WHERE batch_id = ? AND status IN ('queued', 'running')",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Applies `change` to the `owner`'s batch `batch_id` in `tx`: the `SET` part of an update of
+/// `batches` and a `WHERE` condition (`?3` is the time now), to which the batch and its owner
+/// are added. True if the batch is theirs and met the condition.
+async fn change_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    owner: &str,
+    batch_id: i64,
+    change: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(&format!(
+        "UPDATE batches SET {change} AND id = ?1 AND owner = ?2"
+    ))
+    .bind(batch_id)
+    .bind(owner)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Clears a row's result so it runs again.
+const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_at = NULL, \
+     latency_ms = NULL, input_tokens = NULL, output_tokens = NULL, cost_usd = NULL, \
+     lease_expires_at = NULL, not_before = NULL";
+
+/// Keeps the answers of the rows of batch ?2 that [`REQUEUE`] is about to clear, stamped with
+/// the time ?1; the caller adds the condition choosing the rows (`AND ...`).
+const KEEP_ANSWERS: &str = "INSERT INTO row_history (batch_id, row_index, claim, status, result, \
+     error, started_at, finished_at, latency_ms, input_tokens, output_tokens, cost_usd, \
+     replaced_at) \
+     SELECT batch_id, row_index, attempt, status, result, error, started_at, finished_at, \
+     latency_ms, input_tokens, output_tokens, cost_usd, ?1 FROM batch_rows WHERE batch_id = ?2";
+
+/// Puts the failed rows of the `owner`'s batch back in the queue and runs the batch again; each
+/// row's error is kept among its earlier answers.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    // Only a batch that has failed rows, and was not cancelled, is retried: otherwise this would
+    // quietly resume a paused batch or bring a cancelled one back.
+    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL \
+         WHERE status IN ('running', 'completed', 'failed') \
+         AND EXISTS (SELECT 1 FROM batch_rows WHERE batch_id = batches.id AND status = 'failed')";
+    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
+        return Ok(false);
+    }
+    sqlx::query(&format!("{KEEP_ANSWERS} AND status = 'failed'"))
+        .bind(Timestamp::now())
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "UPDATE batch_rows SET {REQUEUE} WHERE batch_id = ? AND status = 'failed'"
+    ))
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    recount(&mut tx, batch_id).await?;
+    settle(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Runs one finished (succeeded or failed) row of the `owner`'s batch again, the batch with it;
+/// the answer it had is kept among its earlier answers. False if the batch is not theirs or the
+/// row is not finished.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn retry_row(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    row_index: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL WHERE 1";
+    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
+        return Ok(false);
+    }
+    sqlx::query(&format!(
+        "{KEEP_ANSWERS} AND row_index = ?3 AND status IN ('succeeded', 'failed')"
+    ))
+    .bind(Timestamp::now())
+    .bind(batch_id)
+    .bind(row_index)
+    .execute(&mut *tx)
+    .await?;
+    let requeued = sqlx::query(&format!(
+        "UPDATE batch_rows SET {REQUEUE} \
+         WHERE batch_id = ? AND row_index = ? AND status IN ('succeeded', 'failed')"
+    ))
+    .bind(batch_id)
+    .bind(row_index)
+    .execute(&mut *tx)
+    .await?;
+    if requeued.rows_affected() != 1 {
+        return Ok(false);
+    }
+    recount(&mut tx, batch_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Overrides how many rows of the `owner`'s batch run at once (otherwise its settings say).
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn set_concurrency(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    concurrency: u32,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE batches SET concurrency = ? WHERE id = ? AND owner = ?")
+        .bind(concurrency.max(1))
+        .bind(batch_id)
+        .bind(owner)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the batch's counters from its rows (after rows went back to the queue), and moves its
+/// answers version on: answers may be gone.
+async fn recount(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE batches SET \
+         done_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                      WHERE batch_id = ?1 AND status = 'succeeded'), \
+         failed_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                        WHERE batch_id = ?1 AND status = 'failed'), \
+         answers_version = answers_version + 1 \
+         WHERE id = ?1",
+    )
+    .bind(batch_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batches::{self, BatchStatus};
+    use crate::database::tests::fresh_database;
+    use crate::queue::test_support::{
+        LEASE, batch, claim, failed, nothing_to_claim, status_of, succeeded, summary,
+    };
+    use crate::queue::{RowStatus, finish_row, heartbeat, row_detail, rows_page, totals};
+
+    #[tokio::test]
+    async fn the_concurrency_override_wins_over_the_settings() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 5, 1).await;
+        assert!(set_concurrency(&db, "alice", id, 3).await.expect("set"));
+        assert!(!set_concurrency(&db, "bob", id, 5).await.expect("set"));
+        for _ in 0..3 {
+            claim(&db).await;
+        }
+        assert!(nothing_to_claim(&db).await);
+    }
+
+    #[tokio::test]
+    async fn a_paused_batch_hands_out_no_rows_until_it_is_resumed() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(pause(&db, "alice", id, Some("lunch")).await.expect("pause"));
+        assert!(nothing_to_claim(&db).await);
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("lunch")
+        );
+        assert!(
+            !pause(&db, "alice", id, None).await.expect("pause"),
+            "already paused"
+        );
+        assert!(resume(&db, "alice", id).await.expect("resume"));
+        assert_eq!(totals(&db, id).await.expect("totals").pause_reason, None);
+        assert_eq!(claim(&db).await.row_index, 0);
+        assert!(
+            !resume(&db, "alice", id).await.expect("resume"),
+            "not paused"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_worker_keeps_the_first_pause_reason() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(pause_for(&db, id, "bad key").await.expect("pause"));
+        assert!(!pause_for(&db, id, "another").await.expect("pause"));
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("bad key")
+        );
+    }
+
+    #[tokio::test]
+    async fn resuming_a_batch_whose_last_rows_finished_while_paused_completes_it() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let row = claim(&db).await;
+        assert!(pause(&db, "alice", id, None).await.expect("pause"));
+        assert!(
+            finish_row(&db, id, 0, row.claim, succeeded(0))
+                .await
+                .expect("finish"),
+            "rows in flight finish while paused"
+        );
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+        assert!(resume(&db, "alice", id).await.expect("resume"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn cancelling_ends_queued_and_running_rows_and_fences_off_the_worker() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 1).await;
+        let row = claim(&db).await;
+        assert!(!cancel(&db, "bob", id).await.expect("cancel"));
+        assert!(cancel(&db, "alice", id).await.expect("cancel"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Cancelled);
+        assert!(
+            !heartbeat(&db, id, 0, row.claim, LEASE)
+                .await
+                .expect("heartbeat")
+        );
+        assert!(
+            !finish_row(&db, id, 0, row.claim, succeeded(0))
+                .await
+                .expect("finish")
+        );
+        let counts = batches::row_counts(&db, id).await.expect("counts");
+        assert_eq!(counts.cancelled, 3);
+        assert!(nothing_to_claim(&db).await);
+        assert!(
+            !cancel(&db, "alice", id).await.expect("cancel"),
+            "already over"
+        );
+    }
+
+    #[tokio::test]
+    async fn retrying_failed_rows_requeues_them_and_recounts_the_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        let rows = [claim(&db).await, claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("a"))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 2, rows[2].claim, failed("c"))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+
+        assert!(!retry_failed(&db, "bob", id).await.expect("retry"));
+        assert!(retry_failed(&db, "alice", id).await.expect("retry"));
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Running);
+        assert_eq!((summary.done_rows, summary.failed_rows), (1, 0));
+        let queued = rows_page(&db, "alice", id, Some(RowStatus::Queued), None, 10)
+            .await
+            .expect("query")
+            .expect("owned");
+        assert_eq!(
+            queued.iter().map(|r| r.row_index).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        assert!(queued.iter().all(|r| r.error.is_none()));
+        let finished_at: Option<i64> =
+            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .expect("query");
+        assert_eq!(finished_at, None);
+        let again = claim(&db).await;
+        assert_eq!((again.row_index, again.claim), (0, 2));
+    }
+
+    #[tokio::test]
+    async fn retrying_one_row_runs_only_that_row_again() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 2).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, succeeded(0))
+            .await
+            .expect("finish");
+        assert!(
+            !retry_row(&db, "alice", id, 1).await.expect("retry"),
+            "a running row is not finished"
+        );
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        assert!(!retry_row(&db, "bob", id, 0).await.expect("retry"));
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Running);
+        assert_eq!(summary.done_rows, 1);
+        let again = claim(&db).await;
+        assert_eq!(again.row_index, 0);
+        assert!(nothing_to_claim(&db).await);
+        finish_row(&db, id, 0, again.claim, succeeded(9))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn retrying_a_row_keeps_its_earlier_answer_in_its_history() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let first = claim(&db).await;
+        finish_row(&db, id, 0, first.claim, succeeded(1))
+            .await
+            .expect("finish");
+        let answered = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert!(answered.earlier.is_empty());
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let second = claim(&db).await;
+        finish_row(&db, id, 0, second.claim, failed("timed out"))
+            .await
+            .expect("finish");
+        assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
+        let third = claim(&db).await;
+        finish_row(&db, id, 0, third.claim, succeeded(3))
+            .await
+            .expect("finish");
+
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.result, Some(serde_json::json!({ "answer": 3 })));
+        assert_eq!(detail.earlier.len(), 2);
+        let (old, failure) = (&detail.earlier[0], &detail.earlier[1]);
+        assert_eq!(
+            (old.claim, old.status, old.result.clone()),
+            (first.claim, RowStatus::Succeeded, answered.result.clone())
+        );
+        assert_eq!(old.finished_at, answered.finished_at);
+        assert_eq!(
+            (old.input_tokens, old.output_tokens, old.cost_usd),
+            (Some(10), Some(5), Some(0.001))
+        );
+        assert!(old.replaced_at >= answered.finished_at.expect("finished"));
+        assert_eq!(
+            (failure.claim, failure.status, failure.error.as_deref()),
+            (second.claim, RowStatus::Failed, Some("timed out"))
+        );
+        assert_eq!(failure.result, None);
+    }
+
+    #[tokio::test]
+    async fn retrying_failed_rows_keeps_each_error_and_no_answer_of_the_others() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 2).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("bad json"))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, succeeded(1))
+            .await
+            .expect("finish");
+        assert!(retry_failed(&db, "alice", id).await.expect("retry"));
+        let retried = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(retried.error, None, "the row itself is cleared as before");
+        assert_eq!(retried.earlier.len(), 1);
+        assert_eq!(retried.earlier[0].error.as_deref(), Some("bad json"));
+        let kept = row_detail(&db, "alice", id, 1)
+            .await
+            .expect("query")
+            .expect("row");
+        assert!(kept.earlier.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_retry_keeps_no_history() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let _running = claim(&db).await;
+        assert!(!retry_row(&db, "alice", id, 0).await.expect("retry"));
+        assert!(!retry_row(&db, "bob", id, 0).await.expect("retry"));
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_history")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(kept, 0);
+    }
+
+    #[tokio::test]
+    async fn the_error_policy_pauses_once_enough_rows_failed_and_says_how_many() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 5, 5).await;
+        let rows = [claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, failed("x"))
+            .await
+            .expect("finish");
+        assert!(!pause_after_failures(&db, id, 2).await.expect("pause"));
+        finish_row(&db, id, 1, rows[1].claim, failed("y"))
+            .await
+            .expect("finish");
+        assert!(pause_after_failures(&db, id, 2).await.expect("pause"));
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+        assert_eq!(
+            totals(&db, id)
+                .await
+                .expect("totals")
+                .pause_reason
+                .as_deref(),
+            Some("Paused after 2 failed rows (error policy).")
+        );
+    }
+
+    #[tokio::test]
+    async fn other_owners_can_neither_steer_nor_read_a_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 2, 1).await;
+        assert!(!pause(&db, "bob", id, None).await.expect("pause"));
+        pause_for(&db, id, "held").await.expect("pause");
+        assert!(!resume(&db, "bob", id).await.expect("resume"));
+        assert!(!retry_failed(&db, "bob", id).await.expect("retry"));
+        assert_eq!(
+            rows_page(&db, "bob", id, None, None, 10)
+                .await
+                .expect("query"),
+            None
+        );
+        assert_eq!(row_detail(&db, "bob", id, 0).await.expect("query"), None);
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
+    }
+}

@@ -1,0 +1,366 @@
+//! Writing what a claim reached: the fenced results, the record of every provider call, and
+//! completing a batch whose last row finished.
+
+use serde_json::Value;
+use sqlx::query_builder::Separated;
+use sqlx::{Connection, QueryBuilder, Sqlite, Transaction};
+
+use crate::{Database, StoreError, Timestamp};
+
+use super::{AttemptRecord, RowOutcome, RowStatus};
+
+/// Records one provider call. Calls of stale claims are recorded too: they were made and paid for.
+#[tracing::instrument(skip_all, fields(batch_id = attempt.batch_id))]
+pub async fn record_attempt(db: &Database, attempt: &AttemptRecord) -> Result<(), StoreError> {
+    insert_attempt(&mut *db.writer().await?, attempt).await
+}
+
+async fn insert_attempt<'c>(
+    executor: impl sqlx::Executor<'c, Database = Sqlite>,
+    attempt: &AttemptRecord,
+) -> Result<(), StoreError> {
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
+         http_status, request, raw_response, outcome, error, input_tokens, output_tokens, \
+         cost_usd) ",
+    );
+    insert.push_values([attempt], |mut row, a| push_attempt(&mut row, a));
+    insert.build().execute(executor).await?;
+    Ok(())
+}
+
+/// Binds a call's values in the column order of the `row_attempts` inserts.
+fn push_attempt(row: &mut Separated<'_, '_, Sqlite, &'static str>, a: &AttemptRecord) {
+    row.push_bind(a.batch_id)
+        .push_bind(a.row_index)
+        .push_bind(a.claim)
+        .push_bind(a.call_no)
+        .push_bind(a.started_at)
+        .push_bind(a.latency_ms)
+        .push_bind(a.http_status)
+        .push_bind(a.request.as_ref().map(Value::to_string))
+        .push_bind(a.raw_response.clone())
+        .push_bind(a.outcome)
+        .push_bind(a.error.clone())
+        .push_bind(a.input_tokens)
+        .push_bind(a.output_tokens)
+        .push_bind(a.cost_usd);
+}
+
+/// Completes batch ?2 at time ?1 if it is running and has no queued or running rows left. It
+/// runs after every finished row, hence the index seek rather than a walk over the batch.
+pub(super) const SETTLE: &str = "UPDATE batches SET status = 'completed', finished_at = ?1 \
+     WHERE id = ?2 AND status = 'running' AND NOT EXISTS ( \
+         SELECT 1 FROM batch_rows INDEXED BY batch_rows_by_status \
+         WHERE batch_id = ?2 AND status IN ('queued', 'running'))";
+
+pub(super) async fn settle(
+    tx: &mut Transaction<'_, Sqlite>,
+    batch_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(SETTLE)
+        .bind(Timestamp::now())
+        .bind(batch_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A claim's result, to write with [`finish_rows`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowResult {
+    pub batch_id: i64,
+    pub row_index: i64,
+    /// The claim the result was reached under: the fence.
+    pub claim: i64,
+    pub outcome: RowOutcome,
+    /// The call that settled the row, recorded in the same transaction (one commit instead of
+    /// two for the usual row, which ends with its call). Recorded even when the claim turns out
+    /// stale, as [`record_attempt`] would.
+    pub last_call: Option<AttemptRecord>,
+}
+
+/// Writes one claim's result; see [`finish_rows`]. False, with nothing written, when `claim` is
+/// no longer the row's.
+pub async fn finish_row(
+    db: &Database,
+    batch_id: i64,
+    row_index: i64,
+    claim: i64,
+    outcome: RowOutcome,
+) -> Result<bool, StoreError> {
+    let result = RowResult {
+        batch_id,
+        row_index,
+        claim,
+        outcome,
+        last_call: None,
+    };
+    let written = finish_rows(db, std::slice::from_ref(&result)).await?;
+    Ok(written.first().copied().unwrap_or(false))
+}
+
+/// The most rows one statement writes: SQLite allows 32,766 bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes claims' results, counts them on their batches and completes each batch whose last row
+/// this was, all in one transaction whatever the number of rows: a handful of statements, not a
+/// handful per row. Each result is fenced on its claim: the answer, in `results`' order, is
+/// false for a claim that is no longer the row's, whose result is dropped, so a stale attempt
+/// never overwrites a newer one and a row never gets two results.
+#[tracing::instrument(skip_all, fields(rows = results.len()))]
+pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<bool>, StoreError> {
+    if results.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Timestamp::now();
+    // The fenced write comes first so the transaction takes the write lock at once (a read
+    // first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not cover).
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
+    let mut written = std::collections::HashSet::new();
+    for chunk in results.chunks(ROWS_PER_STATEMENT) {
+        let mut update = QueryBuilder::<Sqlite>::new(
+            "UPDATE batch_rows SET status = v.column4, result = v.column5, error = v.column6, \
+             latency_ms = v.column7, input_tokens = v.column8, output_tokens = v.column9, \
+             cost_usd = v.column10, lease_expires_at = NULL, finished_at = ",
+        );
+        update.push_bind(now).push(" FROM (");
+        update.push_values(chunk, |mut row, r| {
+            let (status, result, error, usage) = match &r.outcome {
+                RowOutcome::Succeeded {
+                    result,
+                    latency_ms,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                } => (
+                    RowStatus::Succeeded,
+                    Some(result.to_string()),
+                    None,
+                    (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
+                ),
+                RowOutcome::Failed {
+                    error,
+                    latency_ms,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                } => (
+                    RowStatus::Failed,
+                    None,
+                    Some(error.clone()),
+                    (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
+                ),
+            };
+            row.push_bind(r.batch_id)
+                .push_bind(r.row_index)
+                .push_bind(r.claim)
+                .push_bind(status)
+                .push_bind(result)
+                .push_bind(error)
+                .push_bind(usage.0)
+                .push_bind(usage.1)
+                .push_bind(usage.2)
+                .push_bind(usage.3);
+        });
+        update.push(
+            ") AS v WHERE batch_rows.batch_id = v.column1 AND batch_rows.row_index = v.column2 \
+             AND batch_rows.attempt = v.column3 AND batch_rows.status = 'running' \
+             RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt",
+        );
+        let rows: Vec<(i64, i64, i64)> = update.build_query_as().fetch_all(&mut *tx).await?;
+        written.extend(rows);
+    }
+    let calls: Vec<&AttemptRecord> = results
+        .iter()
+        .filter_map(|r| r.last_call.as_ref())
+        .collect();
+    for chunk in calls.chunks(ROWS_PER_STATEMENT / 2) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, \
+             latency_ms, http_status, request, raw_response, outcome, error, input_tokens, \
+             output_tokens, cost_usd) ",
+        );
+        insert.push_values(chunk, |mut row, a| {
+            push_attempt(&mut row, a);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    let answers: Vec<bool> = results
+        .iter()
+        .map(|r| written.contains(&(r.batch_id, r.row_index, r.claim)))
+        .collect();
+    // Counted per batch, in batch order: the same lock order in every transaction.
+    let mut counts = std::collections::BTreeMap::<i64, (i64, i64)>::new();
+    for (r, _) in results
+        .iter()
+        .zip(&answers)
+        .filter(|(_, written)| **written)
+    {
+        let count = counts.entry(r.batch_id).or_default();
+        match r.outcome {
+            RowOutcome::Succeeded { .. } => count.0 += 1,
+            RowOutcome::Failed { .. } => count.1 += 1,
+        }
+    }
+    for (batch_id, (succeeded, failed)) in counts {
+        sqlx::query(
+            "UPDATE batches SET done_rows = done_rows + ?, failed_rows = failed_rows + ?, \
+             answers_version = answers_version + 1 WHERE id = ?",
+        )
+        .bind(succeeded)
+        .bind(failed)
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+        settle(&mut tx, batch_id).await?;
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batches::BatchStatus;
+    use crate::database::tests::fresh_database;
+    use crate::queue::test_support::{
+        attempt, batch, claim, claim_expired, failed, status_of, succeeded, summary,
+    };
+    use crate::queue::{AttemptOutcome, row_detail};
+
+    #[tokio::test]
+    async fn finishing_with_the_last_call_records_it_even_when_the_claim_went_stale() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let stale = claim_expired(&db).await;
+        let fresh = claim(&db).await;
+        let result = |claim: i64, answer: i64| RowResult {
+            batch_id: id,
+            row_index: 0,
+            claim,
+            outcome: succeeded(answer),
+            last_call: Some(attempt(id, claim, 1, AttemptOutcome::Ok)),
+        };
+        let written = finish_rows(&db, &[result(stale.claim, 1), result(fresh.claim, 2)])
+            .await
+            .expect("finish");
+        assert_eq!(written, [false, true]);
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.result, Some(serde_json::json!({ "answer": 2 })));
+        assert_eq!(
+            detail.attempts.iter().map(|a| a.claim).collect::<Vec<_>>(),
+            [stale.claim, fresh.claim]
+        );
+        assert_eq!(summary(&db, id).await.status, BatchStatus::Completed);
+    }
+
+    #[tokio::test]
+    async fn many_results_written_at_once_are_counted_per_batch_and_complete_each_batch() {
+        let (db, _dir) = fresh_database().await;
+        let first = batch(&db, "alice", 3, 3).await;
+        let second = batch(&db, "alice", 2, 2).await;
+        let mut results = Vec::new();
+        for _ in 0..5 {
+            let row = claim(&db).await;
+            let outcome = if row.row_index == 1 {
+                failed("no")
+            } else {
+                succeeded(row.row_index)
+            };
+            results.push(RowResult {
+                batch_id: row.batch_id,
+                row_index: row.row_index,
+                claim: row.claim,
+                outcome,
+                last_call: Some(AttemptRecord {
+                    row_index: row.row_index,
+                    ..attempt(row.batch_id, row.claim, 1, AttemptOutcome::Ok)
+                }),
+            });
+        }
+        results.reverse();
+        let written = finish_rows(&db, &results).await.expect("finish");
+        assert_eq!(written, [true; 5]);
+        let first = summary(&db, first).await;
+        let second = summary(&db, second).await;
+        assert_eq!((first.done_rows, first.failed_rows), (2, 1));
+        assert_eq!((second.done_rows, second.failed_rows), (1, 1));
+        assert_eq!(first.status, BatchStatus::Completed);
+        assert_eq!(second.status, BatchStatus::Completed);
+        let calls: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_attempts")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(calls, 5);
+        assert!(finish_rows(&db, &[]).await.expect("nothing").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stale_claim_cannot_overwrite_the_newer_result() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 1, 1).await;
+        let stale = claim_expired(&db).await;
+        let current = claim(&db).await;
+        assert!(
+            !finish_row(&db, id, 0, stale.claim, failed("late"))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            finish_row(&db, id, 0, current.claim, succeeded(7))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            !finish_row(&db, id, 0, stale.claim, succeeded(1))
+                .await
+                .expect("finish")
+        );
+        assert!(
+            !finish_row(&db, id, 0, current.claim, succeeded(2))
+                .await
+                .expect("finish"),
+            "a row never gets a second result"
+        );
+        let detail = row_detail(&db, "alice", id, 0)
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(detail.result, Some(serde_json::json!({ "answer": 7 })));
+        assert_eq!(detail.error, None);
+        let summary = summary(&db, id).await;
+        assert_eq!((summary.done_rows, summary.failed_rows), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn finished_rows_are_counted_and_the_last_one_completes_the_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        let rows = [claim(&db).await, claim(&db).await, claim(&db).await];
+        finish_row(&db, id, 0, rows[0].claim, succeeded(0))
+            .await
+            .expect("finish");
+        finish_row(&db, id, 1, rows[1].claim, failed("no"))
+            .await
+            .expect("finish");
+        assert_eq!(status_of(&db, id).await, BatchStatus::Running);
+        finish_row(&db, id, 2, rows[2].claim, succeeded(2))
+            .await
+            .expect("finish");
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Completed);
+        assert_eq!((summary.done_rows, summary.failed_rows), (2, 1));
+        let finished: Option<i64> =
+            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .expect("query");
+        assert!(finished.is_some());
+    }
+}
