@@ -12,21 +12,26 @@ use super::{AttemptRecord, RowOutcome, RowStatus};
 /// Records one provider call. Calls of stale claims are recorded too: they were made and paid for.
 #[tracing::instrument(skip_all, fields(batch_id = attempt.batch_id))]
 pub async fn record_attempt(db: &Database, attempt: &AttemptRecord) -> Result<(), StoreError> {
-    insert_attempt(&mut *db.writer().await?, attempt).await
+    let mut writer = db.writer().await?;
+    insert_attempts([attempt])
+        .build()
+        .execute(&mut *writer)
+        .await?;
+    Ok(())
 }
 
-async fn insert_attempt<'c>(
-    executor: impl sqlx::Executor<'c, Database = Sqlite>,
-    attempt: &AttemptRecord,
-) -> Result<(), StoreError> {
-    let mut insert = QueryBuilder::<Sqlite>::new(
+/// One statement inserting `calls`: a single call from [`record_attempt`], or the last calls of
+/// many rows from [`finish_rows`], so both write the same columns in the same order.
+fn insert_attempts<'a>(
+    calls: impl IntoIterator<Item = &'a AttemptRecord>,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut insert = QueryBuilder::new(
         "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
          http_status, request, raw_response, outcome, error, input_tokens, output_tokens, \
          cost_usd) ",
     );
-    insert.push_values([attempt], |mut row, a| push_attempt(&mut row, a));
-    insert.build().execute(executor).await?;
-    Ok(())
+    insert.push_values(calls, |mut row, a| push_attempt(&mut row, a));
+    insert
 }
 
 /// Binds a call's values in the column order of the `row_attempts` inserts.
@@ -177,15 +182,10 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
         .filter_map(|r| r.last_call.as_ref())
         .collect();
     for chunk in calls.chunks(ROWS_PER_STATEMENT / 2) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, \
-             latency_ms, http_status, request, raw_response, outcome, error, input_tokens, \
-             output_tokens, cost_usd) ",
-        );
-        insert.push_values(chunk, |mut row, a| {
-            push_attempt(&mut row, a);
-        });
-        insert.build().execute(&mut *tx).await?;
+        insert_attempts(chunk.iter().copied())
+            .build()
+            .execute(&mut *tx)
+            .await?;
     }
     let answers: Vec<bool> = results
         .iter()
