@@ -9,6 +9,9 @@ RUST_TOOLCHAIN=1.95.0
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen pin in Cargo.toml
 WASM_OPT_VERSION=132         # binaryen from npm, pinned in .ci/tools/package-lock.json
+# The newest whose own Cargo.lock builds on $RUST_TOOLCHAIN: 1.13.5 and 1.14.0 lock
+# rust-analyzer crates that need rustc 1.98.
+CARGO_SHEAR_VERSION=1.13.4
 
 # CI runs in a fresh clone each time: a target directory outside it keeps repeat runs fast.
 if [[ -n "${CI:-}" && -z "${CARGO_TARGET_DIR:-}" ]]; then
@@ -90,6 +93,12 @@ ensure_build_tools() {
     echo "wasm-opt $WASM_OPT_VERSION was expected from .ci/tools; found: $(wasm-opt --version)" >&2
     exit 1
   }
+}
+
+# Tools only .ci/test uses, so .ci/serve and the benchmarks do not wait for them to build.
+ensure_check_tools() {
+  ensure_rust
+  cargo_tool cargo-shear "$CARGO_SHEAR_VERSION" cargo-shear --locked
 }
 
 ensure_browser() {
