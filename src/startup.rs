@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use app::server::ServerState;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::FromRef;
@@ -16,6 +15,7 @@ use leptos_axum::{
 use rowbench_providers::catalog::Catalog;
 use rowbench_store::Database;
 use rowbench_store::chart_cache::ChartCache;
+use rowbench_workbench::Workbench;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -48,20 +48,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Wakes the queue worker when a batch gets work.
     pub wake: Arc<Notify>,
-    /// Batches' answer charts, read again only when their answers change.
-    pub charts: Arc<ChartCache>,
-}
-
-impl AppState {
-    /// What the pages and server functions get of this state (as Leptos context).
-    pub fn server_state(&self) -> ServerState {
-        ServerState {
-            db: self.db.clone(),
-            catalog: self.catalog.clone(),
-            wake: self.wake.clone(),
-            charts: self.charts.clone(),
-        }
-    }
+    /// The use cases, which the pages' server functions and the JSON routes both call.
+    pub workbench: Workbench,
 }
 
 /// A configured server, bound to its port, ready to run.
@@ -127,14 +115,16 @@ impl Application {
             .site_pkg_dir(config.site_pkg_dir.as_str())
             .site_addr(addr)
             .build();
+        let catalog = Arc::new(config.catalog.clone());
+        let wake = Arc::new(Notify::new());
         let state = AppState {
             leptos_options,
             db: db.clone(),
             limits: config.limits,
             upload_idle: config.upload_idle,
-            catalog: Arc::new(config.catalog.clone()),
-            wake: Arc::new(Notify::new()),
-            charts: Arc::new(ChartCache::default()),
+            catalog: catalog.clone(),
+            wake: wake.clone(),
+            workbench: Workbench::new(db.clone(), catalog, wake, Arc::new(ChartCache::default())),
         };
         // Batches left running by the previous process continue where they were: the rows it
         // held went back to the queue above.
@@ -237,9 +227,9 @@ fn app_routes() -> Vec<AxumRouteListing> {
 fn router(state: AppState, pages: PagePool) -> Router {
     let routes = app_routes();
     let context = {
-        let server_state = state.server_state();
+        let workbench = state.workbench.clone();
         move || {
-            provide_context(server_state.clone());
+            provide_context(workbench.clone());
             crate::security::provide_nonce();
         }
     };

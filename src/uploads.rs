@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use rowbench_ingest::{CsvIngest, IngestError, IngestOptions, Summary};
-use rowbench_store::datasets::{self, Finished, StoredRow};
+use rowbench_store::datasets::{self, ColumnRename, DatasetColumn, Finished, StoredRow};
 use rowbench_store::{Database, StoreError};
 use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
@@ -179,8 +179,27 @@ where
     written?;
     let summary = parsed?.ok_or_else(|| UploadError::Parser("stopped before the end".into()))?;
 
-    let columns = serde_json::to_value(&summary.stats.columns).unwrap_or_default();
-    let renames = serde_json::to_value(&summary.header.renames).unwrap_or_default();
+    let columns: Vec<DatasetColumn> = summary
+        .stats
+        .columns
+        .iter()
+        .map(|c| DatasetColumn {
+            name: c.name.clone(),
+            filled: c.filled,
+            fill_rate: c.fill_rate,
+            samples: c.samples.clone(),
+        })
+        .collect();
+    let renames: Vec<ColumnRename> = summary
+        .header
+        .renames
+        .iter()
+        .map(|r| ColumnRename {
+            position: r.position,
+            original: r.original.clone(),
+            renamed: r.renamed.clone(),
+        })
+        .collect();
     let delimiter = serde_json::to_value(summary.sniffed.delimiter)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

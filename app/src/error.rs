@@ -99,11 +99,19 @@ impl From<ServerFnErrorErr> for AppError {
     }
 }
 
+/// A use case's refusal as a page shows it: what was not found, or the sentence that says what
+/// to change (a conflict with the batch's state reads the same as an invalid request there).
 #[cfg(feature = "ssr")]
-impl From<rowbench_store::StoreError> for AppError {
-    fn from(err: rowbench_store::StoreError) -> Self {
-        tracing::error!(error = %err, "database error");
-        AppError::Internal
+impl From<rowbench_workbench::Error> for AppError {
+    fn from(err: rowbench_workbench::Error) -> Self {
+        use rowbench_workbench::Error;
+        match err {
+            Error::NotFound { what } => AppError::NotFound(what),
+            Error::Invalid { message, .. } | Error::Conflict { message, .. } => {
+                AppError::Invalid(message)
+            }
+            Error::Internal => AppError::Internal,
+        }
     }
 }
 

@@ -55,6 +55,35 @@ impl ApiError {
     }
 }
 
+/// A use case's refusal as the JSON API answers it: 404, 422 for a request that cannot be done
+/// as asked, 409 for one that does not apply to the thing's current state, 500 for ours.
+impl From<rowbench_workbench::Error> for ApiError {
+    fn from(err: rowbench_workbench::Error) -> Self {
+        use rowbench_workbench::Error;
+        match err {
+            Error::NotFound { what } => ApiError::not_found(&what),
+            Error::Invalid {
+                code,
+                message,
+                details,
+            } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_details(details)
+            }
+            Error::Conflict {
+                code,
+                message,
+                details,
+            } => ApiError::new(StatusCode::CONFLICT, code, message).with_details(details),
+            // Logged where it happened.
+            Error::Internal => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on the server; the server log has the details.",
+            ),
+        }
+    }
+}
+
 impl From<rowbench_store::StoreError> for ApiError {
     fn from(err: rowbench_store::StoreError) -> Self {
         ApiError::internal(&err)

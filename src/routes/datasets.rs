@@ -1,7 +1,6 @@
 //! The datasets API: `POST /api/datasets` (streamed upload), `GET /api/datasets/{id}` (columns,
 //! statistics, preview) and `GET /api/datasets/{id}/rows?after=&limit=` (keyset paged).
 
-use app::api::datasets::DatasetView;
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -11,8 +10,9 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use rowbench_ingest::{Delimiter, IngestError, IngestOptions, Ragged};
-use rowbench_store::Database;
-use rowbench_store::datasets;
+use rowbench_workbench::datasets::DatasetView;
+use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
+use rowbench_workbench::{Actor, Workbench};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -22,11 +22,6 @@ use crate::routes::extract::{
 };
 use crate::startup::AppState;
 use crate::uploads::{Upload, UploadError, store_upload};
-
-/// Rows a page holds when the client does not say.
-const DEFAULT_PAGE: u32 = 100;
-/// The largest page a client may ask for.
-const MAX_PAGE: u32 = 1_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,7 +62,8 @@ async fn upload(
     if let Some(name) = params.name.as_deref()
         && !name.trim().is_empty()
     {
-        check_name(name, json!({ "parameter": "name" }))?;
+        rowbench_workbench::datasets::check_name(name)
+            .map_err(|error| ApiError::from(error).with_details(json!({ "parameter": "name" })))?;
     }
     let options = IngestOptions {
         delimiter: params.delimiter,
@@ -91,7 +87,8 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let owner = app::server::LOCAL_USER;
+    let actor = Actor::local();
+    let owner = actor.owner();
 
     let id = if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, &state).await.map_err(|e| {
@@ -159,7 +156,7 @@ async fn upload(
     }
     .map_err(upload_error)?;
 
-    let body = dataset_body(&state.db, owner, id).await?;
+    let body = state.workbench.dataset(&actor, id).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/datasets/{id}"))],
@@ -270,21 +267,12 @@ fn ingest_error(err: IngestError) -> ApiError {
     ApiError::new(status, code, message).with_details(details)
 }
 
-async fn dataset_body(db: &Database, owner: &str, id: i64) -> Result<DatasetView, ApiError> {
-    app::api::datasets::ssr::load(db, owner, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("The dataset"))
-}
-
 async fn show(
-    State(db): State<Database>,
+    State(workbench): State<Workbench>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DatasetView>, ApiError> {
-    Ok(Json(dataset_body(&db, app::server::LOCAL_USER, id).await?))
+    Ok(Json(workbench.dataset(&Actor::local(), id).await?))
 }
-
-/// The longest display name, in characters: the pages' limit.
-const MAX_NAME_CHARS: usize = app::api::datasets::MAX_NAME_CHARS;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -298,36 +286,15 @@ impl RequestBody for RenameBody {
     }
 }
 
-/// A display name's limits, as the pages have them: 1 to [`MAX_NAME_CHARS`] characters once
-/// trimmed. `details` says where the name came from.
-fn check_name(name: &str, details: serde_json::Value) -> Result<(), ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
-            format!("The name must be 1 to {MAX_NAME_CHARS} characters long."),
-        )
-        .with_details(details));
-    }
-    Ok(())
-}
-
 /// `PATCH /api/datasets/{id}` with `{"name": "…"}`: the display name only; the data is unchanged.
 async fn rename(
-    State(db): State<Database>,
+    State(workbench): State<Workbench>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RenameBody>,
 ) -> Result<Json<DatasetView>, ApiError> {
-    check_name(&body.name, json!({ "field": "name" }))?;
-    let name = body.name.trim();
-    let owner = app::server::LOCAL_USER;
-    if datasets::find(&db, owner, id).await?.is_none()
-        || !datasets::rename(&db, owner, id, name).await?
-    {
-        return Err(ApiError::not_found("The dataset"));
-    }
-    Ok(Json(dataset_body(&db, owner, id).await?))
+    let actor = Actor::local();
+    workbench.rename_dataset(&actor, id, &body.name).await?;
+    Ok(Json(workbench.dataset(&actor, id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,27 +304,22 @@ struct PageParams {
 }
 
 async fn rows(
-    State(db): State<Database>,
+    State(workbench): State<Workbench>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
+) -> Result<Json<rowbench_workbench::datasets::RowsAfter>, ApiError> {
+    let limit = page.limit.unwrap_or(API_PAGE);
+    if limit == 0 || limit > MAX_API_PAGE {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_parameter",
-            format!("limit must be between 1 and {MAX_PAGE}, not {limit}"),
+            format!("limit must be between 1 and {MAX_API_PAGE}, not {limit}"),
         )
         .with_details(json!({ "parameter": "limit" })));
     }
-    datasets::find(&db, app::server::LOCAL_USER, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("The dataset"))?;
-    let rows = datasets::rows(&db, id, page.after, limit).await?;
-    let next_after = if rows.len() == limit as usize {
-        rows.last().map(|r| r.index)
-    } else {
-        None
-    };
-    Ok(Json(json!({ "rows": rows, "next_after": next_after })))
+    Ok(Json(
+        workbench
+            .dataset_rows(&Actor::local(), id, page.after, limit)
+            .await?,
+    ))
 }

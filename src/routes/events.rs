@@ -17,7 +17,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use rowbench_store::batches::{self, BatchStatus};
+use rowbench_store::batches::BatchStatus;
 use rowbench_store::progress::{self, FinishedRow, Progress, ProgressQuery, ProgressStamp, Spend};
 use rowbench_store::{Database, StoreError, Timestamp};
 use serde_json::{Value, json};
@@ -50,12 +50,10 @@ async fn events(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if batches::find(&state.db, app::server::LOCAL_USER, id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("The batch"));
-    }
+    state
+        .workbench
+        .batch_summary(&rowbench_workbench::Actor::local(), id)
+        .await?;
     let watch = Watch::new(state.db.clone(), id);
     // Fused: layers around the body may poll once more after the end, which `unfold` forbids.
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(

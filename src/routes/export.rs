@@ -7,7 +7,6 @@
 
 use std::io::{self, Write};
 
-use app::api::export_check::ssr::export_row;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -15,10 +14,11 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use rowbench_export::{ExportError, ExportOptions, ExportPlan, Exporter, Format, Layout, download};
-use rowbench_store::batches::{self, BatchStatus};
+use rowbench_export::{ExportError, ExportOptions, Exporter, Format, Layout, download};
 use rowbench_store::export::{ExportCursor, ExportPage};
 use rowbench_store::{Database, StoreError};
+use rowbench_workbench::Actor;
+use rowbench_workbench::export::{PAGE_ROWS, export_row};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -27,9 +27,6 @@ use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{ApiPath, ApiQuery};
 use crate::startup::AppState;
 
-/// Rows read per query: large enough that the per-query cost vanishes, small enough that the
-/// pages in flight (at most three) stay around a megabyte.
-const PAGE_ROWS: u32 = 2_000;
 /// Bytes per body chunk.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Body chunks that may wait for a slow client before the writer waits too.
@@ -47,11 +44,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/batches/{id}/export", get(export_batch))
         .layer(axum::middleware::from_fn(json_errors))
-}
-
-/// The owner of everything in local mode.
-fn owner() -> &'static str {
-    app::server::LOCAL_USER
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,13 +86,8 @@ async fn export_batch(
     let metadata = flag("metadata", params.metadata.as_deref(), true)?;
     let formula_guard = flag("formula_guard", params.formula_guard.as_deref(), true)?;
 
-    let Some(batch) = batches::find(&state.db, owner(), id).await? else {
-        return Err(ApiError::not_found("The batch"));
-    };
-    let summary = &batch.summary;
-    let partial =
-        summary.status != BatchStatus::Completed || summary.done_rows < summary.total_rows;
-    let plan = ExportPlan::from_config(&batch.config, &summary.name);
+    let setup = state.workbench.export_setup(&Actor::local(), id).await?;
+    let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
     let layout = plan.layout(metadata);
     let options = ExportOptions {
         format,
@@ -109,7 +96,7 @@ async fn export_batch(
 
     let (pages_tx, pages_rx) = mpsc::channel(1);
     let (bytes_tx, bytes_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
-    tokio::spawn(read_pages(state.db.clone(), id, batch.dataset_id, pages_tx));
+    tokio::spawn(read_pages(state.db.clone(), id, setup.dataset_id, pages_tx));
     tokio::task::spawn_blocking(move || write_pages(pages_rx, bytes_tx, layout, options));
     // Fused: the compression layer polls once more after the end, which `unfold` forbids.
     let body = Body::from_stream(futures_util::StreamExt::fuse(futures_util::stream::unfold(

@@ -1,15 +1,11 @@
 //! The providers API: `POST /api/providers/check` makes one small call to a configured model,
 //! with the server's key for it, and says whether it works and, if not, what to fix.
 
-use std::sync::Arc;
-
-use app::api::review::ConnectionReport;
-use app::error::AppError;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use rowbench_providers::Catalog;
+use rowbench_workbench::providers::ConnectionReport;
+use rowbench_workbench::{Actor, Error, Workbench};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -39,25 +35,18 @@ impl RequestBody for CheckBody {
 /// 200 with the verdict whether or not the connection works: the check itself ran. Only a
 /// provider or model this server does not have is refused.
 async fn check(
-    State(catalog): State<Arc<Catalog>>,
+    State(workbench): State<Workbench>,
     ApiJson(body): ApiJson<CheckBody>,
 ) -> Result<Json<ConnectionReport>, ApiError> {
-    app::api::review::ssr::check_connection(&catalog, &body.provider, &body.model)
+    match workbench
+        .check_connection(&Actor::local(), &body.provider, &body.model)
         .await
-        .map(Json)
-        .map_err(|error| match error {
-            AppError::NotFound(what) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} was not found"),
-            )
-            .with_details(json!({ "field": "provider" })),
-            AppError::Invalid(message) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "model_not_configured",
-                message,
-            )
-            .with_details(json!({ "field": "model" })),
-            other => ApiError::internal(&other),
-        })
+    {
+        Ok(report) => Ok(Json(report)),
+        // The body's field that names what this server does not have.
+        Err(error @ Error::NotFound { .. }) => {
+            Err(ApiError::from(error).with_details(json!({ "field": "provider" })))
+        }
+        Err(error) => Err(error.into()),
+    }
 }

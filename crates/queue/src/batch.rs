@@ -15,7 +15,7 @@ pub(crate) enum SetupError {
     #[error("The batch no longer exists.")]
     Missing,
     #[error("The batch configuration cannot be read: {0}")]
-    Config(#[source] serde_json::Error),
+    Config(String),
     #[error(
         "The provider `{0}` is not configured on this server: add it to the server configuration, then retry the failed rows."
     )]
@@ -62,8 +62,14 @@ impl Runtimes {
         if let Some(loaded) = self.lock().get(&batch_id) {
             return Ok(Arc::clone(loaded));
         }
-        let config = queue::batch_config(db, batch_id).await?;
-        let loaded = Arc::new(build(catalog, config));
+        let config = match queue::batch_config(db, batch_id).await {
+            Ok(Some(config)) => Ok(config),
+            Ok(None) => Err(SetupError::Missing),
+            // It will not parse next time either: every row records why, as for any setup error.
+            Err(StoreError::CorruptBatch { reason, .. }) => Err(SetupError::Config(reason)),
+            Err(other) => return Err(other),
+        };
+        let loaded = Arc::new(config.and_then(|config| build(catalog, config)));
         let mut built = self.lock();
         if built.len() >= MAX_CACHED {
             built.clear();
@@ -77,9 +83,7 @@ impl Runtimes {
     }
 }
 
-fn build(catalog: &Catalog, config: Option<serde_json::Value>) -> Result<BatchRuntime, SetupError> {
-    let config: BatchConfig =
-        serde_json::from_value(config.ok_or(SetupError::Missing)?).map_err(SetupError::Config)?;
+fn build(catalog: &Catalog, config: BatchConfig) -> Result<BatchRuntime, SetupError> {
     let settings = &config.recipe.settings;
     let provider_config = catalog
         .provider(&settings.provider)

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
+use rowbench_recipe::BatchConfig;
+
 use crate::{Database, StoreError, Timestamp};
 
 /// Where a batch is in its life.
@@ -203,11 +205,21 @@ pub async fn run_remaining(
 }
 
 /// A batch's stored configuration and state, for its page and the worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub summary: BatchSummary,
     pub dataset_id: Option<i64>,
-    pub config: serde_json::Value,
+    /// Everything the batch runs with, frozen when it started.
+    pub config: BatchConfig,
+}
+
+/// A batch's stored configuration, read with the one rule for stored data that does not parse:
+/// an error naming the batch, never a default.
+pub(crate) fn parse_config(batch_id: i64, text: &str) -> Result<BatchConfig, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::CorruptBatch {
+        batch_id,
+        reason: e.to_string(),
+    })
 }
 
 /// A `batches` row as [`find`] reads it.
@@ -249,10 +261,7 @@ pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Batch>, 
     else {
         return Ok(None);
     };
-    let config = serde_json::from_str(&config).map_err(|e| StoreError::Corrupt {
-        what: "batch configuration",
-        reason: e.to_string(),
-    })?;
+    let config = parse_config(id, &config)?;
     Ok(Some(Batch {
         summary: BatchSummary {
             id,
@@ -374,6 +383,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stored_configuration_that_does_not_parse_is_an_error_naming_the_batch() {
+        let (db, _dir) = fresh_database().await;
+        let id = create(
+            &db,
+            batch("alice", "old", &serde_json::json!({ "columns": "x" })),
+        )
+        .await
+        .expect("insert");
+        let error = find(&db, "alice", id)
+            .await
+            .expect_err("refused, not guessed");
+        assert!(
+            matches!(error, StoreError::CorruptBatch { batch_id, .. } if batch_id == id),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains(&format!("batch {id}")),
+            "{error}"
+        );
+        assert!(matches!(
+            crate::queue::batch_config(&db, id).await,
+            Err(StoreError::CorruptBatch { .. })
+        ));
+    }
+
+    #[tokio::test]
     async fn a_fresh_database_lists_no_batches() {
         let (db, _dir) = fresh_database().await;
         assert!(list(&db, "local", 50).await.expect("query").is_empty());
@@ -382,7 +417,7 @@ mod tests {
     #[tokio::test]
     async fn batches_are_listed_newest_first_and_only_to_their_owner() {
         let (db, _dir) = fresh_database().await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         let first = create(&db, batch("alice", "first", &config))
             .await
             .expect("insert");
@@ -441,7 +476,7 @@ mod tests {
     async fn starting_a_batch_queues_one_job_per_dataset_row_and_freezes_the_config() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 25).await;
-        let config = serde_json::json!({ "prompt": { "user": "{{ body }}" } });
+        let config = crate::fixtures::config_json(|c| c.recipe.prompt.user = "{{ body }}".into());
         let id = start_over_dataset(&db, over("alice", dataset, None, &config))
             .await
             .expect("query")
@@ -453,7 +488,7 @@ mod tests {
         assert_eq!(batch.summary.status, BatchStatus::Running);
         assert_eq!(batch.summary.total_rows, 25);
         assert_eq!(batch.dataset_id, Some(dataset));
-        assert_eq!(batch.config, config);
+        assert_eq!(serde_json::to_value(&batch.config).expect("JSON"), config);
         let counts = row_counts(&db, id).await.expect("counts");
         assert_eq!(
             counts,
@@ -469,7 +504,7 @@ mod tests {
     async fn a_trial_run_queues_only_the_first_rows() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 10).await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         let id = start_over_dataset(&db, over("alice", dataset, Some(3), &config))
             .await
             .expect("query")
@@ -493,7 +528,9 @@ mod tests {
     async fn finished_trial(db: &Database, rows: i64, trial: i64) -> i64 {
         use crate::queue;
         let dataset = ready_dataset(db, "alice", rows).await;
-        let config = serde_json::json!({ "recipe": { "settings": { "first_rows": trial } } });
+        let config = crate::fixtures::config_json(|c| {
+            c.recipe.settings.first_rows = Some(u64::try_from(trial).expect("a row count"))
+        });
         let id = start_over_dataset(db, over("alice", dataset, Some(trial), &config))
             .await
             .expect("query")
@@ -535,12 +572,10 @@ mod tests {
         assert_eq!(after.summary.status, BatchStatus::Running);
         assert_eq!(after.summary.total_rows, 5);
         assert_eq!(after.summary.done_rows, 2);
-        assert_eq!(
-            after.config["recipe"]["settings"]["first_rows"],
-            serde_json::Value::Null
-        );
-        assert_eq!(after.config["row_limit_lifted"]["first_rows"], 2);
-        assert_eq!(after.config["row_limit_lifted"]["trial_rows"], 2);
+        assert_eq!(after.config.recipe.settings.first_rows, None);
+        let stored = crate::fixtures::stored_config(&db, id).await;
+        assert_eq!(stored["row_limit_lifted"]["first_rows"], 2);
+        assert_eq!(stored["row_limit_lifted"]["trial_rows"], 2);
         let finished_at: Option<i64> =
             sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
                 .bind(id)
@@ -619,7 +654,7 @@ mod tests {
     async fn a_batch_over_every_row_has_no_remaining_rows_to_run() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 3).await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         let id = start_over_dataset(&db, over("alice", dataset, None, &config))
             .await
             .expect("query")
@@ -629,14 +664,18 @@ mod tests {
             RunRemaining::NotLimited
         );
         let after = find(&db, "alice", id).await.expect("query").expect("batch");
-        assert_eq!(after.config, config, "the configuration is left alone");
+        assert_eq!(
+            serde_json::to_value(&after.config).expect("JSON"),
+            config,
+            "the configuration is left alone"
+        );
     }
 
     #[tokio::test]
     async fn a_cancelled_trial_is_not_run_on() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 5).await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
             .await
             .expect("query")
@@ -661,7 +700,7 @@ mod tests {
     async fn a_paused_trial_runs_again_with_its_remaining_rows() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 5).await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
             .await
             .expect("query")
@@ -691,7 +730,7 @@ mod tests {
     async fn nobody_starts_a_batch_over_someone_elses_or_a_half_uploaded_dataset() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 2).await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         assert_eq!(
             start_over_dataset(&db, over("bob", dataset, None, &config))
                 .await
@@ -715,7 +754,7 @@ mod tests {
     #[tokio::test]
     async fn the_list_is_capped_at_the_limit() {
         let (db, _dir) = fresh_database().await;
-        let config = serde_json::json!({});
+        let config = crate::fixtures::config_json(|_| ());
         for i in 0..5 {
             create(&db, batch("local", &format!("b{i}"), &config))
                 .await

@@ -14,6 +14,27 @@ pub struct StoredRow {
     pub cells: Vec<String>,
 }
 
+/// One column of a dataset: its name and what the whole file showed of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetColumn {
+    pub name: String,
+    /// Non-empty cells.
+    pub filled: u64,
+    /// `filled / rows`, 0 without rows.
+    pub fill_rate: f64,
+    /// A few distinct non-empty values, for display.
+    pub samples: Vec<String>,
+}
+
+/// A header name the upload replaced (blank or repeated in the file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRename {
+    /// The column's position, 1-based.
+    pub position: usize,
+    pub original: String,
+    pub renamed: String,
+}
+
 /// What is known of a dataset once its whole file has been read.
 #[derive(Debug, Clone)]
 pub struct Finished<'a> {
@@ -21,10 +42,8 @@ pub struct Finished<'a> {
     pub delimiter: &'a str,
     pub row_count: i64,
     pub fixed_rows: i64,
-    /// Column statistics as JSON (array, one entry per column).
-    pub columns: &'a serde_json::Value,
-    /// Header renames as JSON (array).
-    pub renames: &'a serde_json::Value,
+    pub columns: &'a [DatasetColumn],
+    pub renames: &'a [ColumnRename],
 }
 
 /// A dataset as stored.
@@ -38,8 +57,8 @@ pub struct Dataset {
     pub delimiter: String,
     pub row_count: i64,
     pub fixed_rows: i64,
-    pub columns: serde_json::Value,
-    pub renames: serde_json::Value,
+    pub columns: Vec<DatasetColumn>,
+    pub renames: Vec<ColumnRename>,
     pub created_at: Timestamp,
 }
 
@@ -58,10 +77,15 @@ struct DatasetRecord {
     created_at: Timestamp,
 }
 
-fn parse_json(what: &'static str, text: &str) -> Result<serde_json::Value, StoreError> {
+/// One rule for stored JSON that does not parse: an error naming the dataset, never a guess.
+fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    dataset_id: i64,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         what,
-        reason: e.to_string(),
+        reason: format!("dataset {dataset_id}: {e}"),
     })
 }
 
@@ -78,8 +102,8 @@ impl TryFrom<DatasetRecord> for Dataset {
             delimiter: r.delimiter,
             row_count: r.row_count,
             fixed_rows: r.fixed_rows,
-            columns: parse_json("dataset columns", &r.columns)?,
-            renames: parse_json("dataset renames", &r.renames)?,
+            columns: parse_json("dataset columns", r.id, &r.columns)?,
+            renames: parse_json("dataset renames", r.id, &r.renames)?,
             created_at: r.created_at,
         })
     }
@@ -164,7 +188,6 @@ pub async fn create_from_cells(
         })
         .collect();
     insert_rows(db, id, &stored).await?;
-    let empty = serde_json::json!([]);
     let row_count = i64::try_from(stored.len()).unwrap_or(i64::MAX);
     finish(
         db,
@@ -174,8 +197,8 @@ pub async fn create_from_cells(
             delimiter: ",",
             row_count,
             fixed_rows: 0,
-            columns: &empty,
-            renames: &empty,
+            columns: &[],
+            renames: &[],
         },
     )
     .await?;
@@ -193,12 +216,19 @@ pub async fn finish(db: &Database, dataset_id: i64, done: Finished<'_>) -> Resul
     .bind(done.delimiter)
     .bind(done.row_count)
     .bind(done.fixed_rows)
-    .bind(done.columns.to_string())
-    .bind(done.renames.to_string())
+    .bind(to_json(done.columns)?)
+    .bind(to_json(done.renames)?)
     .bind(dataset_id)
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        what: "dataset columns",
+        reason: e.to_string(),
+    })
 }
 
 /// Removes a dataset and its rows (an upload that failed half way).
@@ -311,14 +341,13 @@ mod tests {
             .await
             .expect("create");
         insert_rows(db, id, rows).await.expect("insert");
-        let empty = serde_json::json!([]);
         let done = Finished {
             encoding: "UTF-8",
             delimiter: ",",
             row_count: rows.len() as i64,
             fixed_rows: 0,
-            columns: &empty,
-            renames: &empty,
+            columns: &[],
+            renames: &[],
         };
         finish(db, id, done).await.expect("finish");
         id

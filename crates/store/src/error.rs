@@ -11,4 +11,6 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("stored {what} is unreadable: {reason}")]
     Corrupt { what: &'static str, reason: String },
+    #[error("the stored configuration of batch {batch_id} is unreadable: {reason}")]
+    CorruptBatch { batch_id: i64, reason: String },
 }

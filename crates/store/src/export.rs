@@ -183,7 +183,7 @@ pub(crate) mod tests {
         let dataset = datasets::create_from_cells(db, "alice", "d", cells)
             .await
             .expect("dataset");
-        let config = serde_json::json!({ "recipe": { "settings": { "concurrency": 4 } } });
+        let config = crate::fixtures::config_json(|c| c.recipe.settings.concurrency = 4);
         let id = batches::start_over_dataset(
             db,
             DatasetBatch {

@@ -10,6 +10,8 @@ pub mod datasets;
 pub mod drafts;
 mod error;
 pub mod export;
+#[cfg(test)]
+mod fixtures;
 pub mod progress;
 pub mod queue;
 mod timestamp;

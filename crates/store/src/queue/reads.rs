@@ -7,6 +7,8 @@ use sqlx::FromRow;
 
 use crate::{Database, StoreError, Timestamp};
 
+use rowbench_recipe::BatchConfig;
+
 use super::{AttemptOutcome, AttemptRecord, RowStatus, parse_json};
 
 /// A row as the batch page lists it.
@@ -77,14 +79,16 @@ pub struct BatchTotals {
     pub pause_reason: Option<String>,
 }
 
-/// The frozen configuration of batch `batch_id`, for the worker (no owner check).
+/// The frozen configuration of batch `batch_id`, for the worker (no owner check); `None` when
+/// the batch is gone, [`StoreError::CorruptBatch`] when what is stored does not parse.
 #[tracing::instrument(skip_all, fields(batch_id))]
-pub async fn batch_config(db: &Database, batch_id: i64) -> Result<Option<Value>, StoreError> {
+pub async fn batch_config(db: &Database, batch_id: i64) -> Result<Option<BatchConfig>, StoreError> {
     let text: Option<String> = sqlx::query_scalar("SELECT config FROM batches WHERE id = ?")
         .bind(batch_id)
         .fetch_optional(db.pool())
         .await?;
-    parse_json("batch configuration", text)
+    text.map(|text| crate::batches::parse_config(batch_id, &text))
+        .transpose()
 }
 
 #[derive(FromRow)]

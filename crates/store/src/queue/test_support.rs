@@ -18,7 +18,7 @@ async fn dataset(db: &Database, owner: &str, rows: i64) -> i64 {
 /// A running batch of `rows` rows for `owner` that runs `concurrency` rows at once.
 pub(crate) async fn batch(db: &Database, owner: &str, rows: i64, concurrency: u32) -> i64 {
     let dataset_id = dataset(db, owner, rows).await;
-    let config = serde_json::json!({ "recipe": { "settings": { "concurrency": concurrency } } });
+    let config = crate::fixtures::config_json(|c| c.recipe.settings.concurrency = concurrency);
     batches::start_over_dataset(
         db,
         DatasetBatch {
