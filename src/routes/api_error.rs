@@ -184,3 +184,40 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let body = std::mem::replace(json.body_mut(), Body::empty());
     Response::from_parts(parts, body)
 }
+
+#[cfg(test)]
+mod tests {
+    use rowbench_workbench::Error;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn each_kind_of_use_case_error_answers_its_own_status_and_keeps_code_and_details() {
+        let cases = [
+            (Error::not_found("Batch 7"), 404, "not_found"),
+            (
+                Error::invalid("too_many_fields", "Too many.").with_details(json!({"limit": 100})),
+                422,
+                "too_many_fields",
+            ),
+            (
+                Error::conflict("not_applicable", "Paused."),
+                409,
+                "not_applicable",
+            ),
+            (Error::Internal, 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let answer = ApiError::from(error.clone());
+            assert_eq!(answer.status.as_u16(), status, "{error:?}");
+            assert_eq!(answer.code, code, "{error:?}");
+        }
+        let answer = ApiError::from(Error::invalid("x", "y").with_details(json!({"limit": 100})));
+        assert_eq!(answer.details, json!({"limit": 100}));
+        assert_eq!(
+            ApiError::from(Error::not_found("Batch 7")).message,
+            "Batch 7 was not found"
+        );
+    }
+}

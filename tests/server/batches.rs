@@ -164,6 +164,24 @@ async fn a_recipe_with_an_unknown_name_is_refused_with_where_it_is() {
 }
 
 #[tokio::test]
+async fn a_recipe_over_a_missing_dataset_is_not_found_and_a_model_the_server_lacks_is_named() {
+    let app = spawn_app().await;
+    let (status, error) = app.post_json("/api/batches", &recipe(999)).await;
+    assert_eq!(status, 404, "{error}");
+    assert_eq!(error["error"]["code"], "not_found", "{error}");
+
+    let dataset = uploaded(&app).await;
+    let mut body = recipe(dataset);
+    body["settings"]["model"] = json!("no-such-model");
+    let (status, error) = app.post_json("/api/batches", &body).await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(error["error"]["code"], "invalid_recipe", "{error}");
+    assert_eq!(error["error"]["details"]["field"], "settings", "{error}");
+    let message = error["error"]["message"].as_str().expect("message");
+    assert!(message.contains("\"no-such-model\""), "{message}");
+}
+
+#[tokio::test]
 async fn a_batch_is_paused_resumed_and_its_failed_rows_retried_through_the_api() {
     let app = spawn_app().await;
     let dataset = uploaded(&app).await;

@@ -219,6 +219,11 @@ const ANNOTATIONS: &[&str] = &[
 ];
 
 impl ResponseSchema {
+    /// The fields' names, in schema order.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.name.as_str())
+    }
+
     /// The draft 2020-12 JSON Schema for this answer shape: every field a property, in field
     /// order, no other keys allowed.
     pub fn to_json_schema(&self) -> Value {

@@ -402,13 +402,7 @@ mod server {
                     rows.truncate(limit as usize);
                 }
             }
-            let fields: Vec<&str> = config
-                .recipe
-                .schema
-                .fields
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect();
+            let fields: Vec<&str> = config.recipe.schema.field_names().collect();
             let shown = shown_columns(&config);
             let lines = rows
                 .into_iter()

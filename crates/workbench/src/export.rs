@@ -51,9 +51,8 @@ mod server {
             fields: config
                 .recipe
                 .schema
-                .fields
-                .iter()
-                .map(|f| f.name.clone())
+                .field_names()
+                .map(str::to_string)
                 .collect(),
             model: config.recipe.settings.model.clone(),
             dataset_name: config.dataset_name.clone(),
