@@ -7,5 +7,7 @@ pub mod icons;
 pub mod insert;
 pub mod layout;
 pub mod notice;
+pub mod number_input;
 pub mod refresh;
+pub mod step_content;
 pub mod step_frame;
