@@ -9,5 +9,6 @@ pub mod layout;
 pub mod notice;
 pub mod number_input;
 pub mod refresh;
+pub mod save_status;
 pub mod step_content;
 pub mod step_frame;
