@@ -12,3 +12,4 @@ pub mod refresh;
 pub mod save_status;
 pub mod step_content;
 pub mod step_frame;
+pub mod table_region;
