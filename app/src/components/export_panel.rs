@@ -123,34 +123,43 @@ pub fn ExportPanel(
                     })}
                 </p>
                 <div class="export-cells__choice" hidden=move || completed() && count.with(|c| c.as_ref().is_some_and(|c| c.total == 0))>
-                <label class="radio small">
-                    <input type="radio" name="csv-cells" data-testid="csv-for-spreadsheets"
-                        prop:checked=move || choice.get() == CsvCells::ForSpreadsheets
-                        on:change=move |_| choice.set(CsvCells::ForSpreadsheets) />
-                    <span>
-                        <strong>"For a spreadsheet"</strong>
-                        {move || match total() {
-                            0 => " (Excel, LibreOffice, Google Sheets): any such cell gets a leading ', which the spreadsheet hides, so it shows the text instead of running it.".to_string(),
-                            n => format!(" (Excel, LibreOffice, Google Sheets): those {} get a leading ', which the spreadsheet hides, so it shows the text instead of running it. Recommended.", cells(n)),
-                        }}
-                    </span>
-                </label>
-                <label class="radio small">
-                    <input type="radio" name="csv-cells" data-testid="csv-as-stored"
-                        prop:checked=move || choice.get() == CsvCells::AsStored
-                        on:change=move |_| choice.set(CsvCells::AsStored) />
-                    <span>
-                        <strong>"Exactly as stored"</strong>
-                        {move || match total() {
-                            0 => " (pandas, R, a database): no cell is changed.".to_string(),
-                            n => format!(" (pandas, R, a database): no cell is changed. Do not open this file in a spreadsheet: it may run those {} as formulas.", cells(n)),
-                        }}
-                    </span>
-                </label>
+                <CsvChoice value=CsvCells::ForSpreadsheets choice testid="csv-for-spreadsheets" name="For a spreadsheet"
+                    says=Signal::derive(move || match total() {
+                        0 => " (Excel, LibreOffice, Google Sheets): any such cell gets a leading ', which the spreadsheet hides, so it shows the text instead of running it.".to_string(),
+                        n => format!(" (Excel, LibreOffice, Google Sheets): those {} get a leading ', which the spreadsheet hides, so it shows the text instead of running it. Recommended.", cells(n)),
+                    }) />
+                <CsvChoice value=CsvCells::AsStored choice testid="csv-as-stored" name="Exactly as stored"
+                    says=Signal::derive(move || match total() {
+                        0 => " (pandas, R, a database): no cell is changed.".to_string(),
+                        n => format!(" (pandas, R, a database): no cell is changed. Do not open this file in a spreadsheet: it may run those {} as formulas.", cells(n)),
+                    }) />
                 </div>
                 <p class="small muted">"JSON and JSONL always hold every cell exactly as stored."</p>
             </fieldset>
         </div>
+    }
+}
+
+/// One way a CSV can hold the formula cells: its radio button, its name, and what it does to
+/// them.
+#[component]
+fn CsvChoice(
+    value: CsvCells,
+    choice: RwSignal<CsvCells>,
+    testid: &'static str,
+    name: &'static str,
+    says: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <label class="radio small">
+            <input type="radio" name="csv-cells" data-testid=testid
+                prop:checked=move || choice.get() == value
+                on:change=move |_| choice.set(value) />
+            <span>
+                <strong>{name}</strong>
+                {move || says.get()}
+            </span>
+        </label>
     }
 }
 

@@ -1,12 +1,18 @@
 //! Step 4 of the wizard: the response schema, built field by field (or from a preset, or from a
 //! pasted JSON Schema), with the generated JSON Schema beside it. Saved as it is edited.
 
+mod field_editor;
+mod presets;
+
 use leptos::prelude::*;
 use rowbench_schema::{FieldType, ResponseSchema, SchemaField};
 
+use self::field_editor::FieldEditor;
+use self::presets::{ImportSchema, Presets};
 use crate::api::schema::{SaveSchema, draft_schema};
 use crate::components::debounce::Debounced;
-use crate::components::notice::ErrorNotice;
+use crate::components::save_status::SaveStatus;
+use crate::components::step_content::StepContent;
 use crate::components::step_frame::StepFrame;
 use crate::text::sentence;
 use crate::wizard_step::WizardStep;
@@ -16,14 +22,7 @@ pub fn SchemaStep() -> impl IntoView {
     let page = Resource::new(|| (), |_| draft_schema());
     view! {
         <StepFrame step=WizardStep::Schema>
-            <Suspense fallback=|| view! { <p class="muted">"Loading your fields…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                        Ok(schema) => view! { <SchemaBuilder schema /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <StepContent page loading="Loading your fields…" show=|schema| view! { <SchemaBuilder schema /> } />
         </StepFrame>
     }
 }
@@ -49,6 +48,20 @@ fn new_field(schema: &ResponseSchema) -> SchemaField {
     }
 }
 
+/// The schema being edited; a change is saved once typing pauses.
+#[derive(Clone, Copy)]
+struct SchemaEdits {
+    schema: RwSignal<ResponseSchema>,
+    saver: Debounced,
+}
+
+impl SchemaEdits {
+    fn change(self, f: impl FnOnce(&mut ResponseSchema)) {
+        self.schema.update(f);
+        self.saver.trigger();
+    }
+}
+
 #[component]
 fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
     let schema = RwSignal::new(schema);
@@ -64,21 +77,18 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
             schema: schema.get_untracked(),
         });
     });
-    let change = move |f: &dyn Fn(&mut ResponseSchema)| {
-        schema.update(|s| f(s));
-        saver.trigger();
-    };
+    let edits = SchemaEdits { schema, saver };
     let focus_field = RwSignal::new(None::<usize>);
 
     let add = move |_| {
-        change(&|s| {
+        edits.change(|s| {
             let field = new_field(s);
             s.fields.push(field);
         });
         focus_field.set(Some(schema.with_untracked(|s| s.fields.len() - 1)));
     };
     let move_field = move |from: usize, to: usize| {
-        change(&|s| {
+        edits.change(|s| {
             if from < s.fields.len() && to < s.fields.len() {
                 s.fields.swap(from, to);
             }
@@ -87,7 +97,7 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
     let remove = move |position: usize| {
         let field = schema.with_untracked(|s| s.fields.get(position).cloned());
         if let Some(field) = field {
-            change(&|s| {
+            edits.change(|s| {
                 s.fields.remove(position);
             });
             removed.set(Some(Removed { position, field }));
@@ -95,9 +105,9 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
     };
     let undo = move |_| {
         if let Some(Removed { position, field }) = removed.get_untracked() {
-            change(&|s| {
+            edits.change(|s| {
                 let at = position.min(s.fields.len());
-                s.fields.insert(at, field.clone());
+                s.fields.insert(at, field);
             });
             removed.set(None);
         }
@@ -117,10 +127,9 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                                 view! {
                                     <FieldEditor
                                         position
-                                        schema
+                                        edits
                                         problems
                                         focus_field
-                                        change
                                         move_field
                                         remove
                                     />
@@ -152,14 +161,12 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                         "+ Add field"
                     </button>
                     <span class="spacer"></span>
-                    <span class="small muted" role="status" data-testid="save-status">
-                        {move || match (saver.waiting().get() || save.pending().get(), save.value().get()) {
-                            (true, _) => "Saving…".to_string(),
-                            (false, Some(Err(error))) => error.to_string(),
-                            (false, Some(Ok(()))) => "All changes saved.".to_string(),
-                            (false, None) => "Changes are saved as you make them.".to_string(),
-                        }}
-                    </span>
+                    <SaveStatus
+                        saving=Signal::derive(move || saver.waiting().get() || save.pending().get())
+                        last=save.value()
+                        saved="All changes saved."
+                        idle="Changes are saved as you make them."
+                    />
                 </div>
                 {move || {
                     problems
@@ -179,272 +186,6 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                 </div>
             </aside>
         </div>
-    }
-}
-
-/// One field's name, type, options, description and required switch, with its move and remove
-/// buttons. Alt+↑ and Alt+↓ move it from the keyboard.
-#[component]
-fn FieldEditor(
-    position: usize,
-    schema: RwSignal<ResponseSchema>,
-    problems: Memo<rowbench_schema::SchemaErrors>,
-    focus_field: RwSignal<Option<usize>>,
-    change: impl Fn(&dyn Fn(&mut ResponseSchema)) + Copy + Send + Sync + 'static,
-    move_field: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
-    remove: impl Fn(usize) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let field = move || schema.with(|s| s.fields.get(position).cloned());
-    let count = move || schema.with(|s| s.fields.len());
-    let problem = move || problems.with(|p| p.for_field(position).first().map(|x| x.to_string()));
-    // Only a change of type rebuilds the options box: rebuilding it on every key would lose focus.
-    let is_enum = Memo::new(move |_| {
-        schema.with(|s| {
-            matches!(
-                s.fields.get(position).map(|f| &f.kind),
-                Some(FieldType::Enum { .. })
-            )
-        })
-    });
-    let name_ref = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if focus_field.get() == Some(position)
-            && let Some(input) = name_ref.get()
-        {
-            focus_field.set(None);
-            // Selected once the new field's name is in the box (the value is set after this
-            // runs), so the first key typed replaces the default name.
-            request_animation_frame(move || {
-                let _ = input.focus();
-                input.select();
-            });
-        }
-    });
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if !ev.alt_key() {
-            return;
-        }
-        match ev.key().as_str() {
-            "ArrowUp" if position > 0 => {
-                ev.prevent_default();
-                move_field(position, position - 1);
-                focus_field.set(Some(position - 1));
-            }
-            "ArrowDown" if position + 1 < count() => {
-                ev.prevent_default();
-                move_field(position, position + 1);
-                focus_field.set(Some(position + 1));
-            }
-            _ => {}
-        }
-    };
-    let id = move |what: &str| format!("field-{position}-{what}");
-    view! {
-        <fieldset class="field-card" class:has-error=move || problem().is_some() on:keydown=on_keydown data-testid="field">
-            <legend class="visually-hidden">{move || format!("Field {}", position + 1)}</legend>
-            <div class="field-card__row">
-                <span class="field-card__num" aria-hidden="true">{position + 1}</span>
-                <div class="field field--grow">
-                    <label class="field__label" for=id("name")>"Name"</label>
-                    <input
-                        id=id("name")
-                        node_ref=name_ref
-                        class="input input--mono"
-                        aria-invalid=move || problem().is_some().to_string()
-                        prop:value=move || field().map(|f| f.name).unwrap_or_default()
-                        on:input=move |ev| {
-                            let name = event_target_value(&ev);
-                            change(&|s| if let Some(f) = s.fields.get_mut(position) { f.name = name.clone() });
-                        }
-                    />
-                </div>
-                <div class="field">
-                    <label class="field__label" for=id("type")>"Type"</label>
-                    <select
-                        id=id("type")
-                        class="select"
-                        prop:value=move || field().map(|f| f.kind.kind_id()).unwrap_or_default()
-                        on:change=move |ev| {
-                            let kind = event_target_value(&ev);
-                            change(&|s| {
-                                if let Some(f) = s.fields.get_mut(position)
-                                    && let Some(new_kind) = FieldType::from_kind_id(&kind)
-                                {
-                                    // Switching to a list of options keeps any options typed before.
-                                    if !matches!((&f.kind, &new_kind), (FieldType::Enum { .. }, FieldType::Enum { .. })) {
-                                        f.kind = new_kind;
-                                    }
-                                }
-                            });
-                        }
-                    >
-                        {FieldType::all()
-                            .into_iter()
-                            .map(|kind| view! { <option value=kind.kind_id()>{kind.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </div>
-                <label class="checkbox field-card__required">
-                    <input
-                        type="checkbox"
-                        prop:checked=move || field().is_some_and(|f| f.required)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            change(&|s| if let Some(f) = s.fields.get_mut(position) { f.required = on });
-                        }
-                    />
-                    "Required"
-                </label>
-                <div class="field-card__tools">
-                    <button
-                        type="button"
-                        class="btn btn--ghost btn--icon"
-                        title="Move up (Alt+↑)"
-                        aria-label=move || format!("Move field {} up", position + 1)
-                        disabled=move || position == 0
-                        on:click=move |_| move_field(position, position - 1)
-                    >
-                        "↑"
-                    </button>
-                    <button
-                        type="button"
-                        class="btn btn--ghost btn--icon"
-                        title="Move down (Alt+↓)"
-                        aria-label=move || format!("Move field {} down", position + 1)
-                        disabled=move || { position + 1 >= count() }
-                        on:click=move |_| move_field(position, position + 1)
-                    >
-                        "↓"
-                    </button>
-                    <button
-                        type="button"
-                        class="btn btn--ghost btn--icon btn--danger-text"
-                        aria-label=move || format!("Remove field {}", position + 1)
-                        title="Remove"
-                        on:click=move |_| remove(position)
-                    >
-                        "✕"
-                    </button>
-                </div>
-            </div>
-            {move || {
-                is_enum
-                    .get()
-                    .then(|| {
-                        view! {
-                            <div class="field">
-                                <label class="field__label" for=id("options")>"Options (one per line)"</label>
-                                <textarea
-                                    id=id("options")
-                                    class="textarea textarea--code"
-                                    rows=3
-                                    prop:value=move || {
-                                        field()
-                                            .map(|f| match f.kind {
-                                                FieldType::Enum { options } => options.join("\n"),
-                                                _ => String::new(),
-                                            })
-                                            .unwrap_or_default()
-                                    }
-                                    on:input=move |ev| {
-                                        let text = event_target_value(&ev);
-                                        let options: Vec<String> = text.split('\n').map(str::to_string).collect();
-                                        change(&|s| if let Some(f) = s.fields.get_mut(position) {
-                                            f.kind = FieldType::Enum { options: options.clone() };
-                                        });
-                                    }
-                                ></textarea>
-                            </div>
-                        }
-                    })
-            }}
-            <div class="field">
-                <label class="field__label" for=id("description")>"Description " <span class="muted">"(tells the model what to put here)"</span></label>
-                <input
-                    id=id("description")
-                    class="input"
-                    prop:value=move || field().map(|f| f.description).unwrap_or_default()
-                    on:input=move |ev| {
-                        let text = event_target_value(&ev);
-                        change(&|s| if let Some(f) = s.fields.get_mut(position) { f.description = text.clone() });
-                    }
-                />
-            </div>
-            {move || problem().map(|p| view! { <p class="field__error" role="alert">{sentence(&p)}</p> })}
-        </fieldset>
-    }
-}
-
-/// Replaces the fields with one of the presets.
-#[component]
-fn Presets(
-    schema: RwSignal<ResponseSchema>,
-    on_pick: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let presets = rowbench_schema::presets();
-    view! {
-        <div class="presets">
-            <span class="small muted">"Start from a preset:"</span>
-            {presets
-                .into_iter()
-                .map(|preset| {
-                    let picked = preset.schema.clone();
-                    view! {
-                        <button
-                            type="button"
-                            class="btn btn--ghost btn--sm"
-                            title=preset.description
-                            on:click=move |_| {
-                                schema.set(picked.clone());
-                                on_pick();
-                            }
-                        >
-                            {preset.label}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
-    }
-}
-
-/// Pasting a JSON Schema in: its fields replace the current ones, or the page says what it
-/// cannot use.
-#[component]
-fn ImportSchema(
-    schema: RwSignal<ResponseSchema>,
-    on_import: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let text = RwSignal::new(String::new());
-    let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let import = move |_| match ResponseSchema::from_json_schema_text(&text.get_untracked()) {
-        Ok(imported) => {
-            schema.set(imported);
-            error.set(None);
-            text.set(String::new());
-            on_import();
-        }
-        Err(e) => error.set(Some(e.to_string())),
-    };
-    view! {
-        <details class="import">
-            <summary>"Paste a JSON Schema instead"</summary>
-            <div class="field">
-                <label class="field__label" for="import-schema">"JSON Schema (an object with properties)"</label>
-                <textarea
-                    id="import-schema"
-                    class="textarea textarea--code"
-                    rows=8
-                    spellcheck="false"
-                    prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
-                ></textarea>
-                {move || error.get().map(|e| view! { <p class="field__error" role="alert" data-testid="import-error">{e}</p> })}
-            </div>
-            <button type="button" class="btn btn--secondary" on:click=import disabled=move || text.with(|t| t.trim().is_empty())>
-                "Replace the fields with this schema"
-            </button>
-        </details>
     }
 }
 

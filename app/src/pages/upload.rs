@@ -7,6 +7,7 @@ use leptos_router::components::A;
 
 use crate::api::datasets::{DatasetView, RenameDataset, draft_dataset};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
+use crate::components::table_region::TableRegion;
 
 /// What the step is doing right now.
 // Only the browser build starts transfers; the server renders the idle state.
@@ -251,6 +252,8 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
     );
     let renames = dataset.renames.clone();
     let fixed = dataset.fixed_rows;
+    // Each table's rows are built inside its region, which takes what it shows.
+    let columns = dataset.columns.clone();
 
     view! {
         <div class="dataset" data-dataset-id=id>
@@ -306,7 +309,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 }
             })}
             <h3 class="section-title">"Columns"</h3>
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Columns of the file">
+            <TableRegion label="Columns of the file">
                 <table class="table">
                     <thead>
                         <tr>
@@ -316,8 +319,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {dataset
-                            .columns
+                        {columns
                             .iter()
                             .map(|c| {
                                 let bar = (c.fill_rate * 100.0).clamp(0.0, 100.0);
@@ -349,9 +351,9 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
-            </div>
+            </TableRegion>
             <h3 class="section-title">{format!("First {} rows", dataset.preview.len())}</h3>
-            <div class="table-wrap table-wrap--tall" tabindex="0" role="region" aria-label="Preview of the first rows">
+            <TableRegion label="Preview of the first rows" tall=true>
                 <table class="table table--data" data-testid="preview">
                     <thead>
                         <tr>
@@ -374,7 +376,7 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
-            </div>
+            </TableRegion>
         </div>
     }
 }

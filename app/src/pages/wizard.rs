@@ -131,37 +131,24 @@ pub fn WizardStepPage() -> impl IntoView {
 
     move || match step.get() {
         // A plain string: leptos_meta reads the title after this page's reactive values are gone.
-        Some(WizardStep::Upload) => view! {
-            <Title text="Upload · New batch" />
-            <UploadStep />
-        }
-        .into_any(),
-        Some(WizardStep::Columns) => view! {
-            <Title text="Map columns · New batch" />
-            <ColumnsStep />
-        }
-        .into_any(),
-        Some(WizardStep::Prompt) => view! {
-            <Title text="Prompt · New batch" />
-            <PromptStep />
-        }
-        .into_any(),
-        Some(WizardStep::Schema) => view! {
-            <Title text="Response schema · New batch" />
-            <SchemaStep />
-        }
-        .into_any(),
-        Some(WizardStep::Review) => view! {
-            <Title text="Review · New batch" />
-            <ReviewStep />
-        }
-        .into_any(),
         Some(step) => view! {
             <Title text=format!("{} · New batch", step.label()) />
-            <StepPanel step />
+            {step_content(step)}
         }
         .into_any(),
         None => view! { <NotFound /> }.into_any(),
+    }
+}
+
+/// What the page of `step` shows under the stepper.
+fn step_content(step: WizardStep) -> AnyView {
+    match step {
+        WizardStep::Upload => view! { <UploadStep /> }.into_any(),
+        WizardStep::Columns => view! { <ColumnsStep /> }.into_any(),
+        WizardStep::Prompt => view! { <PromptStep /> }.into_any(),
+        WizardStep::Schema => view! { <SchemaStep /> }.into_any(),
+        WizardStep::Review => view! { <ReviewStep /> }.into_any(),
+        WizardStep::Run => view! { <StepPanel step /> }.into_any(),
     }
 }
 

@@ -30,11 +30,14 @@
 
 pub mod estimate;
 mod settings;
+pub mod text;
 
 use rowbench_mapping::{ColumnMapping, Role};
 use rowbench_schema::ResponseSchema;
 use rowbench_template::{AvailableNames, PromptContext, TemplateIssue};
 use serde::{Deserialize, Serialize};
+
+use crate::text::{sentence, with_stop};
 
 pub use settings::{ErrorPolicy, MAX_CONCURRENCY, RunSettings, SettingsError};
 
@@ -151,12 +154,7 @@ impl Recipe {
                         .map_or("?", |c| c.name.as_str());
                     with_stop(&format!("Column \"{name}\": {problem}"))
                 })
-                .or_else(|| {
-                    errors
-                        .mapping
-                        .first()
-                        .map(|p| with_stop(&capitalise(&p.to_string())))
-                })
+                .or_else(|| errors.mapping.first().map(|p| sentence(&p.to_string())))
                 .unwrap_or_default();
             blockers.push(Blocker {
                 step: BlockerStep::Columns,
@@ -174,7 +172,7 @@ impl Recipe {
                     schema_errors
                         .schema
                         .first()
-                        .map(|p| with_stop(&capitalise(&p.to_string())))
+                        .map(|p| sentence(&p.to_string()))
                 })
                 .unwrap_or_default();
             blockers.push(Blocker {
@@ -262,25 +260,6 @@ pub fn prompt_blockers(prompt: &PromptDraft, mapping: &ColumnMapping) -> Vec<Blo
         }
     }
     blockers
-}
-
-/// `text` ending in one full stop: problems that already end in one (or in `?`, `!`, `…`) keep
-/// theirs, so a blocker never reads "fill in..".
-fn with_stop(text: &str) -> String {
-    let text = text.trim_end();
-    if text.is_empty() || text.ends_with(['.', '?', '!', '…']) {
-        text.to_string()
-    } else {
-        format!("{text}.")
-    }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
