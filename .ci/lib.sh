@@ -12,6 +12,7 @@ WASM_OPT_VERSION=132         # binaryen from npm, pinned in .ci/tools/package-lo
 # The newest whose own Cargo.lock builds on $RUST_TOOLCHAIN: 1.13.5 and 1.14.0 lock
 # rust-analyzer crates that need rustc 1.98.
 CARGO_SHEAR_VERSION=1.13.4
+LEPTOSFMT_VERSION=0.1.33
 
 # CI runs in a fresh clone each time: a target directory outside it keeps repeat runs fast.
 if [[ -n "${CI:-}" && -z "${CARGO_TARGET_DIR:-}" ]]; then
@@ -99,6 +100,7 @@ ensure_build_tools() {
 ensure_check_tools() {
   ensure_rust
   cargo_tool cargo-shear "$CARGO_SHEAR_VERSION" cargo-shear --locked
+  cargo_tool leptosfmt "$LEPTOSFMT_VERSION" leptosfmt --locked
 }
 
 ensure_browser() {

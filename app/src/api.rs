@@ -1,11 +1,11 @@
-//! Server functions: thin shells that check who is asking, call the store, and return view models.
+//! Server functions: thin shells that find who is asking and the session's draft, call one use
+//! case of `rowbench_workbench`, and return its view model. One file per page of `pages/`.
 
-pub mod batch_page;
-pub mod batches;
-pub mod datasets;
-pub mod drafts;
-pub mod export_check;
-pub mod mapping;
+pub mod batch;
+pub mod columns;
+pub mod home;
 pub mod prompt;
 pub mod review;
 pub mod schema;
+pub mod upload;
+pub mod wizard;

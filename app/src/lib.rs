@@ -35,7 +35,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <meta name="description" content="Run a language model over every row of a spreadsheet and get structured, validated results." />
+                <meta
+                    name="description"
+                    content="Run a language model over every row of a spreadsheet and get structured, validated results."
+                />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />

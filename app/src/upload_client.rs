@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{File, FormData, ProgressEvent, XmlHttpRequest};
 
-use crate::api::datasets::DatasetView;
+use crate::api::upload::DatasetView;
 
 fn js_error(err: wasm_bindgen::JsValue) -> String {
     format!("The browser could not send the file: {err:?}")

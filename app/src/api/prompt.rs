@@ -7,14 +7,14 @@ use rowbench_recipe::PromptDraft;
 pub use rowbench_workbench::limits::MAX_TEMPLATE_BYTES;
 pub use rowbench_workbench::wizard::PromptPage;
 
-use crate::api::datasets::RowView;
+use crate::api::upload::RowView;
 use crate::error::AppError;
 
 /// The draft's prompt with what it may refer to; `None` until a file was uploaded.
 #[server(prefix = "/rpc", endpoint = "draft_prompt")]
 pub async fn draft_prompt() -> Result<Option<PromptPage>, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .prompt_page(&crate::server::actor(), draft)
         .await?)
@@ -24,7 +24,7 @@ pub async fn draft_prompt() -> Result<Option<PromptPage>, AppError> {
 #[server(prefix = "/rpc", endpoint = "dataset_row")]
 pub async fn dataset_row(index: i64) -> Result<RowView, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     let Some(dataset_id) = draft.dataset_id() else {
         return Err(AppError::Invalid("Upload a file first.".into()));
     };
@@ -39,7 +39,7 @@ pub async fn dataset_row(index: i64) -> Result<RowView, AppError> {
 pub async fn save_prompt(prompt: PromptDraft) -> Result<(), AppError> {
     use rowbench_workbench::wizard::DraftPart;
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .save_part(&crate::server::actor(), &draft, DraftPart::Prompt(prompt))
         .await?)

@@ -26,7 +26,7 @@ pub async fn check_connection(
 #[server(prefix = "/rpc", endpoint = "draft_review")]
 pub async fn draft_review() -> Result<Option<ReviewPage>, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .review_page(&crate::server::actor(), draft)
         .await?)
@@ -37,7 +37,7 @@ pub async fn draft_review() -> Result<Option<ReviewPage>, AppError> {
 pub async fn save_settings(settings: RunSettings) -> Result<(), AppError> {
     use rowbench_workbench::wizard::DraftPart;
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .save_part(
             &crate::server::actor(),
@@ -53,7 +53,7 @@ pub async fn save_settings(settings: RunSettings) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "start_batch", input = Json)]
 pub async fn start_batch(settings: RunSettings) -> Result<i64, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .start_from_draft(&crate::server::actor(), draft, settings)
         .await?)
@@ -64,7 +64,7 @@ pub async fn start_batch(settings: RunSettings) -> Result<i64, AppError> {
 #[server(prefix = "/rpc", endpoint = "reset_draft")]
 pub async fn reset_draft() -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .reset_draft(&crate::server::actor(), &draft)
         .await?)

@@ -11,7 +11,7 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "draft_schema")]
 pub async fn draft_schema() -> Result<ResponseSchema, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench.draft_schema(&draft))
 }
 
@@ -21,7 +21,7 @@ pub async fn draft_schema() -> Result<ResponseSchema, AppError> {
 pub async fn save_schema(schema: ResponseSchema) -> Result<(), AppError> {
     use rowbench_workbench::wizard::DraftPart;
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .save_part(&crate::server::actor(), &draft, DraftPart::Schema(schema))
         .await?)

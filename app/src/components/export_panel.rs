@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use rowbench_recipe::estimate::human_count;
 
-use crate::api::export_check::{FormulaCount, formula_cells};
+use crate::api::batch::{FormulaCount, formula_cells};
 use crate::components::refresh::fetch_in_browser_when;
 
 /// How a CSV treats cells that start with `=`, `+`, `-` or `@`.
@@ -104,37 +104,104 @@ pub fn ExportPanel(
         <div class="batch-export" data-testid="export-panel">
             <div class="batch-export__bar">
                 <span class="small muted">
-                    {move || if completed() { "Export the results:" } else { "Export what has finished so far (marked partial):" }}
+                    {move || {
+                        if completed() {
+                            "Export the results:"
+                        } else {
+                            "Export what has finished so far (marked partial):"
+                        }
+                    }}
                 </span>
-                <a class="btn btn--secondary btn--sm" href=move || export_href("csv") download rel="external" data-testid="export-csv">"CSV"</a>
-                <a class="btn btn--ghost btn--sm" href=move || export_href("json") download rel="external" data-testid="export-json">"JSON"</a>
-                <a class="btn btn--ghost btn--sm" href=move || export_href("jsonl") download rel="external" data-testid="export-jsonl">"JSONL"</a>
+                <a
+                    class="btn btn--secondary btn--sm"
+                    href=move || export_href("csv")
+                    download
+                    rel="external"
+                    data-testid="export-csv"
+                >
+                    "CSV"
+                </a>
+                <a
+                    class="btn btn--ghost btn--sm"
+                    href=move || export_href("json")
+                    download
+                    rel="external"
+                    data-testid="export-json"
+                >
+                    "JSON"
+                </a>
+                <a
+                    class="btn btn--ghost btn--sm"
+                    href=move || export_href("jsonl")
+                    download
+                    rel="external"
+                    data-testid="export-jsonl"
+                >
+                    "JSONL"
+                </a>
                 <label class="checkbox small">
-                    <input type="checkbox" prop:checked=move || with_metadata.get() on:change=move |ev| with_metadata.set(event_target_checked(&ev)) />
+                    <input
+                        type="checkbox"
+                        prop:checked=move || with_metadata.get()
+                        on:change=move |ev| with_metadata.set(event_target_checked(&ev))
+                    />
                     "Row metadata (status, error, tokens, cost)"
                 </label>
             </div>
             <fieldset class="export-cells">
                 <legend class="small">"Cells that start with = + - @ in the CSV"</legend>
                 <p class="small" data-testid="formula-count" aria-live="polite">
-                    {move || count.with(|c| match c {
-                        Some(c) => count_line(c, !completed()),
-                        None => "Counting the cells that start with = + - @…".to_string(),
-                    })}
+                    {move || {
+                        count
+                            .with(|c| match c {
+                                Some(c) => count_line(c, !completed()),
+                                None => "Counting the cells that start with = + - @…".to_string(),
+                            })
+                    }}
                 </p>
-                <div class="export-cells__choice" hidden=move || completed() && count.with(|c| c.as_ref().is_some_and(|c| c.total == 0))>
-                <CsvChoice value=CsvCells::ForSpreadsheets choice testid="csv-for-spreadsheets" name="For a spreadsheet"
-                    says=Signal::derive(move || match total() {
-                        0 => " (Excel, LibreOffice, Google Sheets): any such cell gets a leading ', which the spreadsheet hides, so it shows the text instead of running it.".to_string(),
-                        n => format!(" (Excel, LibreOffice, Google Sheets): those {} get a leading ', which the spreadsheet hides, so it shows the text instead of running it. Recommended.", cells(n)),
-                    }) />
-                <CsvChoice value=CsvCells::AsStored choice testid="csv-as-stored" name="Exactly as stored"
-                    says=Signal::derive(move || match total() {
-                        0 => " (pandas, R, a database): no cell is changed.".to_string(),
-                        n => format!(" (pandas, R, a database): no cell is changed. Do not open this file in a spreadsheet: it may run those {} as formulas.", cells(n)),
-                    }) />
+                <div
+                    class="export-cells__choice"
+                    hidden=move || {
+                        completed() && count.with(|c| c.as_ref().is_some_and(|c| c.total == 0))
+                    }
+                >
+                    <CsvChoice
+                        value=CsvCells::ForSpreadsheets
+                        choice
+                        testid="csv-for-spreadsheets"
+                        name="For a spreadsheet"
+                        says=Signal::derive(move || match total() {
+                            0 => {
+                                " (Excel, LibreOffice, Google Sheets): any such cell gets a leading ', which the spreadsheet hides, so it shows the text instead of running it."
+                                    .to_string()
+                            }
+                            n => {
+                                format!(
+                                    " (Excel, LibreOffice, Google Sheets): those {} get a leading ', which the spreadsheet hides, so it shows the text instead of running it. Recommended.",
+                                    cells(n),
+                                )
+                            }
+                        })
+                    />
+                    <CsvChoice
+                        value=CsvCells::AsStored
+                        choice
+                        testid="csv-as-stored"
+                        name="Exactly as stored"
+                        says=Signal::derive(move || match total() {
+                            0 => " (pandas, R, a database): no cell is changed.".to_string(),
+                            n => {
+                                format!(
+                                    " (pandas, R, a database): no cell is changed. Do not open this file in a spreadsheet: it may run those {} as formulas.",
+                                    cells(n),
+                                )
+                            }
+                        })
+                    />
                 </div>
-                <p class="small muted">"JSON and JSONL always hold every cell exactly as stored."</p>
+                <p class="small muted">
+                    "JSON and JSONL always hold every cell exactly as stored."
+                </p>
             </fieldset>
         </div>
     }
@@ -152,9 +219,13 @@ fn CsvChoice(
 ) -> impl IntoView {
     view! {
         <label class="radio small">
-            <input type="radio" name="csv-cells" data-testid=testid
+            <input
+                type="radio"
+                name="csv-cells"
+                data-testid=testid
                 prop:checked=move || choice.get() == value
-                on:change=move |_| choice.set(value) />
+                on:change=move |_| choice.set(value)
+            />
             <span>
                 <strong>{name}</strong>
                 {move || says.get()}

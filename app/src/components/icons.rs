@@ -20,8 +20,22 @@ pub fn Logo() -> impl IntoView {
 pub fn TableIcon() -> impl IntoView {
     view! {
         <svg viewBox="0 0 48 48" width="48" height="48" aria-hidden="true" class="icon-lg">
-            <rect x="6" y="9" width="36" height="30" rx="5" fill="none" stroke="currentColor" stroke-width="2.5" />
-            <path d="M6 18h36M6 27h36M18 18v21" fill="none" stroke="currentColor" stroke-width="2.5" />
+            <rect
+                x="6"
+                y="9"
+                width="36"
+                height="30"
+                rx="5"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2.5"
+            />
+            <path
+                d="M6 18h36M6 27h36M18 18v21"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2.5"
+            />
         </svg>
     }
 }
@@ -30,7 +44,12 @@ pub fn TableIcon() -> impl IntoView {
 pub fn PlusIcon() -> impl IntoView {
     view! {
         <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
-            <path d="M10 4v12M4 10h12" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+            <path
+                d="M10 4v12M4 10h12"
+                stroke="currentColor"
+                stroke-width="2"
+                stroke-linecap="round"
+            />
         </svg>
     }
 }
@@ -39,7 +58,14 @@ pub fn PlusIcon() -> impl IntoView {
 pub fn CheckIcon() -> impl IntoView {
     view! {
         <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true">
-            <path d="M4.5 10.5l3.5 3.5 7.5-8" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" />
+            <path
+                d="M4.5 10.5l3.5 3.5 7.5-8"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2.2"
+                stroke-linecap="round"
+                stroke-linejoin="round"
+            />
         </svg>
     }
 }

@@ -13,7 +13,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
         <header class="topbar">
             <div class="topbar__inner">
                 <A href="/" attr:class="brand" attr:aria-label="Rowbench home">
@@ -21,8 +23,12 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <span class="brand__name">"Rowbench"</span>
                 </A>
                 <nav class="nav" aria-label="Main">
-                    <A href="/" exact=true attr:class="nav__link">"Batches"</A>
-                    <A href="/new" attr:class="nav__link">"New batch"</A>
+                    <A href="/" exact=true attr:class="nav__link">
+                        "Batches"
+                    </A>
+                    <A href="/new" attr:class="nav__link">
+                        "New batch"
+                    </A>
                 </nav>
                 <span class="topbar__mode" title="Single user on this machine, no login">
                     <span class="dot dot--ok" aria-hidden="true"></span>

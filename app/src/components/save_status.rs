@@ -53,11 +53,19 @@ pub fn SaveStatus(
         )
     };
     if paragraph {
-        view! { <p class="small muted" role="status" data-testid="save-status">{text}</p> }
-            .into_any()
+        view! {
+            <p class="small muted" role="status" data-testid="save-status">
+                {text}
+            </p>
+        }
+        .into_any()
     } else {
-        view! { <span class="small muted" role="status" data-testid="save-status">{text}</span> }
-            .into_any()
+        view! {
+            <span class="small muted" role="status" data-testid="save-status">
+                {text}
+            </span>
+        }
+        .into_any()
     }
 }
 

@@ -19,7 +19,9 @@ where
     V: IntoView + 'static,
 {
     view! {
-        <Suspense fallback=move || view! { <p class="muted">{loading}</p> }>
+        <Suspense fallback=move || {
+            view! { <p class="muted">{loading}</p> }
+        }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),

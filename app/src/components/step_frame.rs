@@ -17,7 +17,9 @@ pub fn StepFrame(
     view! {
         <section class="card step-panel" aria-labelledby="step-title">
             <header class="step-panel__head">
-                <p class="eyebrow">{format!("Step {} of {}", step.number(), WizardStep::ALL.len())}</p>
+                <p class="eyebrow">
+                    {format!("Step {} of {}", step.number(), WizardStep::ALL.len())}
+                </p>
                 <h2 id="step-title">{step.label()}</h2>
                 <p class="lead">{step.summary()}</p>
             </header>
@@ -31,8 +33,7 @@ pub fn StepFrame(
                                 {format!("← Back: {}", prev.label())}
                             </A>
                         }
-                    })}
-                <span class="spacer"></span>
+                    })} <span class="spacer"></span>
                 {step
                     .next()
                     .filter(|_| !no_continue)

@@ -13,7 +13,12 @@ pub fn TableRegion(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <div class=if tall { "table-wrap table-wrap--tall" } else { "table-wrap" } tabindex="0" role="region" aria-label=label>
+        <div
+            class=if tall { "table-wrap table-wrap--tall" } else { "table-wrap" }
+            tabindex="0"
+            role="region"
+            aria-label=label
+        >
             {children()}
         </div>
     }

@@ -22,7 +22,7 @@ use self::live::Progress;
 use self::progress::BatchProgress;
 use self::queue::QueueTable;
 use self::trial::TrialBanner;
-use crate::api::batch_page::{BatchScreenData, load_batch_screen};
+use crate::api::batch::{BatchScreenData, load_batch_screen};
 use crate::components::notice::ErrorNotice;
 
 #[component]
@@ -41,13 +41,30 @@ pub fn BatchPage() -> impl IntoView {
     let page = Resource::new(move || id.get(), load_batch_screen);
     view! {
         <Title text="Batch" />
-        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the batch…"</div> }>
+        <Suspense fallback=|| {
+            view! {
+                <div class="card skeleton" aria-busy="true">
+                    "Loading the batch…"
+                </div>
+            }
+        }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(error) => view! {
-                        <ErrorNotice error />
-                        <p><a class="btn btn--secondary" href="/" data-testid="back-to-batches">"← Back to the batches"</a></p>
-                    }.into_any(),
+                    Err(error) => {
+                        view! {
+                            <ErrorNotice error />
+                            <p>
+                                <a
+                                    class="btn btn--secondary"
+                                    href="/"
+                                    data-testid="back-to-batches"
+                                >
+                                    "← Back to the batches"
+                                </a>
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Ok(data) => view! { <BatchScreen id=id.get_untracked() data /> }.into_any(),
                 }
             })}

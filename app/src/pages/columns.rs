@@ -11,7 +11,7 @@ use rowbench_recipe::estimate::human_count;
 
 use self::column_table::ColumnTable;
 use self::example::MappingExample;
-use crate::api::mapping::{MappingPage, SaveMapping, draft_mapping};
+use crate::api::columns::{MappingPage, SaveMapping, draft_mapping};
 use crate::components::notice::{Notice, Tone};
 use crate::components::save_status::SaveStatus;
 use crate::components::step_content::StepContent;
@@ -23,18 +23,22 @@ pub fn ColumnsStep() -> impl IntoView {
     let page = Resource::new(|| (), |_| draft_mapping());
     view! {
         <StepFrame step=WizardStep::Columns>
-            <StepContent page loading="Loading your columns…" show=|page| match page {
-                None => {
-                    view! {
-                        <Notice tone=Tone::Info title="Upload a file first".to_string()>
-                            "The columns come from your CSV. "
-                            <A href="/new/upload">"Go to Upload"</A>
-                        </Notice>
+            <StepContent
+                page
+                loading="Loading your columns…"
+                show=|page| match page {
+                    None => {
+                        view! {
+                            <Notice tone=Tone::Info title="Upload a file first".to_string()>
+                                "The columns come from your CSV. "
+                                <A href="/new/upload">"Go to Upload"</A>
+                            </Notice>
+                        }
+                            .into_any()
                     }
-                        .into_any()
+                    Some(page) => view! { <MappingEditor page /> }.into_any(),
                 }
-                Some(page) => view! { <MappingEditor page /> }.into_any(),
-            } />
+            />
         </StepFrame>
     }
 }
@@ -84,12 +88,20 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
         {move || {
             problems
                 .with(|p| p.as_ref().and_then(|p| p.mapping.first().map(ToString::to_string)))
-                .map(|message| view! { <Notice tone=Tone::Danger title="Nothing to send".to_string()>{message}</Notice> })
+                .map(|message| {
+                    view! {
+                        <Notice tone=Tone::Danger title="Nothing to send".to_string()>
+                            {message}
+                        </Notice>
+                    }
+                })
         }}
         <SaveStatus
             paragraph=true
             held=Signal::derive(move || {
-                problems.with(Option::is_some).then(|| "Not saved: fix the problem shown above.".to_string())
+                problems
+                    .with(Option::is_some)
+                    .then(|| "Not saved: fix the problem shown above.".to_string())
             })
             saving=save.pending()
             last=save.value()
@@ -113,10 +125,24 @@ fn BulkRoles(edits: MappingEdits) -> impl IntoView {
     };
     view! {
         <div class="row-actions mapping__bulk">
-            <span class="small muted">"Text columns go to the model at first; ids, labels, numbers and dates stay out."</span>
+            <span class="small muted">
+                "Text columns go to the model at first; ids, labels, numbers and dates stay out."
+            </span>
             <span class="spacer"></span>
-            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Include)>"Include all"</button>
-            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| set_all(Role::Ignore)>"Ignore all"</button>
+            <button
+                type="button"
+                class="btn btn--ghost btn--sm"
+                on:click=move |_| set_all(Role::Include)
+            >
+                "Include all"
+            </button>
+            <button
+                type="button"
+                class="btn btn--ghost btn--sm"
+                on:click=move |_| set_all(Role::Ignore)
+            >
+                "Ignore all"
+            </button>
         </div>
     }
 }
@@ -141,7 +167,10 @@ fn SentTokens(mapping: RwSignal<ColumnMapping>, tokens: StoredValue<Vec<f64>>) -
         <p class="small strong mapping__sent" data-testid="sent-tokens" aria-live="polite">
             {move || {
                 let (sent, of, cost) = sent.get();
-                format!("Sent: {sent} of {of} columns, ≈ {} tokens a row", human_count(cost.round() as u64))
+                format!(
+                    "Sent: {sent} of {of} columns, ≈ {} tokens a row",
+                    human_count(cost.round() as u64),
+                )
             }}
         </p>
     }

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use rowbench_recipe::estimate::human_count;
 
-use crate::api::batches::{BatchListItem, list_batches};
+use crate::api::home::{BatchListItem, list_batches};
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::{PlusIcon, TableIcon};
 use crate::components::notice::ErrorNotice;
@@ -29,11 +29,20 @@ pub fn HomePage() -> impl IntoView {
                 "New batch"
             </A>
         </div>
-        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading batches…"</div> }>
+        <Suspense fallback=|| {
+            view! {
+                <div class="card skeleton" aria-busy="true">
+                    "Loading batches…"
+                </div>
+            }
+        }>
             {move || Suspend::new(async move {
                 match batches.await {
                     Ok(items) if items.is_empty() => view! { <NoBatches /> }.into_any(),
-                    Ok(items) => view! { <BatchTable items on_change=move || batches.refetch() /> }.into_any(),
+                    Ok(items) => {
+                        view! { <BatchTable items on_change=move || batches.refetch() /> }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -67,14 +76,24 @@ fn BatchTable(
     let clone = move |id: i64| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match crate::api::batch_page::clone_batch(id).await {
+            match crate::api::batch::clone_batch(id).await {
                 Ok(()) => navigate("/new/review", Default::default()),
                 Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
     view! {
-        {move || error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
+        {move || {
+            error
+                .get()
+                .map(|e| {
+                    view! {
+                        <p class="alert alert--danger" role="alert">
+                            {e}
+                        </p>
+                    }
+                })
+        }}
         <div class="card card--flush">
             <table class="table table--stack">
                 <thead>
@@ -82,9 +101,13 @@ fn BatchTable(
                         <th scope="col">"Batch"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Progress"</th>
-                        <th scope="col" class="num">"Rows"</th>
+                        <th scope="col" class="num">
+                            "Rows"
+                        </th>
                         <th scope="col">"Created"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
@@ -98,28 +121,64 @@ fn BatchTable(
                             view! {
                                 <tr>
                                     <td>
-                                        <A href=format!("/batches/{}", b.id) attr:class="strong">{b.name}</A>
+                                        <A href=format!("/batches/{}", b.id) attr:class="strong">
+                                            {b.name}
+                                        </A>
                                         <span class="muted small">{format!(" #{}", b.id)}</span>
                                     </td>
                                     <td data-label="Status">
-                                        <span class=format!("badge {}", b.state.tone())>{b.state.label()}</span>
+                                        <span class=format!(
+                                            "badge {}",
+                                            b.state.tone(),
+                                        )>{b.state.label()}</span>
                                     </td>
                                     <td data-label="Progress">
-                                        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent
-                                            aria-label=progress_label>
-                                            <div class="progress__bar" style=format!("width: {done}%")></div>
-                                            <div class="progress__bar progress__bar--failed" style=format!("width: {failed}%")></div>
+                                        <div
+                                            class="progress"
+                                            role="progressbar"
+                                            aria-valuemin="0"
+                                            aria-valuemax="100"
+                                            aria-valuenow=percent
+                                            aria-label=progress_label
+                                        >
+                                            <div
+                                                class="progress__bar"
+                                                style=format!("width: {done}%")
+                                            ></div>
+                                            <div
+                                                class="progress__bar progress__bar--failed"
+                                                style=format!("width: {failed}%")
+                                            ></div>
                                         </div>
                                         <span class="small muted">{format!("{percent}%")}</span>
                                     </td>
-                                    <td class="num" data-label="Rows">{format!("{} / {}", human_count((b.done_rows + b.failed_rows).max(0) as u64), human_count(b.total_rows.max(0) as u64))}</td>
-                                    <td class="muted" data-label="Created">{b.created}</td>
+                                    <td class="num" data-label="Rows">
+                                        {format!(
+                                            "{} / {}",
+                                            human_count((b.done_rows + b.failed_rows).max(0) as u64),
+                                            human_count(b.total_rows.max(0) as u64),
+                                        )}
+                                    </td>
+                                    <td class="muted" data-label="Created">
+                                        {b.created}
+                                    </td>
                                     <td class="row-actions-cell">
-                                        <A href=format!("/batches/{}", b.id) attr:class="btn btn--ghost btn--sm">"Open"</A>
-                                        <button type="button" class="btn btn--ghost btn--sm" on:click={
-                                            let clone = clone.clone();
-                                            move |_| clone(b.id)
-                                        }>"Clone"</button>
+                                        <A
+                                            href=format!("/batches/{}", b.id)
+                                            attr:class="btn btn--ghost btn--sm"
+                                        >
+                                            "Open"
+                                        </A>
+                                        <button
+                                            type="button"
+                                            class="btn btn--ghost btn--sm"
+                                            on:click={
+                                                let clone = clone.clone();
+                                                move |_| clone(b.id)
+                                            }
+                                        >
+                                            "Clone"
+                                        </button>
                                         <DeleteBatch id=b.id on_deleted=on_change />
                                     </td>
                                 </tr>

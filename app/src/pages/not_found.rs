@@ -16,13 +16,17 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text="Page not found" />
         <section class="not-found" aria-labelledby="not-found-title">
-            <p class="not-found__code" aria-hidden="true">"404"</p>
+            <p class="not-found__code" aria-hidden="true">
+                "404"
+            </p>
             <h1 id="not-found-title">"Page not found"</h1>
             <p class="muted">
                 "Nothing lives at " <code>{move || path.get()}</code>
                 ". The link may be out of date, or the address mistyped."
             </p>
-            <A href="/" attr:class="btn btn--primary">"Back to batches"</A>
+            <A href="/" attr:class="btn btn--primary">
+                "Back to batches"
+            </A>
         </section>
     }
 }

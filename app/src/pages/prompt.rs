@@ -26,10 +26,14 @@ pub fn PromptStep() -> impl IntoView {
     let page = Resource::new(|| (), |_| draft_prompt());
     view! {
         <StepFrame step=WizardStep::Prompt>
-            <StepContent page loading="Loading your prompt…" show=|page| match page {
-                None => view! { <UploadFirst /> }.into_any(),
-                Some(page) => view! { <PromptEditor page /> }.into_any(),
-            } />
+            <StepContent
+                page
+                loading="Loading your prompt…"
+                show=|page| match page {
+                    None => view! { <UploadFirst /> }.into_any(),
+                    Some(page) => view! { <PromptEditor page /> }.into_any(),
+                }
+            />
         </StepFrame>
     }
 }
@@ -128,7 +132,13 @@ fn PromptEditor(page: PromptPage) -> impl IntoView {
     view! {
         <div class="split">
             <div class="split__main">
-                <TemplateField part=PromptPart::System value=system issues on_edit=edited last_part />
+                <TemplateField
+                    part=PromptPart::System
+                    value=system
+                    issues
+                    on_edit=edited
+                    last_part
+                />
                 <TemplateField part=PromptPart::User value=user issues on_edit=edited last_part />
                 <AvailableList names=names.clone() on_insert=insert_name />
                 <UnusedParams unused />

@@ -32,10 +32,14 @@ pub fn ReviewStep() -> impl IntoView {
     let page = Resource::new(|| (), |_| draft_review());
     view! {
         <StepFrame step=WizardStep::Review no_continue=true>
-            <StepContent page loading="Adding up your batch…" show=|page| match page {
-                None => view! { <UploadFirst /> }.into_any(),
-                Some(page) => view! { <ReviewForm page /> }.into_any(),
-            } />
+            <StepContent
+                page
+                loading="Adding up your batch…"
+                show=|page| match page {
+                    None => view! { <UploadFirst /> }.into_any(),
+                    Some(page) => view! { <ReviewForm page /> }.into_any(),
+                }
+            />
         </StepFrame>
     }
 }
@@ -101,7 +105,17 @@ fn ReviewForm(page: ReviewPage) -> impl IntoView {
             </div>
 
             <BlockerList blockers />
-            {move || save_error.get().map(|e| view! { <p class="alert alert--warning" role="alert">{e}</p> })}
+            {move || {
+                save_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="alert alert--warning" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             <StartFooter settings blockers />
         </div>
     }

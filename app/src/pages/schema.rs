@@ -22,7 +22,11 @@ pub fn SchemaStep() -> impl IntoView {
     let page = Resource::new(|| (), |_| draft_schema());
     view! {
         <StepFrame step=WizardStep::Schema>
-            <StepContent page loading="Loading your fields…" show=|schema| view! { <SchemaBuilder schema /> } />
+            <StepContent
+                page
+                loading="Loading your fields…"
+                show=|schema| view! { <SchemaBuilder schema /> }
+            />
         </StepFrame>
     }
 }
@@ -117,7 +121,13 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
     // a closure, every key typed into any field rebuilt every editor and took the focus away.
     let field_count = Memo::new(move |_| schema.with(|s| s.fields.len()));
     view! {
-        <Presets schema on_pick=move || { removed.set(None); saver.fire_now(); } />
+        <Presets
+            schema
+            on_pick=move || {
+                removed.set(None);
+                saver.fire_now();
+            }
+        />
         <div class="split">
             <div class="split__main">
                 <div class="fields" data-testid="fields">
@@ -137,12 +147,19 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                             })
                             .collect_view()
                     }}
-                    {move || (field_count.get() == 0).then(|| view! {
-                        <div class="fields__empty">
-                            <p class="strong">"No fields yet"</p>
-                            <p class="small muted">"Add the fields the model must fill in for every row, or start from a preset above."</p>
-                        </div>
-                    })}
+                    {move || {
+                        (field_count.get() == 0)
+                            .then(|| {
+                                view! {
+                                    <div class="fields__empty">
+                                        <p class="strong">"No fields yet"</p>
+                                        <p class="small muted">
+                                            "Add the fields the model must fill in for every row, or start from a preset above."
+                                        </p>
+                                    </div>
+                                }
+                            })
+                    }}
                 </div>
                 {move || {
                     removed
@@ -151,13 +168,24 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                             view! {
                                 <div class="undo-bar" role="status">
                                     <span>{format!("Removed field \"{}\".", r.field.name)}</span>
-                                    <button type="button" class="btn btn--ghost btn--sm" on:click=undo>"Undo"</button>
+                                    <button
+                                        type="button"
+                                        class="btn btn--ghost btn--sm"
+                                        on:click=undo
+                                    >
+                                        "Undo"
+                                    </button>
                                 </div>
                             }
                         })
                 }}
                 <div class="row-actions">
-                    <button type="button" class="btn btn--secondary" on:click=add data-testid="add-field">
+                    <button
+                        type="button"
+                        class="btn btn--secondary"
+                        on:click=add
+                        data-testid="add-field"
+                    >
                         "+ Add field"
                     </button>
                     <span class="spacer"></span>
@@ -173,7 +201,13 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                         .with(|p| p.schema.first().map(ToString::to_string))
                         .map(|message| view! { <p class="small muted">{sentence(&message)}</p> })
                 }}
-                <ImportSchema schema on_import=move || { removed.set(None); saver.fire_now(); } />
+                <ImportSchema
+                    schema
+                    on_import=move || {
+                        removed.set(None);
+                        saver.fire_now();
+                    }
+                />
             </div>
             <aside class="split__side">
                 <div class="preview">
@@ -181,8 +215,16 @@ fn SchemaBuilder(schema: ResponseSchema) -> impl IntoView {
                         <h3 class="section-title">"JSON Schema the model must answer with"</h3>
                         <CopyButton text=json />
                     </div>
-                    <pre class="preview__body preview__body--code" tabindex="0" data-testid="json-schema">{move || json.get()}</pre>
-                    <p class="small muted">"Draft 2020-12. Every answer is checked against it; descriptions guide the model."</p>
+                    <pre
+                        class="preview__body preview__body--code"
+                        tabindex="0"
+                        data-testid="json-schema"
+                    >
+                        {move || json.get()}
+                    </pre>
+                    <p class="small muted">
+                        "Draft 2020-12. Every answer is checked against it; descriptions guide the model."
+                    </p>
                 </div>
             </aside>
         </div>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::datasets::{DatasetView, RenameDataset, draft_dataset};
+use crate::api::upload::{DatasetView, RenameDataset, draft_dataset};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::table_region::TableRegion;
 
@@ -81,10 +81,18 @@ pub fn UploadStep() -> impl IntoView {
             </header>
             <DropZone transfer start />
             <ReadingOptions options />
-            <Suspense fallback=|| view! { <p class="muted">"Loading your dataset…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading your dataset…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match stored.await {
-                        Err(error) => view! { <ErrorNotice error /> <UploadFooter has_file=Signal::derive(|| false) /> }.into_any(),
+                        Err(error) => {
+                            view! {
+                                <ErrorNotice error />
+                                <UploadFooter has_file=Signal::derive(|| false) />
+                            }
+                                .into_any()
+                        }
                         Ok(from_draft) => {
                             let has_file = from_draft.is_some();
                             view! {
@@ -94,7 +102,9 @@ pub fn UploadStep() -> impl IntoView {
                                         .or_else(|| from_draft.clone())
                                         .map(|dataset| view! { <DatasetSummary dataset /> })
                                 }}
-                                <UploadFooter has_file=Signal::derive(move || has_file || uploaded.with(Option::is_some)) />
+                                <UploadFooter has_file=Signal::derive(move || {
+                                    has_file || uploaded.with(Option::is_some)
+                                }) />
                             }
                                 .into_any()
                         }
@@ -111,15 +121,30 @@ fn UploadFooter(has_file: Signal<bool>) -> impl IntoView {
     view! {
         <footer class="step-panel__foot">
             <span class="spacer"></span>
-            {move || if has_file.get() {
-                view! { <A href="/new/columns" attr:class="btn btn--primary">"Continue: Map columns →"</A> }.into_any()
-            } else {
-                view! {
-                    <span class="small muted" id="continue-why">"Upload a file to continue."</span>
-                    <button type="button" class="btn btn--primary" disabled aria-describedby="continue-why">
-                        "Continue: Map columns →"
-                    </button>
-                }.into_any()
+            {move || {
+                if has_file.get() {
+                    view! {
+                        <A href="/new/columns" attr:class="btn btn--primary">
+                            "Continue: Map columns →"
+                        </A>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <span class="small muted" id="continue-why">
+                            "Upload a file to continue."
+                        </span>
+                        <button
+                            type="button"
+                            class="btn btn--primary"
+                            disabled
+                            aria-describedby="continue-why"
+                        >
+                            "Continue: Map columns →"
+                        </button>
+                    }
+                        .into_any()
+                }
             }}
         </footer>
     }
@@ -163,16 +188,23 @@ fn DropZone(
                 Transfer::Idle => ().into_any(),
                 Transfer::Sending { file_name, share } => {
                     let percent = (share * 100.0).round() as i64;
-                    // Sent in full, the file is still being read and stored on the server.
                     let label = if percent >= 100 {
                         format!("Reading and storing the rows of {file_name}…")
                     } else {
                         format!("Uploading {file_name}… {percent}%")
                     };
+                    // Sent in full, the file is still being read and stored on the server.
                     view! {
                         <div class="dropzone__status" role="status">
                             <span>{label}</span>
-                            <div class="progress progress--wide" role="progressbar" aria-label="Upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent>
+                            <div
+                                class="progress progress--wide"
+                                role="progressbar"
+                                aria-label="Upload progress"
+                                aria-valuemin="0"
+                                aria-valuemax="100"
+                                aria-valuenow=percent
+                            >
                                 <div class="progress__bar" style=format!("width: {percent}%")></div>
                             </div>
                         </div>
@@ -261,10 +293,16 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 class="dataset__name"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    rename.dispatch(RenameDataset { id, name: name.get_untracked() });
+                    rename
+                        .dispatch(RenameDataset {
+                            id,
+                            name: name.get_untracked(),
+                        });
                 }
             >
-                <label class="field__label" for="dataset-name">"Dataset name"</label>
+                <label class="field__label" for="dataset-name">
+                    "Dataset name"
+                </label>
                 <div class="inline-field">
                     <input
                         id="dataset-name"
@@ -273,41 +311,62 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                         prop:value=move || name.get()
                         on:input=move |ev| name.set(event_target_value(&ev))
                     />
-                    <button class="btn btn--secondary" type="submit">"Save name"</button>
+                    <button class="btn btn--secondary" type="submit">
+                        "Save name"
+                    </button>
                 </div>
                 {move || match saved.get() {
                     Some(Ok(_)) => view! { <span class="field__help">"Saved."</span> }.into_any(),
-                    Some(Err(error)) => view! { <span class="field__error">{error.to_string()}</span> }.into_any(),
+                    Some(Err(error)) => {
+                        view! { <span class="field__error">{error.to_string()}</span> }.into_any()
+                    }
                     None => ().into_any(),
                 }}
             </form>
             <p class="dataset__facts">{format!("{} — {facts}", dataset.file_name)}</p>
-            {(!renames.is_empty()).then(|| {
-                view! {
-                    <Notice tone=Tone::Info title="Some headers were renamed".to_string()>
-                        <ul class="plain-list">
-                            {renames
-                                .into_iter()
-                                .map(|r| {
-                                    let was = if r.original.trim().is_empty() { "(blank)".to_string() } else { format!("\"{}\"", r.original) };
-                                    view! { <li>{format!("Column {}: {was} is now \"{}\"", r.position, r.renamed)}</li> }
-                                })
-                                .collect_view()}
-                        </ul>
-                    </Notice>
-                }
-            })}
-            {(fixed > 0).then(|| {
-                view! {
-                    <Notice tone=Tone::Info title="Ragged rows were fixed".to_string()>
-                        {if fixed == 1 {
-                            "1 row had too few or too many fields and was padded or cut.".to_string()
-                        } else {
-                            format!("{fixed} rows had too few or too many fields and were padded or cut.")
-                        }}
-                    </Notice>
-                }
-            })}
+            {(!renames.is_empty())
+                .then(|| {
+                    view! {
+                        <Notice tone=Tone::Info title="Some headers were renamed".to_string()>
+                            <ul class="plain-list">
+                                {renames
+                                    .into_iter()
+                                    .map(|r| {
+                                        let was = if r.original.trim().is_empty() {
+                                            "(blank)".to_string()
+                                        } else {
+                                            format!("\"{}\"", r.original)
+                                        };
+                                        view! {
+                                            <li>
+                                                {format!(
+                                                    "Column {}: {was} is now \"{}\"",
+                                                    r.position,
+                                                    r.renamed,
+                                                )}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </Notice>
+                    }
+                })}
+            {(fixed > 0)
+                .then(|| {
+                    view! {
+                        <Notice tone=Tone::Info title="Ragged rows were fixed".to_string()>
+                            {if fixed == 1 {
+                                "1 row had too few or too many fields and was padded or cut."
+                                    .to_string()
+                            } else {
+                                format!(
+                                    "{fixed} rows had too few or too many fields and were padded or cut.",
+                                )
+                            }}
+                        </Notice>
+                    }
+                })}
             <h3 class="section-title">"Columns"</h3>
             <TableRegion label="Columns of the file">
                 <table class="table">
@@ -329,17 +388,25 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                                         <td class="strong">{c.name.clone()}</td>
                                         <td class="fill">
                                             <div class="progress" aria-hidden="true">
-                                                <div class="progress__bar" style=format!("width: {bar:.1}%")></div>
+                                                <div
+                                                    class="progress__bar"
+                                                    style=format!("width: {bar:.1}%")
+                                                ></div>
                                             </div>
                                             <span class="small muted">{shown}</span>
                                         </td>
                                         <td>
                                             {if c.samples.is_empty() {
-                                                view! { <span class="muted small">"no values"</span> }.into_any()
+                                                view! { <span class="muted small">"no values"</span> }
+                                                    .into_any()
                                             } else {
                                                 view! {
                                                     <div class="samples">
-                                                        {c.samples.iter().map(|s| view! { <span class="chip">{s.clone()}</span> }).collect_view()}
+                                                        {c
+                                                            .samples
+                                                            .iter()
+                                                            .map(|s| view! { <span class="chip">{s.clone()}</span> })
+                                                            .collect_view()}
                                                     </div>
                                                 }
                                                     .into_any()
@@ -357,8 +424,14 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                 <table class="table table--data" data-testid="preview">
                     <thead>
                         <tr>
-                            <th scope="col" class="num">"Line"</th>
-                            {dataset.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view()}
+                            <th scope="col" class="num">
+                                "Line"
+                            </th>
+                            {dataset
+                                .columns
+                                .iter()
+                                .map(|c| view! { <th scope="col">{c.name.clone()}</th> })
+                                .collect_view()}
                         </tr>
                     </thead>
                     <tbody>
@@ -369,7 +442,11 @@ fn DatasetSummary(dataset: DatasetView) -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td class="num muted">{row.line}</td>
-                                        {row.cells.iter().map(|cell| view! { <td class="cell">{cell.clone()}</td> }).collect_view()}
+                                        {row
+                                            .cells
+                                            .iter()
+                                            .map(|cell| view! { <td class="cell">{cell.clone()}</td> })
+                                            .collect_view()}
                                     </tr>
                                 }
                             })
@@ -420,7 +497,7 @@ mod send_file {
         url: &str,
         file: PickedFile,
         transfer: leptos::prelude::RwSignal<super::Transfer>,
-        uploaded: leptos::prelude::RwSignal<Option<crate::api::datasets::DatasetView>>,
+        uploaded: leptos::prelude::RwSignal<Option<crate::api::upload::DatasetView>>,
     ) {
         use leptos::prelude::*;
 
@@ -446,7 +523,7 @@ mod send_file {
                 // (even one opened at once, by address) finds it.
                 Ok(dataset) => {
                     leptos::task::spawn_local(async move {
-                        match crate::api::datasets::use_dataset(dataset.id).await {
+                        match crate::api::upload::use_dataset(dataset.id).await {
                         Ok(()) => {
                             uploaded.set(Some(dataset));
                             transfer.set(Transfer::Idle);

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::{use_location, use_params_map};
 
-use crate::api::drafts::{DraftView, SaveStep, current_draft};
+use crate::api::wizard::{DraftView, SaveStep, current_draft};
 use crate::components::notice::{ErrorNotice, Notice, Tone};
 use crate::components::step_frame::StepFrame;
 use crate::error::AppError;
@@ -40,9 +40,13 @@ pub fn WizardLayout() -> impl IntoView {
         <div class="page-header page-header--tight">
             <div>
                 <h1>"New batch"</h1>
-                <p class="lead">"Six steps from a spreadsheet to validated answers for every row."</p>
+                <p class="lead">
+                    "Six steps from a spreadsheet to validated answers for every row."
+                </p>
             </div>
-            <Suspense fallback=|| view! { <span class="draft-status muted">"Loading draft…"</span> }>
+            <Suspense fallback=|| {
+                view! { <span class="draft-status muted">"Loading draft…"</span> }
+            }>
                 {move || Suspend::new(async move {
                     draft
                         .await
@@ -50,7 +54,11 @@ pub fn WizardLayout() -> impl IntoView {
                             view! {
                                 <p class="draft-status" data-draft-id=d.id>
                                     <span class="dot dot--ok" aria-hidden="true"></span>
-                                    {format!("Draft #{} · saved automatically · started {}", d.id, d.created)}
+                                    {format!(
+                                        "Draft #{} · saved automatically · started {}",
+                                        d.id,
+                                        d.created,
+                                    )}
                                 </p>
                             }
                         })
@@ -78,7 +86,9 @@ fn Stepper(current: Memo<Option<WizardStep>>) -> impl IntoView {
                                 class:is-past=move || step.number() < position()
                             >
                                 <A href=format!("/new/{}", step.slug()) attr:class="stepper__link">
-                                    <span class="stepper__num" aria-hidden="true">{step.number()}</span>
+                                    <span class="stepper__num" aria-hidden="true">
+                                        {step.number()}
+                                    </span>
                                     <span class="stepper__text">
                                         <span class="stepper__label">{step.label()}</span>
                                         <span class="stepper__hint">{step.hint()}</span>
@@ -98,10 +108,18 @@ fn Stepper(current: Memo<Option<WizardStep>>) -> impl IntoView {
 pub fn ResumeDraft() -> impl IntoView {
     let DraftResource(draft) = expect_context::<DraftResource>();
     view! {
-        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Opening your draft…"</div> }>
+        <Suspense fallback=|| {
+            view! {
+                <div class="card skeleton" aria-busy="true">
+                    "Opening your draft…"
+                </div>
+            }
+        }>
             {move || Suspend::new(async move {
                 match draft.await {
-                    Ok(d) => view! { <Redirect path=format!("/new/{}", d.step.slug()) /> }.into_any(),
+                    Ok(d) => {
+                        view! { <Redirect path=format!("/new/{}", d.step.slug()) /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}

@@ -417,17 +417,9 @@ fn refused_reason(status: u16, message: &str) -> String {
     )
 }
 
-/// `text` with a capital first letter and a closing full stop, as row errors are shown.
+/// An error as a row records it: a sentence, as every message on the pages reads.
 fn sentence(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
+    rowbench_recipe::text::sentence(text.trim())
 }
 
 /// Records a call; a failure to record is logged, never the row's failure.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use rowbench_recipe::estimate::human_count;
 
-use crate::api::batch_page::{Chart, batch_charts};
+use crate::api::batch::{Chart, batch_charts};
 use crate::components::refresh::refetch_when;
 use crate::error::AppError;
 
@@ -49,27 +49,41 @@ fn BarChart(chart: Chart) -> impl IntoView {
         <figure class="chart card" data-testid="chart">
             <figcaption class="chart__title">
                 <code>{chart.field.clone()}</code>
-                <span class="muted small">{if chart.is_histogram { " · histogram" } else { " · answers" }}</span>
+                <span class="muted small">
+                    {if chart.is_histogram { " · histogram" } else { " · answers" }}
+                </span>
             </figcaption>
             {if chart.bars.is_empty() || total == 0 {
                 view! { <p class="small muted">"No answers yet."</p> }.into_any()
             } else {
                 view! {
                     <ol class="bars" aria-label=format!("Distribution of {}", chart.field)>
-                        {chart.bars.iter().map(|(label, n)| {
-                            let width = (*n as f64 / max as f64 * 100.0).max(0.5);
-                            view! {
-                                <li class="bars__row">
-                                    <span class="bars__label" title=label.clone()>{truncate_label(label)}</span>
-                                    <span class="bars__track" aria-hidden="true">
-                                        <span class="bars__bar" style=format!("width: {width:.1}%")></span>
-                                    </span>
-                                    <span class="bars__value">{human_count((*n).max(0) as u64)}</span>
-                                </li>
-                            }
-                        }).collect_view()}
+                        {chart
+                            .bars
+                            .iter()
+                            .map(|(label, n)| {
+                                let width = (*n as f64 / max as f64 * 100.0).max(0.5);
+                                view! {
+                                    <li class="bars__row">
+                                        <span class="bars__label" title=label.clone()>
+                                            {truncate_label(label)}
+                                        </span>
+                                        <span class="bars__track" aria-hidden="true">
+                                            <span
+                                                class="bars__bar"
+                                                style=format!("width: {width:.1}%")
+                                            ></span>
+                                        </span>
+                                        <span class="bars__value">
+                                            {human_count((*n).max(0) as u64)}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
                     </ol>
-                }.into_any()
+                }
+                    .into_any()
             }}
         </figure>
     }

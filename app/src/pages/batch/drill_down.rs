@@ -4,9 +4,7 @@
 use leptos::prelude::*;
 use rowbench_recipe::estimate::human_usd;
 
-use crate::api::batch_page::{
-    AttemptLine, EarlierLine, RowDrill, fetch_row_drill, retry_batch_row,
-};
+use crate::api::batch::{AttemptLine, EarlierLine, RowDrill, fetch_row_drill, retry_batch_row};
 use crate::components::notice::ErrorNotice;
 use crate::components::refresh::refetch_when;
 use crate::error::AppError;
@@ -55,22 +53,64 @@ pub(super) fn DrillDown(
         });
     };
     view! {
-        <aside class="drawer drill" node_ref=panel tabindex="-1" role="dialog" aria-modal="false"
-            data-testid="drill-down" aria-label=format!("Row {}", row + 1)>
+        <aside
+            class="drawer drill"
+            node_ref=panel
+            tabindex="-1"
+            role="dialog"
+            aria-modal="false"
+            data-testid="drill-down"
+            aria-label=format!("Row {}", row + 1)
+        >
             <header class="drill__head">
                 <h2>{format!("Row {}", row + 1)}</h2>
                 <span class="spacer"></span>
-                <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Previous row" title="Previous row"
-                    disabled={row == 0} on:click=move |_| selected.set(Some(row - 1))>"←"</button>
-                <button type="button" class="btn btn--ghost btn--sm btn--icon" aria-label="Next row" title="Next row"
-                    disabled={move || row + 1 >= total.get()} on:click=move |_| selected.set(Some(row + 1))>"→"</button>
-                <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| selected.set(None)
-                    aria-label="Close the row" title="Close (Escape)">"Close"</button>
+                <button
+                    type="button"
+                    class="btn btn--ghost btn--sm btn--icon"
+                    aria-label="Previous row"
+                    title="Previous row"
+                    disabled={row == 0}
+                    on:click=move |_| selected.set(Some(row - 1))
+                >
+                    "←"
+                </button>
+                <button
+                    type="button"
+                    class="btn btn--ghost btn--sm btn--icon"
+                    aria-label="Next row"
+                    title="Next row"
+                    disabled={move || row + 1 >= total.get()}
+                    on:click=move |_| selected.set(Some(row + 1))
+                >
+                    "→"
+                </button>
+                <button
+                    type="button"
+                    class="btn btn--ghost btn--sm"
+                    on:click=move |_| selected.set(None)
+                    aria-label="Close the row"
+                    title="Close (Escape)"
+                >
+                    "Close"
+                </button>
             </header>
             <div class="drill__actions">
-                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>"Retry this row"</button>
+                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>
+                    "Retry this row"
+                </button>
             </div>
-            {move || retry_error.get().map(|e| view! { <p class="alert alert--danger small" role="alert">{e}</p> })}
+            {move || {
+                retry_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="alert alert--danger small" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             {move || match drill.get() {
                 None => view! { <p class="muted">"Loading the row…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
@@ -87,23 +127,68 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
             <div>
                 <h3 class="section-title">"Original row"</h3>
                 <dl class="kv" data-testid="drill-cells">
-                    {d.cells.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                    {d
+                        .cells
+                        .into_iter()
+                        .map(|(k, v)| {
+                            view! {
+                                <dt>{k}</dt>
+                                <dd>{v}</dd>
+                            }
+                        })
+                        .collect_view()}
                 </dl>
             </div>
             <div>
-                <h3 class="section-title">"Answer " <span class=format!("badge {}", if d.status == "succeeded" { "badge--success" } else if d.status == "failed" { "badge--danger" } else { "badge--neutral" })>{d.status.clone()}</span></h3>
+                <h3 class="section-title">
+                    "Answer "
+                    <span class=format!(
+                        "badge {}",
+                        if d.status == "succeeded" {
+                            "badge--success"
+                        } else if d.status == "failed" {
+                            "badge--danger"
+                        } else {
+                            "badge--neutral"
+                        },
+                    )>{d.status.clone()}</span>
+                </h3>
                 <dl class="kv" data-testid="drill-answers">
-                    {d.answers.into_iter().map(|(k, v)| view! { <dt><code>{k}</code></dt><dd>{v}</dd> }).collect_view()}
+                    {d
+                        .answers
+                        .into_iter()
+                        .map(|(k, v)| {
+                            view! {
+                                <dt>
+                                    <code>{k}</code>
+                                </dt>
+                                <dd>{v}</dd>
+                            }
+                        })
+                        .collect_view()}
                 </dl>
-                {d.error.map(|e| view! { <div class="alert alert--danger small" role="alert"><strong class="alert__title">"Error"</strong><div class="alert__body">{e}</div></div> })}
+                {d
+                    .error
+                    .map(|e| {
+                        view! {
+                            <div class="alert alert--danger small" role="alert">
+                                <strong class="alert__title">"Error"</strong>
+                                <div class="alert__body">{e}</div>
+                            </div>
+                        }
+                    })}
             </div>
         </div>
         <EarlierAnswers earlier=d.earlier />
         <h3 class="section-title">"Messages sent"</h3>
         <p class="preview__label">"System"</p>
-        <pre class="preview__body" tabindex="0">{d.system.unwrap_or_default()}</pre>
+        <pre class="preview__body" tabindex="0">
+            {d.system.unwrap_or_default()}
+        </pre>
         <p class="preview__label">"User"</p>
-        <pre class="preview__body" tabindex="0" data-testid="drill-user">{d.user.unwrap_or_default()}</pre>
+        <pre class="preview__body" tabindex="0" data-testid="drill-user">
+            {d.user.unwrap_or_default()}
+        </pre>
         <Attempts attempts=d.attempts />
     }
 }
@@ -118,33 +203,71 @@ fn Attempts(attempts: Vec<AttemptLine>) -> impl IntoView {
         } else {
             view! {
                 <ol class="timeline">
-                    {attempts.into_iter().map(|a| {
-                        let tone = match a.outcome.as_str() { "ok" => "badge--success", "retryable" => "badge--neutral", _ => "badge--danger" };
-                        view! {
-                            <li class="timeline__item">
-                                <div class="timeline__head">
-                                    <span class=format!("badge {tone}")>{a.outcome.clone()}</span>
-                                    <span class="small">{format!("claim {} · call {}", a.claim, a.call_no)}</span>
-                                    <span class="small muted">{a.started.clone()}</span>
-                                    <span class="small">{a.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no response".into())}</span>
-                                    <span class="small">{a.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</span>
-                                    <span class="small">{format!("{} in / {} out tokens", a.input_tokens.unwrap_or(0), a.output_tokens.unwrap_or(0))}</span>
-                                    <span class="small">{a.cost_usd.map(human_usd).unwrap_or_default()}</span>
-                                </div>
-                                {a.error.map(|e| view! { <p class="small timeline__error">{e}</p> })}
-                                <details>
-                                    <summary class="small">"Request as sent"</summary>
-                                    <pre class="preview__body preview__body--code" tabindex="0">{a.request.unwrap_or_default()}</pre>
-                                </details>
-                                <details>
-                                    <summary class="small">"Raw response"</summary>
-                                    <pre class="preview__body preview__body--code" tabindex="0">{a.raw_response.unwrap_or_default()}</pre>
-                                </details>
-                            </li>
-                        }
-                    }).collect_view()}
+                    {attempts
+                        .into_iter()
+                        .map(|a| {
+                            let tone = match a.outcome.as_str() {
+                                "ok" => "badge--success",
+                                "retryable" => "badge--neutral",
+                                _ => "badge--danger",
+                            };
+                            view! {
+                                <li class="timeline__item">
+                                    <div class="timeline__head">
+                                        <span class=format!(
+                                            "badge {tone}",
+                                        )>{a.outcome.clone()}</span>
+                                        <span class="small">
+                                            {format!("claim {} · call {}", a.claim, a.call_no)}
+                                        </span>
+                                        <span class="small muted">{a.started.clone()}</span>
+                                        <span class="small">
+                                            {a
+                                                .http_status
+                                                .map(|s| format!("HTTP {s}"))
+                                                .unwrap_or_else(|| "no response".into())}
+                                        </span>
+                                        <span class="small">
+                                            {a
+                                                .latency_ms
+                                                .map(|ms| format!("{ms} ms"))
+                                                .unwrap_or_default()}
+                                        </span>
+                                        <span class="small">
+                                            {format!(
+                                                "{} in / {} out tokens",
+                                                a.input_tokens.unwrap_or(0),
+                                                a.output_tokens.unwrap_or(0),
+                                            )}
+                                        </span>
+                                        <span class="small">
+                                            {a.cost_usd.map(human_usd).unwrap_or_default()}
+                                        </span>
+                                    </div>
+                                    {a
+                                        .error
+                                        .map(|e| {
+                                            view! { <p class="small timeline__error">{e}</p> }
+                                        })}
+                                    <details>
+                                        <summary class="small">"Request as sent"</summary>
+                                        <pre class="preview__body preview__body--code" tabindex="0">
+                                            {a.request.unwrap_or_default()}
+                                        </pre>
+                                    </details>
+                                    <details>
+                                        <summary class="small">"Raw response"</summary>
+                                        <pre class="preview__body preview__body--code" tabindex="0">
+                                            {a.raw_response.unwrap_or_default()}
+                                        </pre>
+                                    </details>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ol>
-            }.into_any()
+            }
+                .into_any()
         }}
     }
 }
@@ -156,26 +279,61 @@ fn EarlierAnswers(earlier: Vec<EarlierLine>) -> impl IntoView {
         view! {
             <h3 class="section-title">{format!("Earlier answers ({})", earlier.len())}</h3>
             <ol class="timeline" data-testid="drill-earlier">
-                {earlier.into_iter().map(|e| {
-                    let tone = if e.status == "succeeded" { "badge--success" } else { "badge--danger" };
-                    view! {
-                        <li class="timeline__item" data-testid="earlier-answer">
-                            <div class="timeline__head">
-                                <span class=format!("badge {tone}")>{e.status.clone()}</span>
-                                <span class="small">{format!("claim {}", e.claim)}</span>
-                                <span class="small muted">{e.finished.clone().map(|f| format!("finished {f}")).unwrap_or_default()}</span>
-                                <span class="small muted">{format!("replaced {}", e.replaced)}</span>
-                                <span class="small">{e.cost_usd.map(human_usd).unwrap_or_default()}</span>
-                            </div>
-                            {(!e.answers.is_empty()).then(|| view! {
-                                <dl class="kv">
-                                    {e.answers.into_iter().map(|(k, v)| view! { <dt><code>{k}</code></dt><dd>{v}</dd> }).collect_view()}
-                                </dl>
-                            })}
-                            {e.error.map(|err| view! { <p class="small timeline__error">{err}</p> })}
-                        </li>
-                    }
-                }).collect_view()}
+                {earlier
+                    .into_iter()
+                    .map(|e| {
+                        let tone = if e.status == "succeeded" {
+                            "badge--success"
+                        } else {
+                            "badge--danger"
+                        };
+                        view! {
+                            <li class="timeline__item" data-testid="earlier-answer">
+                                <div class="timeline__head">
+                                    <span class=format!("badge {tone}")>{e.status.clone()}</span>
+                                    <span class="small">{format!("claim {}", e.claim)}</span>
+                                    <span class="small muted">
+                                        {e
+                                            .finished
+                                            .clone()
+                                            .map(|f| format!("finished {f}"))
+                                            .unwrap_or_default()}
+                                    </span>
+                                    <span class="small muted">
+                                        {format!("replaced {}", e.replaced)}
+                                    </span>
+                                    <span class="small">
+                                        {e.cost_usd.map(human_usd).unwrap_or_default()}
+                                    </span>
+                                </div>
+                                {(!e.answers.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <dl class="kv">
+                                                {e
+                                                    .answers
+                                                    .into_iter()
+                                                    .map(|(k, v)| {
+                                                        view! {
+                                                            <dt>
+                                                                <code>{k}</code>
+                                                            </dt>
+                                                            <dd>{v}</dd>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </dl>
+                                        }
+                                    })}
+                                {e
+                                    .error
+                                    .map(|err| {
+                                        view! { <p class="small timeline__error">{err}</p> }
+                                    })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ol>
         }
     })

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use crate::api::batch_page::BatchFacts;
-use crate::api::batches::{BatchView, load_batch};
+use crate::api::batch::BatchFacts;
+use crate::api::batch::{BatchView, load_batch};
 
 /// Row counts by state, as progress events carry them.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

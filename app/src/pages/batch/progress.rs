@@ -7,7 +7,7 @@ use rowbench_recipe::estimate::{human_count, human_duration, human_usd};
 
 use super::controls::BatchControls;
 use super::live::Progress;
-use crate::api::batch_page::clone_batch;
+use crate::api::batch::clone_batch;
 use crate::components::export_panel::ExportPanel;
 
 #[component]
@@ -34,21 +34,60 @@ pub(super) fn BatchProgress(
         <section class="card batch-progress">
             <div class="batch-progress__top">
                 <p class="batch-progress__headline" data-testid="batch-progress">
-                    {move || live.with(|p| format!("{}% · {} of {} rows finished", p.percent(p.finished()), human_count(p.finished() as u64), human_count(p.total_rows as u64)))}
+                    {move || {
+                        live.with(|p| {
+                            format!(
+                                "{}% · {} of {} rows finished",
+                                p.percent(p.finished()),
+                                human_count(p.finished() as u64),
+                                human_count(p.total_rows as u64),
+                            )
+                        })
+                    }}
                 </p>
                 <BatchControls id live generation action_error />
             </div>
-            <div class="progress progress--wide" role="progressbar" aria-label="Rows finished" aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow=move || live.with(|p| p.percent(p.finished()))>
-                <div class="progress__bar" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.succeeded)))></div>
-                <div class="progress__bar progress__bar--failed" style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.failed)))></div>
+            <div
+                class="progress progress--wide"
+                role="progressbar"
+                aria-label="Rows finished"
+                aria-valuemin="0"
+                aria-valuemax="100"
+                aria-valuenow=move || live.with(|p| p.percent(p.finished()))
+            >
+                <div
+                    class="progress__bar"
+                    style=move || {
+                        live.with(|p| format!("width: {}%", p.percent(p.counts.succeeded)))
+                    }
+                ></div>
+                <div
+                    class="progress__bar progress__bar--failed"
+                    style=move || live.with(|p| format!("width: {}%", p.percent(p.counts.failed)))
+                ></div>
             </div>
             <CountList live />
-            {move || action_error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
-            <ExportPanel id status=Signal::derive(move || live.with(|p| p.status.clone()))
-                finished total_rows />
+            {move || {
+                action_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="alert alert--danger" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
+            <ExportPanel
+                id
+                status=Signal::derive(move || live.with(|p| p.status.clone()))
+                finished
+                total_rows
+            />
             <div class="batch-actions batch-actions--end">
-                <button type="button" class="btn btn--ghost btn--sm" on:click=clone>"Clone into a new draft"</button>
+                <button type="button" class="btn btn--ghost btn--sm" on:click=clone>
+                    "Clone into a new draft"
+                </button>
             </div>
         </section>
     }
@@ -60,20 +99,92 @@ pub(super) fn BatchProgress(
 fn CountList(live: RwSignal<Progress>) -> impl IntoView {
     view! {
         <dl class="counts">
-            <div><dt>"Done"</dt><dd data-testid="count-succeeded">{move || live.with(|p| human_count(p.counts.succeeded.max(0) as u64))}</dd></div>
-            <div><dt>"Failed"</dt><dd class="is-failed" data-testid="count-failed">{move || live.with(|p| human_count(p.counts.failed.max(0) as u64))}</dd></div>
-            <div><dt>"Running"</dt><dd data-testid="count-running">{move || live.with(|p| human_count(p.counts.running.max(0) as u64))}</dd></div>
-            <div><dt>"Queued"</dt><dd data-testid="count-queued">{move || live.with(|p| human_count(p.counts.queued.max(0) as u64))}</dd></div>
-            <div data-testid="rate-or-duration">
-                <dt>{move || if live.with(|p| p.ran_for_ms.is_some() && !p.is_active()) { "Took" } else { "Rate" }}</dt>
-                <dd>{move || live.with(|p| match p.ran_for_ms.filter(|_| !p.is_active()) {
-                    Some(ms) => human_duration(ms.max(0) as f64 / 1000.0),
-                    None => p.rows_per_minute.map_or("—".to_string(), |r| format!("{} a minute", human_count(r.round().max(0.0) as u64))),
-                })}</dd>
+            <div>
+                <dt>"Done"</dt>
+                <dd data-testid="count-succeeded">
+                    {move || live.with(|p| human_count(p.counts.succeeded.max(0) as u64))}
+                </dd>
             </div>
-            <div><dt>"Time left"</dt><dd>{move || live.with(|p| if p.is_active() { p.eta_seconds.map_or("—".to_string(), human_duration) } else { "—".to_string() })}</dd></div>
-            <div><dt>"Tokens in / out"</dt><dd class="counts__small">{move || live.with(|p| format!("{} / {}", human_count(p.input_tokens.max(0) as u64), human_count(p.output_tokens.max(0) as u64)))}</dd></div>
-            <div><dt>"Cost"</dt><dd>{move || live.with(|p| human_usd(p.cost_usd))}</dd></div>
+            <div>
+                <dt>"Failed"</dt>
+                <dd class="is-failed" data-testid="count-failed">
+                    {move || live.with(|p| human_count(p.counts.failed.max(0) as u64))}
+                </dd>
+            </div>
+            <div>
+                <dt>"Running"</dt>
+                <dd data-testid="count-running">
+                    {move || live.with(|p| human_count(p.counts.running.max(0) as u64))}
+                </dd>
+            </div>
+            <div>
+                <dt>"Queued"</dt>
+                <dd data-testid="count-queued">
+                    {move || live.with(|p| human_count(p.counts.queued.max(0) as u64))}
+                </dd>
+            </div>
+            <div data-testid="rate-or-duration">
+                <dt>
+                    {move || {
+                        if live.with(|p| p.ran_for_ms.is_some() && !p.is_active()) {
+                            "Took"
+                        } else {
+                            "Rate"
+                        }
+                    }}
+                </dt>
+                <dd>
+                    {move || {
+                        live.with(|p| match p.ran_for_ms.filter(|_| !p.is_active()) {
+                            Some(ms) => human_duration(ms.max(0) as f64 / 1000.0),
+                            None => {
+                                p.rows_per_minute
+                                    .map_or(
+                                        "—".to_string(),
+                                        |r| {
+                                            format!(
+                                                "{} a minute",
+                                                human_count(r.round().max(0.0) as u64),
+                                            )
+                                        },
+                                    )
+                            }
+                        })
+                    }}
+                </dd>
+            </div>
+            <div>
+                <dt>"Time left"</dt>
+                <dd>
+                    {move || {
+                        live.with(|p| {
+                            if p.is_active() {
+                                p.eta_seconds.map_or("—".to_string(), human_duration)
+                            } else {
+                                "—".to_string()
+                            }
+                        })
+                    }}
+                </dd>
+            </div>
+            <div>
+                <dt>"Tokens in / out"</dt>
+                <dd class="counts__small">
+                    {move || {
+                        live.with(|p| {
+                            format!(
+                                "{} / {}",
+                                human_count(p.input_tokens.max(0) as u64),
+                                human_count(p.output_tokens.max(0) as u64),
+                            )
+                        })
+                    }}
+                </dd>
+            </div>
+            <div>
+                <dt>"Cost"</dt>
+                <dd>{move || live.with(|p| human_usd(p.cost_usd))}</dd>
+            </div>
         </dl>
     }
 }

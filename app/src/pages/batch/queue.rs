@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::drill_down::DrillDown;
 use super::live::Progress;
-use crate::api::batch_page::{BatchFacts, QueuePage, fetch_queue_page};
+use crate::api::batch::{BatchFacts, QueuePage, fetch_queue_page};
 use crate::components::refresh::{fetch_in_browser_when, refetch_when};
 use crate::components::table_region::TableRegion;
 use crate::error::AppError;
@@ -148,27 +148,63 @@ pub(super) fn QueueTable(
         <section class="card card--flush queue">
             <div class="queue__tools">
                 <FilterChips live status cursor />
-                {has_keys.then(|| view! {
-                    <input type="search" class="input queue__search" placeholder=format!("Search {}", key_names.join(", "))
-                        aria-label="Search key columns" prop:value=move || search.get()
-                        on:change=move |ev| { search.set(event_target_value(&ev)); cursor.set(Cursor::Start); } />
-                })}
+                {has_keys
+                    .then(|| {
+                        view! {
+                            <input
+                                type="search"
+                                class="input queue__search"
+                                placeholder=format!("Search {}", key_names.join(", "))
+                                aria-label="Search key columns"
+                                prop:value=move || search.get()
+                                on:change=move |ev| {
+                                    search.set(event_target_value(&ev));
+                                    cursor.set(Cursor::Start);
+                                }
+                            />
+                        }
+                    })}
             </div>
             <TableRegion label="Rows of the batch">
                 <table class="table queue__table">
                     <thead>
                         <tr>
-                            <th scope="col" class="num">"Row"</th>
-                            {shown_names.iter().map(|k| view! { <th scope="col">{k.clone()}</th> }).collect_view()}
+                            <th scope="col" class="num">
+                                "Row"
+                            </th>
+                            {shown_names
+                                .iter()
+                                .map(|k| view! { <th scope="col">{k.clone()}</th> })
+                                .collect_view()}
                             <th scope="col">"Status"</th>
-                            {field_names.iter().map(|f| view! { <th scope="col"><code>{f.clone()}</code></th> }).collect_view()}
+                            {field_names
+                                .iter()
+                                .map(|f| {
+                                    view! {
+                                        <th scope="col">
+                                            <code>{f.clone()}</code>
+                                        </th>
+                                    }
+                                })
+                                .collect_view()}
                             <th scope="col">"Started"</th>
                             <th scope="col">"Finished"</th>
-                            <th scope="col" class="num">"Latency"</th>
+                            <th scope="col" class="num">
+                                "Latency"
+                            </th>
                         </tr>
                     </thead>
                     {move || match page.get() {
-                        Err(error) => view! { <tbody><tr><td colspan="100">{error.to_string()}</td></tr></tbody> }.into_any(),
+                        Err(error) => {
+                            view! {
+                                <tbody>
+                                    <tr>
+                                        <td colspan="100">{error.to_string()}</td>
+                                    </tr>
+                                </tbody>
+                            }
+                                .into_any()
+                        }
                         Ok(page) => view! { <QueueRows page selected /> }.into_any(),
                     }}
                 </table>
@@ -198,10 +234,18 @@ fn FilterChips(
             })
         };
         view! {
-            <button type="button" class="filter-chip" class:is-active=move || status.get() == value
+            <button
+                type="button"
+                class="filter-chip"
+                class:is-active=move || status.get() == value
                 aria-pressed=move || (status.get() == value).to_string()
-                on:click=move |_| { status.set(value.to_string()); cursor.set(Cursor::Start); }>
-                {label} <span class="filter-chip__count">{count}</span>
+                on:click=move |_| {
+                    status.set(value.to_string());
+                    cursor.set(Cursor::Start);
+                }
+            >
+                {label}
+                <span class="filter-chip__count">{count}</span>
             </button>
         }
     };
@@ -220,38 +264,86 @@ fn FilterChips(
 #[component]
 fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView {
     if page.lines.is_empty() {
-        return view! { <tbody><tr><td colspan="100" class="muted">"No rows here."</td></tr></tbody> }.into_any();
+        return view! {
+            <tbody>
+                <tr>
+                    <td colspan="100" class="muted">
+                        "No rows here."
+                    </td>
+                </tr>
+            </tbody>
+        }
+        .into_any();
     }
     view! {
         <tbody>
-            {page.lines.into_iter().map(|line| {
-                let row = line.row_index;
-                let tone = match line.status.as_str() {
-                    "succeeded" => "badge--success",
-                    "failed" => "badge--danger",
-                    "running" => "badge--info",
-                    "cancelled" => "badge--muted",
-                    _ => "badge--neutral",
-                };
-                view! {
-                    <tr class="queue__row" class:is-selected=move || selected.get() == Some(row)
-                        tabindex="0" data-testid="queue-row"
-                        on:click=move |_| selected.set(Some(row))
-                        on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some(row)) }>
-                        <td class="num">{row + 1}</td>
-                        {line.cells.into_iter().map(|k| { let full = k.clone(); view! { <td class="truncate" title=full>{k}</td> } }).collect_view()}
-                        <td><span class=format!("badge {tone}")>{line.status.clone()}</span></td>
-                        {line.answers.into_iter().map(|a| { let full = a.clone(); view! { <td class="truncate" title=full>{a}</td> } }).collect_view()}
-                        <td class="muted small">{line.started.clone().unwrap_or_default()}</td>
-                        <td class="muted small" title=line.error.clone().unwrap_or_default()>
-                            {line.finished.clone().unwrap_or_default()}
-                        </td>
-                        <td class="num">{line.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
-                    </tr>
-                }
-            }).collect_view()}
+            {page
+                .lines
+                .into_iter()
+                .map(|line| {
+                    let row = line.row_index;
+                    let tone = match line.status.as_str() {
+                        "succeeded" => "badge--success",
+                        "failed" => "badge--danger",
+                        "running" => "badge--info",
+                        "cancelled" => "badge--muted",
+                        _ => "badge--neutral",
+                    };
+                    view! {
+                        <tr
+                            class="queue__row"
+                            class:is-selected=move || selected.get() == Some(row)
+                            tabindex="0"
+                            data-testid="queue-row"
+                            on:click=move |_| selected.set(Some(row))
+                            on:keydown=move |ev| {
+                                if ev.key() == "Enter" {
+                                    selected.set(Some(row))
+                                }
+                            }
+                        >
+                            <td class="num">{row + 1}</td>
+                            {line
+                                .cells
+                                .into_iter()
+                                .map(|k| {
+                                    let full = k.clone();
+                                    view! {
+                                        <td class="truncate" title=full>
+                                            {k}
+                                        </td>
+                                    }
+                                })
+                                .collect_view()}
+                            <td>
+                                <span class=format!("badge {tone}")>{line.status.clone()}</span>
+                            </td>
+                            {line
+                                .answers
+                                .into_iter()
+                                .map(|a| {
+                                    let full = a.clone();
+                                    view! {
+                                        <td class="truncate" title=full>
+                                            {a}
+                                        </td>
+                                    }
+                                })
+                                .collect_view()}
+                            <td class="muted small">{line.started.clone().unwrap_or_default()}</td>
+                            <td class="muted small" title=line.error.clone().unwrap_or_default()>
+                                {line.finished.clone().unwrap_or_default()}
+                            </td>
+                            <td class="num">
+                                {line.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
         </tbody>
-    }.into_any()
+    }
+    .into_any()
 }
 
 /// Previous and Next, from the first and last row shown (keyset paging).
@@ -262,17 +354,44 @@ fn QueuePaging(
 ) -> impl IntoView {
     view! {
         <div class="queue__paging">
-            <button type="button" class="btn btn--ghost btn--sm" disabled=move || cursor.get() == Cursor::Start
+            <button
+                type="button"
+                class="btn btn--ghost btn--sm"
+                disabled=move || cursor.get() == Cursor::Start
                 on:click=move |_| {
-                    let first = page.with(|p| p.as_ref().ok().and_then(|p| p.lines.first().map(|l| l.row_index)));
+                    let first = page
+                        .with(|p| {
+                            p.as_ref().ok().and_then(|p| p.lines.first().map(|l| l.row_index))
+                        });
                     cursor.set(first.map_or(Cursor::Start, Cursor::Before));
-                }>"← Previous"</button>
-            <button type="button" class="btn btn--ghost btn--sm"
-                disabled=move || !page.with(|p| p.as_ref().is_ok_and(|p| p.has_more || matches!(cursor.get(), Cursor::Before(_))))
+                }
+            >
+                "← Previous"
+            </button>
+            <button
+                type="button"
+                class="btn btn--ghost btn--sm"
+                disabled=move || {
+                    !page
+                        .with(|p| {
+                            p.as_ref()
+                                .is_ok_and(|p| {
+                                    p.has_more || matches!(cursor.get(), Cursor::Before(_))
+                                })
+                        })
+                }
                 on:click=move |_| {
-                    let last = page.with(|p| p.as_ref().ok().and_then(|p| p.lines.last().map(|l| l.row_index)));
-                    if let Some(last) = last { cursor.set(Cursor::After(last)); }
-                }>"Next →"</button>
+                    let last = page
+                        .with(|p| {
+                            p.as_ref().ok().and_then(|p| p.lines.last().map(|l| l.row_index))
+                        });
+                    if let Some(last) = last {
+                        cursor.set(Cursor::After(last));
+                    }
+                }
+            >
+                "Next →"
+            </button>
         </div>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 use rowbench_recipe::estimate::{human_count, human_usd};
 
 use super::live::{Progress, read_back};
-use crate::api::batch_page::{Trial, retry_trial_with_changes, run_remaining_rows};
+use crate::api::batch::{Trial, retry_trial_with_changes, run_remaining_rows};
 
 #[component]
 pub(super) fn TrialBanner(
@@ -64,32 +64,68 @@ pub(super) fn TrialBanner(
     let cancelled = move || live.with(|p| p.status == "cancelled");
     view! {
         <Show when=move || is_trial.get()>
-            <section class="alert alert--info trial" aria-label="Trial run" data-testid="trial-banner">
+            <section
+                class="alert alert--info trial"
+                aria-label="Trial run"
+                data-testid="trial-banner"
+            >
                 <strong class="alert__title">
-                    {format!("Trial: the first {} of {} rows", human_count(trial.rows as u64), human_count(trial.dataset_rows as u64))}
+                    {format!(
+                        "Trial: the first {} of {} rows",
+                        human_count(trial.rows as u64),
+                        human_count(trial.dataset_rows as u64),
+                    )}
                 </strong>
                 <div class="alert__body">
-                    {move || if cancelled() {
-                        "This trial was cancelled, so its other rows cannot be added to it; change the prompt and try again.".to_string()
-                    } else {
-                        format!(
-                            "Check its answers, then run the other {} {} in this batch (the trial's answers are kept), or change the prompt and try again.{}",
-                            human_count(remaining as u64),
-                            if remaining == 1 { "row" } else { "rows" },
-                            rest_cost().unwrap_or_default()
-                        )
+                    {move || {
+                        if cancelled() {
+                            "This trial was cancelled, so its other rows cannot be added to it; change the prompt and try again."
+                                .to_string()
+                        } else {
+                            format!(
+                                "Check its answers, then run the other {} {} in this batch (the trial's answers are kept), or change the prompt and try again.{}",
+                                human_count(remaining as u64),
+                                if remaining == 1 { "row" } else { "rows" },
+                                rest_cost().unwrap_or_default(),
+                            )
+                        }
                     }}
                     <div class="batch-actions trial__actions">
-                        {move || (!cancelled()).then(|| view! {
-                            <button type="button" class="btn btn--primary btn--sm" disabled=move || busy.get() on:click=run_rest>
-                                "Run the remaining rows"
-                            </button>
-                        })}
-                        <button type="button" class="btn btn--secondary btn--sm" disabled=move || busy.get() on:click=try_again.clone()>
+                        {move || {
+                            (!cancelled())
+                                .then(|| {
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="btn btn--primary btn--sm"
+                                            disabled=move || busy.get()
+                                            on:click=run_rest
+                                        >
+                                            "Run the remaining rows"
+                                        </button>
+                                    }
+                                })
+                        }}
+                        <button
+                            type="button"
+                            class="btn btn--secondary btn--sm"
+                            disabled=move || busy.get()
+                            on:click=try_again.clone()
+                        >
                             "Change the prompt and try again"
                         </button>
                     </div>
-                    {move || error.get().map(|e| view! { <p class="small field__error" role="alert">{e}</p> })}
+                    {move || {
+                        error
+                            .get()
+                            .map(|e| {
+                                view! {
+                                    <p class="small field__error" role="alert">
+                                        {e}
+                                    </p>
+                                }
+                            })
+                    }}
                 </div>
             </section>
         </Show>

@@ -6,7 +6,7 @@ use rowbench_mapping::{MappingErrors, Role};
 use rowbench_recipe::estimate::human_count;
 
 use super::MappingEdits;
-use crate::api::datasets::ColumnView;
+use crate::api::upload::ColumnView;
 use crate::components::table_region::TableRegion;
 
 #[component]
@@ -33,7 +33,8 @@ pub(super) fn ColumnTable(
                         .into_iter()
                         .enumerate()
                         .map(|(position, column)| {
-                            let tokens = tokens.with_value(|t| t.get(position).copied().unwrap_or(0.0));
+                            let tokens = tokens
+                                .with_value(|t| t.get(position).copied().unwrap_or(0.0));
                             view! { <ColumnRow position column tokens edits problems /> }
                         })
                         .collect_view()}
@@ -70,7 +71,9 @@ fn ColumnRow(
     view! {
         <tr>
             <td>
-                <label class="strong" for=select_id.clone()>{name.clone()}</label>
+                <label class="strong" for=select_id.clone()>
+                    {name.clone()}
+                </label>
                 <div class="small muted truncate">{sample}</div>
                 <div class="small muted" data-testid="column-tokens">
                     {format!("≈ {} tokens a row when sent", human_count(tokens.round() as u64))}
@@ -87,14 +90,19 @@ fn ColumnRow(
                     }
                     on:change=move |ev| {
                         let choice = event_target_value(&ev);
-                        edits.change(|m| {
-                            let column = &mut m.columns[position];
-                            column.role = match choice.as_str() {
-                                "ignore" => Role::Ignore,
-                                "param" => Role::Param { key: column.default_key() },
-                                _ => Role::Include,
-                            };
-                        });
+                        edits
+                            .change(|m| {
+                                let column = &mut m.columns[position];
+                                column.role = match choice.as_str() {
+                                    "ignore" => Role::Ignore,
+                                    "param" => {
+                                        Role::Param {
+                                            key: column.default_key(),
+                                        }
+                                    }
+                                    _ => Role::Include,
+                                };
+                            });
                     }
                 >
                     <option value="include">"Include in prompt"</option>
@@ -117,10 +125,20 @@ fn ColumnRow(
                                 }
                                 on:input=move |ev| {
                                     let key = event_target_value(&ev);
-                                    edits.change(|m| m.columns[position].role = Role::Param { key });
+                                    edits
+                                        .change(|m| m.columns[position].role = Role::Param { key });
                                 }
                             />
-                            {move || problem().map(|p| view! { <p class="field__error" role="alert">{p}</p> })}
+                            {move || {
+                                problem()
+                                    .map(|p| {
+                                        view! {
+                                            <p class="field__error" role="alert">
+                                                {p}
+                                            </p>
+                                        }
+                                    })
+                            }}
                         }
                             .into_any()
                     }

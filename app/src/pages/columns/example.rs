@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use rowbench_mapping::ColumnMapping;
 
-use crate::api::datasets::RowView;
+use crate::api::upload::RowView;
 
 /// The row as the model will see it: included columns by name, then the system parameters.
 fn example_text(mapping: &ColumnMapping, cells: &[String]) -> String {
@@ -51,13 +51,23 @@ pub(super) fn MappingExample(
             <div class="example__head">
                 <h3 class="section-title">"Example: what the model gets for one row"</h3>
                 <div class="example__nav">
-                    <button class="btn btn--ghost" type="button" disabled=move || { shown.get() == 0 } on:click=move |_| shown.update(|i| *i = i.saturating_sub(1))>
+                    <button
+                        class="btn btn--ghost"
+                        type="button"
+                        disabled=move || { shown.get() == 0 }
+                        on:click=move |_| shown.update(|i| *i = i.saturating_sub(1))
+                    >
                         "← Previous"
                     </button>
                     <span class="small muted" data-testid="example-position">
                         {move || format!("Row {} of the first {row_count}", shown.get() + 1)}
                     </span>
-                    <button class="btn btn--ghost" type="button" disabled=move || { shown.get() + 1 >= row_count } on:click=move |_| shown.update(|i| *i += 1)>
+                    <button
+                        class="btn btn--ghost"
+                        type="button"
+                        disabled=move || { shown.get() + 1 >= row_count }
+                        on:click=move |_| shown.update(|i| *i += 1)
+                    >
                         "Next →"
                     </button>
                 </div>

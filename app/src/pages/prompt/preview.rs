@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use rowbench_mapping::ColumnMapping;
 use rowbench_recipe::{PromptDraft, render_prompt};
 
-use crate::api::datasets::RowView;
 use crate::api::prompt::dataset_row;
+use crate::api::upload::RowView;
 use crate::text::capitalised;
 
 #[component]
@@ -60,15 +60,29 @@ pub(super) fn PromptPreview(
                 <h3 class="section-title">"Preview: what the model receives"</h3>
                 <RowPicker shown row_count go_to />
             </div>
-            {move || row_error.get().map(|e| view! { <p class="field__error" role="alert">{e}</p> })}
+            {move || {
+                row_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="field__error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             {move || match preview() {
                 None => view! { <p class="muted small">"Loading the row…"</p> }.into_any(),
                 Some(Ok(messages)) => {
                     view! {
                         <p class="preview__label">"System"</p>
-                        <pre class="preview__body" tabindex="0" data-testid="preview-system">{messages.system}</pre>
+                        <pre class="preview__body" tabindex="0" data-testid="preview-system">
+                            {messages.system}
+                        </pre>
                         <p class="preview__label">"User"</p>
-                        <pre class="preview__body" tabindex="0" data-testid="preview-user">{messages.user}</pre>
+                        <pre class="preview__body" tabindex="0" data-testid="preview-user">
+                            {messages.user}
+                        </pre>
                     }
                         .into_any()
                 }
@@ -77,7 +91,13 @@ pub(super) fn PromptPreview(
                         <div class="alert alert--warning" role="status" data-testid="preview-error">
                             <strong class="alert__title">"This row cannot be previewed yet"</strong>
                             <div class="alert__body">
-                                {format!("{}, line {}, column {}: {}", capitalised(part.label()), issue.line, issue.column, issue.message)}
+                                {format!(
+                                    "{}, line {}, column {}: {}",
+                                    capitalised(part.label()),
+                                    issue.line,
+                                    issue.column,
+                                    issue.message,
+                                )}
                             </div>
                         </div>
                     }
@@ -106,7 +126,9 @@ fn RowPicker(
             >
                 "←"
             </button>
-            <label class="small muted" for="preview-row">"Row"</label>
+            <label class="small muted" for="preview-row">
+                "Row"
+            </label>
             // Not a NumberInput: the page sets this box (Previous, Next), and a number counts
             // once it is complete, on change, not on every key.
             <input

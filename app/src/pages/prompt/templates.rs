@@ -47,7 +47,9 @@ pub(super) fn TemplateField(
     let help_id = format!("{id}-help");
     view! {
         <div class="field">
-            <label class="field__label" for=id>{label}</label>
+            <label class="field__label" for=id>
+                {label}
+            </label>
             <textarea
                 id=id
                 class="textarea textarea--code"
@@ -59,7 +61,9 @@ pub(super) fn TemplateField(
                 on:input=move |ev| on_edit(part, event_target_value(&ev))
                 on:focus=move |_| last_part.set(Some(part))
             ></textarea>
-            <p class="field__help" id=help_id>{help}</p>
+            <p class="field__help" id=help_id>
+                {help}
+            </p>
             <ul class="issues" data-testid=format!("{id}-issues")>
                 {move || {
                     issues
@@ -68,7 +72,9 @@ pub(super) fn TemplateField(
                         .map(|issue| {
                             view! {
                                 <li class="issues__item" role="alert">
-                                    <span class="issues__where">{format!("Line {}, column {}", issue.line, issue.column)}</span>
+                                    <span class="issues__where">
+                                        {format!("Line {}, column {}", issue.line, issue.column)}
+                                    </span>
                                     " "
                                     // The message names the closest available name when there is one.
                                     {issue.message.clone()}
@@ -111,8 +117,12 @@ pub(super) fn AvailableList(
                                 let inserted = text.clone();
                                 view! {
                                     <li>
-                                        <button type="button" class="chip chip--code chip--button"
-                                            title=format!("Insert {text}") on:click=move |_| on_insert(inserted.clone())>
+                                        <button
+                                            type="button"
+                                            class="chip chip--code chip--button"
+                                            title=format!("Insert {text}")
+                                            on:click=move |_| on_insert(inserted.clone())
+                                        >
                                             <code>{text.clone()}</code>
                                         </button>
                                     </li>
@@ -125,7 +135,8 @@ pub(super) fn AvailableList(
             }}
             <p class="small muted">
                 "Filters work too, e.g. " <code>"{{ title | upper }}"</code> ", "
-                <code>"{{ body | truncate(500) }}"</code> ", " <code>"{{ note | default(\"none\") }}"</code> "."
+                <code>"{{ body | truncate(500) }}"</code> ", "
+                <code>"{{ note | default(\"none\") }}"</code> "."
             </p>
         </div>
     }

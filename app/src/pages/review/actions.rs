@@ -51,31 +51,59 @@ pub(super) fn StartFooter(
     };
 
     view! {
-        {move || start_error.get().map(|e| view! { <p class="alert alert--danger" role="alert">{e}</p> })}
+        {move || {
+            start_error
+                .get()
+                .map(|e| {
+                    view! {
+                        <p class="alert alert--danger" role="alert">
+                            {e}
+                        </p>
+                    }
+                })
+        }}
 
         <div class="review__actions">
             {move || {
                 if confirming_reset.get() {
                     view! {
                         <div class="confirm" role="alertdialog" aria-label="Reset the form?">
-                            <span>"Clear the file, mapping, prompt, schema and settings of this draft?"</span>
-                            <button type="button" class="btn btn--danger btn--sm" on:click=reset.clone()>"Yes, reset"</button>
-                            <button type="button" class="btn btn--ghost btn--sm" on:click=move |_| confirming_reset.set(false)>"Keep my draft"</button>
+                            <span>
+                                "Clear the file, mapping, prompt, schema and settings of this draft?"
+                            </span>
+                            <button
+                                type="button"
+                                class="btn btn--danger btn--sm"
+                                on:click=reset.clone()
+                            >
+                                "Yes, reset"
+                            </button>
+                            <button
+                                type="button"
+                                class="btn btn--ghost btn--sm"
+                                on:click=move |_| confirming_reset.set(false)
+                            >
+                                "Keep my draft"
+                            </button>
                         </div>
                     }
                         .into_any()
                 } else {
                     view! {
-                        <button type="button" class="btn btn--ghost" on:click=move |_| confirming_reset.set(true)>
+                        <button
+                            type="button"
+                            class="btn btn--ghost"
+                            on:click=move |_| confirming_reset.set(true)
+                        >
                             "Reset form"
                         </button>
                     }
                         .into_any()
                 }
-            }}
-            <span class="spacer"></span>
-            <span class="small muted" data-testid="start-reason">
-                {move || blockers.with(|b| b.first().map(|(_, m)| format!("Start is disabled: {m}")))}
+            }} <span class="spacer"></span> <span class="small muted" data-testid="start-reason">
+                {move || {
+                    blockers.with(|b| b.first().map(|(_, m)| format!("Start is disabled: {m}")))
+                }}
             </span>
             <button
                 type="button"

@@ -61,10 +61,16 @@ pub(super) fn BlockerList(blockers: Signal<Vec<(BlockerStep, String)>>) -> impl 
                                 let step = step_of(step);
                                 view! {
                                     <li>
-                                        {message}
-                                        " "
+                                        {message} " "
                                         {(step != WizardStep::Review)
-                                            .then(|| view! { <A href=format!("/new/{}", step.slug())>{format!("Fix in {}", step.label())}</A> })}
+                                            .then(|| {
+                                                view! {
+                                                    <A href=format!(
+                                                        "/new/{}",
+                                                        step.slug(),
+                                                    )>{format!("Fix in {}", step.label())}</A>
+                                                }
+                                            })}
                                     </li>
                                 }
                             })

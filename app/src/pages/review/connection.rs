@@ -76,19 +76,34 @@ pub(super) fn ConnectionCheck(
                 disabled=move || connection.is_checking() || model.with(Option::is_none)
                 on:click=move |_| connection.check()
             >
-                {move || if connection.is_checking() { "Checking…" } else { "Check the connection" }}
+                {move || {
+                    if connection.is_checking() { "Checking…" } else { "Check the connection" }
+                }}
             </button>
-            <span class="small muted">"One small call with this provider, model and the server's key for it."</span>
+            <span class="small muted">
+                "One small call with this provider, model and the server's key for it."
+            </span>
             {move || {
                 connection
                     .current()
                     .map(|answer| {
                         let (class, text) = match answer {
-                            Ok(report) if report.ok => ("alert alert--success small", report.message),
+                            Ok(report) if report.ok => {
+                                ("alert alert--success small", report.message)
+                            }
                             Ok(report) => ("alert alert--danger small", report.message),
-                            Err(error) => ("alert alert--danger small", format!("The check could not run: {error}")),
+                            Err(error) => {
+                                (
+                                    "alert alert--danger small",
+                                    format!("The check could not run: {error}"),
+                                )
+                            }
                         };
-                        view! { <p class=class role="status" data-testid="connection-result">{text}</p> }
+                        view! {
+                            <p class=class role="status" data-testid="connection-result">
+                                {text}
+                            </p>
+                        }
                     })
             }}
         </div>

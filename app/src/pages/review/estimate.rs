@@ -68,13 +68,21 @@ pub(super) fn EstimatePanel(
                 <dt>"Rows to run"</dt>
                 <dd data-testid="estimate-rows">{move || human_count(run_estimate.get().rows)}</dd>
                 <dt>"Input tokens"</dt>
-                <dd data-testid="estimate-input">{move || human_count(run_estimate.get().input_tokens)}</dd>
+                <dd data-testid="estimate-input">
+                    {move || human_count(run_estimate.get().input_tokens)}
+                </dd>
                 <dt>"Output tokens"</dt>
-                <dd data-testid="estimate-output">{move || human_count(run_estimate.get().output_tokens)}</dd>
+                <dd data-testid="estimate-output">
+                    {move || human_count(run_estimate.get().output_tokens)}
+                </dd>
                 <dt>"Cost"</dt>
-                <dd data-testid="estimate-cost">{move || human_usd(run_estimate.get().cost_usd)}</dd>
+                <dd data-testid="estimate-cost">
+                    {move || human_usd(run_estimate.get().cost_usd)}
+                </dd>
                 <dt>"Time"</dt>
-                <dd data-testid="estimate-time">{move || human_duration(run_estimate.get().seconds)}</dd>
+                <dd data-testid="estimate-time">
+                    {move || human_duration(run_estimate.get().seconds)}
+                </dd>
             </dl>
             <p class="small muted">
                 {move || {

@@ -17,31 +17,43 @@ pub(super) fn ModelPicker(
         <h3 class="section-title">"Model"</h3>
         <div class="form-grid">
             <div class="field">
-                <label class="field__label" for="provider">"Provider"</label>
+                <label class="field__label" for="provider">
+                    "Provider"
+                </label>
                 <select
                     id="provider"
                     class="select"
                     prop:value=move || settings.with(|s| s.provider.clone())
                     on:change=move |ev| {
                         let id = event_target_value(&ev);
-                        let first_model = providers.with_value(|ps| {
-                            ps.iter().find(|p| p.id == id).and_then(|p| p.models.first()).map(|m| m.id.clone())
-                        });
-                        edits.change(|s| {
-                            s.provider = id;
-                            s.model = first_model.unwrap_or_default();
-                        });
+                        let first_model = providers
+                            .with_value(|ps| {
+                                ps.iter()
+                                    .find(|p| p.id == id)
+                                    .and_then(|p| p.models.first())
+                                    .map(|m| m.id.clone())
+                            });
+                        edits
+                            .change(|s| {
+                                s.provider = id;
+                                s.model = first_model.unwrap_or_default();
+                            });
                     }
                 >
-                    {providers.with_value(|ps| {
-                        ps.iter()
-                            .map(|p| view! { <option value=p.id.clone()>{p.label.clone()}</option> })
-                            .collect_view()
-                    })}
+                    {providers
+                        .with_value(|ps| {
+                            ps.iter()
+                                .map(|p| {
+                                    view! { <option value=p.id.clone()>{p.label.clone()}</option> }
+                                })
+                                .collect_view()
+                        })}
                 </select>
             </div>
             <div class="field">
-                <label class="field__label" for="model">"Model"</label>
+                <label class="field__label" for="model">
+                    "Model"
+                </label>
                 <select
                     id="model"
                     class="select"
@@ -57,7 +69,9 @@ pub(super) fn ModelPicker(
                             .map(|p| {
                                 p.models
                                     .into_iter()
-                                    .map(|m| view! { <option value=m.id.clone()>{m.label}</option> })
+                                    .map(|m| {
+                                        view! { <option value=m.id.clone()>{m.label}</option> }
+                                    })
                                     .collect_view()
                             })
                     }}

@@ -81,7 +81,9 @@ pub(super) fn RequestSettings(
     view! {
         <div class="form-grid">
             <div class="field">
-                <label class="field__label" for="temperature">"Temperature"</label>
+                <label class="field__label" for="temperature">
+                    "Temperature"
+                </label>
                 <NumberInput
                     id="temperature"
                     min=0
@@ -96,21 +98,24 @@ pub(super) fn RequestSettings(
                 />
             </div>
             <div class="field">
-                <label class="field__label" for="max-tokens">"Max tokens per answer"</label>
+                <label class="field__label" for="max-tokens">
+                    "Max tokens per answer"
+                </label>
                 <NumberInput
                     id="max-tokens"
                     min=1
                     placeholder="Provider default"
                     value=initial.max_tokens.map(|t| t.to_string()).unwrap_or_default()
                     on_input=move |text| {
-                        // A number too large for the field reads as 0 and is refused.
-                        let t = parse_optional::<u32>(&text).or_else(|| (!text.trim().is_empty()).then_some(0));
+                        let t = max_tokens_in(&text);
                         edits.type_in(|s| s.max_tokens = t);
                     }
                 />
             </div>
             <div class="field">
-                <label class="field__label" for="concurrency">"Rows at once"</label>
+                <label class="field__label" for="concurrency">
+                    "Rows at once"
+                </label>
                 <NumberInput
                     id="concurrency"
                     min=1
@@ -118,16 +123,15 @@ pub(super) fn RequestSettings(
                     described_by="concurrency-help"
                     value=initial.concurrency.to_string()
                     on_input=move |text| {
-                        // Empty or not a number: 0, which the checks refuse, rather than a
-                        // silent 1.
-                        let n = parse_optional::<u32>(&text).unwrap_or(0);
+                        let n = concurrency_in(&text);
                         edits.type_in(|s| s.concurrency = n);
                     }
                 />
                 <p class="field__help" id="concurrency-help" data-testid="concurrency-help">
                     {move || {
                         let (rates, measured) = pace.get();
-                        let (concurrency, rows) = settings.with(|s| (s.concurrency, s.rows_to_run(row_count)));
+                        let (concurrency, rows) = settings
+                            .with(|s| (s.concurrency, s.rows_to_run(row_count)));
                         concurrency_help(concurrency, rows, rates.seconds_per_request, measured)
                     }}
                 </p>
@@ -186,13 +190,17 @@ pub(super) fn RowsAndErrors(
         <fieldset class="field radio-group">
             <legend class="field__label">"When a row fails"</legend>
             <PolicyChoice
-                checked=Signal::derive(move || settings.with(|s| s.error_policy == ErrorPolicy::Continue))
+                checked=Signal::derive(move || {
+                    settings.with(|s| s.error_policy == ErrorPolicy::Continue)
+                })
                 on_pick=move || edits.change(|s| s.error_policy = ErrorPolicy::Continue)
             >
                 "Continue with the other rows"
             </PolicyChoice>
             <PolicyChoice
-                checked=Signal::derive(move || settings.with(|s| s.error_policy == ErrorPolicy::StopOnFirst))
+                checked=Signal::derive(move || {
+                    settings.with(|s| s.error_policy == ErrorPolicy::StopOnFirst)
+                })
                 on_pick=move || edits.change(|s| s.error_policy = ErrorPolicy::StopOnFirst)
             >
                 "Pause the batch at the first error"
@@ -232,10 +240,27 @@ fn PolicyChoice(
 ) -> impl IntoView {
     view! {
         <label class="radio">
-            <input type="radio" name="policy" prop:checked=move || checked.get() on:change=move |_| on_pick() />
+            <input
+                type="radio"
+                name="policy"
+                prop:checked=move || checked.get()
+                on:change=move |_| on_pick()
+            />
             {children()}
         </label>
     }
+}
+
+/// The max-tokens box's value: none when empty; a number too large for the field reads as 0,
+/// which the checks refuse.
+fn max_tokens_in(text: &str) -> Option<u32> {
+    parse_optional::<u32>(text).or_else(|| (!text.trim().is_empty()).then_some(0))
+}
+
+/// The rows-at-once box's value: empty or not a number is 0, which the checks refuse, rather
+/// than a silent 1.
+fn concurrency_in(text: &str) -> u32 {
+    parse_optional::<u32>(text).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -23,12 +23,18 @@ pub(super) fn ReviewSummary(
             <div class="stat">
                 <span class="stat__label">"Answer fields"</span>
                 <span class="stat__value">{field_count}</span>
-                <span class="stat__hint"><A href="/new/schema">"Edit schema"</A></span>
+                <span class="stat__hint">
+                    <A href="/new/schema">"Edit schema"</A>
+                </span>
             </div>
             <div class="stat">
                 <span class="stat__label">"Per row (measured)"</span>
-                <span class="stat__value">{format!("~{:.0} in / ~{:.0} out", per_row.input_tokens, per_row.output_tokens)}</span>
-                <span class="stat__hint">{format!("tokens, averaged over {sampled_rows} rows")}</span>
+                <span class="stat__value">
+                    {format!("~{:.0} in / ~{:.0} out", per_row.input_tokens, per_row.output_tokens)}
+                </span>
+                <span class="stat__hint">
+                    {format!("tokens, averaged over {sampled_rows} rows")}
+                </span>
             </div>
         </div>
     }

@@ -77,10 +77,17 @@ pub(super) fn FieldEditor(
         }
     };
     view! {
-        <fieldset class="field-card" class:has-error=move || problem().is_some() on:keydown=on_keydown data-testid="field">
+        <fieldset
+            class="field-card"
+            class:has-error=move || problem().is_some()
+            on:keydown=on_keydown
+            data-testid="field"
+        >
             <legend class="visually-hidden">{move || format!("Field {}", position + 1)}</legend>
             <div class="field-card__row">
-                <span class="field-card__num" aria-hidden="true">{position + 1}</span>
+                <span class="field-card__num" aria-hidden="true">
+                    {position + 1}
+                </span>
                 <FieldName field focus_field invalid=Signal::derive(move || problem().is_some()) />
                 <KindPicker field />
                 <RequiredBox field />
@@ -88,7 +95,16 @@ pub(super) fn FieldEditor(
             </div>
             {move || is_enum.get().then(|| view! { <EnumOptions field /> })}
             <FieldDescription field />
-            {move || problem().map(|p| view! { <p class="field__error" role="alert">{sentence(&p)}</p> })}
+            {move || {
+                problem()
+                    .map(|p| {
+                        view! {
+                            <p class="field__error" role="alert">
+                                {sentence(&p)}
+                            </p>
+                        }
+                    })
+            }}
         </fieldset>
     }
 }
@@ -116,7 +132,9 @@ fn FieldName(
     });
     view! {
         <div class="field field--grow">
-            <label class="field__label" for=field.id("name")>"Name"</label>
+            <label class="field__label" for=field.id("name")>
+                "Name"
+            </label>
             <input
                 id=field.id("name")
                 node_ref=name_ref
@@ -137,21 +155,16 @@ fn FieldName(
 fn KindPicker(field: FieldAt) -> impl IntoView {
     view! {
         <div class="field">
-            <label class="field__label" for=field.id("type")>"Type"</label>
+            <label class="field__label" for=field.id("type")>
+                "Type"
+            </label>
             <select
                 id=field.id("type")
                 class="select"
                 prop:value=move || field.get().map(|f| f.kind.kind_id()).unwrap_or_default()
                 on:change=move |ev| {
                     let kind = event_target_value(&ev);
-                    field.edit(|f| {
-                        if let Some(new_kind) = FieldType::from_kind_id(&kind) {
-                            // Switching to a list of options keeps any options typed before.
-                            if !matches!((&f.kind, &new_kind), (FieldType::Enum { .. }, FieldType::Enum { .. })) {
-                                f.kind = new_kind;
-                            }
-                        }
-                    });
+                    field.edit(|f| change_kind(f, &kind));
                 }
             >
                 {FieldType::all()
@@ -229,13 +242,16 @@ fn FieldTools(
 fn EnumOptions(field: FieldAt) -> impl IntoView {
     view! {
         <div class="field">
-            <label class="field__label" for=field.id("options")>"Options (one per line)"</label>
+            <label class="field__label" for=field.id("options")>
+                "Options (one per line)"
+            </label>
             <textarea
                 id=field.id("options")
                 class="textarea textarea--code"
                 rows=3
                 prop:value=move || {
-                    field.get()
+                    field
+                        .get()
                         .map(|f| match f.kind {
                             FieldType::Enum { options } => options.join("\n"),
                             _ => String::new(),
@@ -256,7 +272,10 @@ fn EnumOptions(field: FieldAt) -> impl IntoView {
 fn FieldDescription(field: FieldAt) -> impl IntoView {
     view! {
         <div class="field">
-            <label class="field__label" for=field.id("description")>"Description " <span class="muted">"(tells the model what to put here)"</span></label>
+            <label class="field__label" for=field.id("description")>
+                "Description "
+                <span class="muted">"(tells the model what to put here)"</span>
+            </label>
             <input
                 id=field.id("description")
                 class="input"
@@ -267,5 +286,18 @@ fn FieldDescription(field: FieldAt) -> impl IntoView {
                 }
             />
         </div>
+    }
+}
+
+/// Gives the field the type `kind_id` names. Switching to a list of options keeps any options
+/// typed before.
+fn change_kind(field: &mut SchemaField, kind_id: &str) {
+    if let Some(new_kind) = FieldType::from_kind_id(kind_id)
+        && !matches!(
+            (&field.kind, &new_kind),
+            (FieldType::Enum { .. }, FieldType::Enum { .. })
+        )
+    {
+        field.kind = new_kind;
     }
 }

@@ -58,7 +58,9 @@ pub(super) fn ImportSchema(
         <details class="import">
             <summary>"Paste a JSON Schema instead"</summary>
             <div class="field">
-                <label class="field__label" for="import-schema">"JSON Schema (an object with properties)"</label>
+                <label class="field__label" for="import-schema">
+                    "JSON Schema (an object with properties)"
+                </label>
                 <textarea
                     id="import-schema"
                     class="textarea textarea--code"
@@ -67,9 +69,24 @@ pub(super) fn ImportSchema(
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
                 ></textarea>
-                {move || error.get().map(|e| view! { <p class="field__error" role="alert" data-testid="import-error">{e}</p> })}
+                {move || {
+                    error
+                        .get()
+                        .map(|e| {
+                            view! {
+                                <p class="field__error" role="alert" data-testid="import-error">
+                                    {e}
+                                </p>
+                            }
+                        })
+                }}
             </div>
-            <button type="button" class="btn btn--secondary" on:click=import disabled=move || text.with(|t| t.trim().is_empty())>
+            <button
+                type="button"
+                class="btn btn--secondary"
+                on:click=import
+                disabled=move || text.with(|t| t.trim().is_empty())
+            >
                 "Replace the fields with this schema"
             </button>
         </details>

@@ -1,7 +1,7 @@
 //! The batches list of the home page.
 
 use leptos::prelude::*;
-pub use rowbench_workbench::batches::{BatchListItem, BatchState, BatchView};
+pub use rowbench_workbench::batches::{BatchListItem, BatchState};
 pub use rowbench_workbench::limits::LIST_LIMIT;
 
 use crate::error::AppError;
@@ -11,11 +11,4 @@ use crate::error::AppError;
 pub async fn list_batches() -> Result<Vec<BatchListItem>, AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench.batch_list(&crate::server::actor()).await?)
-}
-
-/// The batch `id` with its row counts.
-#[server(prefix = "/rpc", endpoint = "load_batch")]
-pub async fn load_batch(id: i64) -> Result<BatchView, AppError> {
-    let workbench = crate::server::workbench()?;
-    Ok(workbench.batch_view(&crate::server::actor(), id).await?)
 }

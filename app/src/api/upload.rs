@@ -11,7 +11,7 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "draft_dataset")]
 pub async fn draft_dataset() -> Result<Option<DatasetView>, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .draft_dataset(&crate::server::actor(), &draft)
         .await?)
@@ -21,7 +21,7 @@ pub async fn draft_dataset() -> Result<Option<DatasetView>, AppError> {
 #[server(prefix = "/rpc", endpoint = "use_dataset")]
 pub async fn use_dataset(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .use_dataset(&crate::server::actor(), &draft, id)
         .await?)

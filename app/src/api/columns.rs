@@ -12,7 +12,7 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "draft_mapping")]
 pub async fn draft_mapping() -> Result<Option<MappingPage>, AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .mapping_page(&crate::server::actor(), &draft)
         .await?)
@@ -22,7 +22,7 @@ pub async fn draft_mapping() -> Result<Option<MappingPage>, AppError> {
 #[server(prefix = "/rpc", endpoint = "save_mapping", input = Json)]
 pub async fn save_mapping(mapping: ColumnMapping) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .save_mapping(&crate::server::actor(), &draft, &mapping)
         .await?)

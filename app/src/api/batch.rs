@@ -1,5 +1,6 @@
-//! A batch's page: its header facts, the queue table, one row's drill-down, the answer charts,
-//! and the buttons (pause, resume, cancel, retry, run the rows a trial left out, clone, delete).
+//! A batch's page: its state and header facts, the queue table, one row's drill-down, the
+//! answer charts, what the CSV export's formula guard will change, and the buttons (pause,
+//! resume, cancel, retry, run the rows a trial left out, clone, delete).
 //! Every one of these but the clones has a JSON twin under `/api/batches`; both answer from
 //! the same use case of `rowbench_workbench`.
 
@@ -8,9 +9,18 @@ pub use rowbench_workbench::batch_page::{
     AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, QueueLine, QueuePage, RowDrill,
     Trial, answer_text, cut,
 };
+pub use rowbench_workbench::batches::BatchView;
+pub use rowbench_workbench::export::FormulaCount;
 pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE};
 
 use crate::error::AppError;
+
+/// The batch `id` with its row counts.
+#[server(prefix = "/rpc", endpoint = "load_batch")]
+pub async fn load_batch(id: i64) -> Result<BatchView, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench.batch_view(&crate::server::actor(), id).await?)
+}
 
 #[server(prefix = "/rpc", endpoint = "batch_screen")]
 pub async fn load_batch_screen(id: i64) -> Result<BatchScreenData, AppError> {
@@ -101,7 +111,7 @@ pub async fn delete_batch(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "clone_batch")]
 pub async fn clone_batch(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .copy_batch_into_draft(&crate::server::actor(), id, &draft)
         .await?)
@@ -113,7 +123,7 @@ pub async fn clone_batch(id: i64) -> Result<(), AppError> {
 pub async fn retry_trial_with_changes(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let actor = crate::server::actor();
-    let draft = super::drafts::ssr::session_draft(&workbench).await?;
+    let draft = super::wizard::ssr::session_draft(&workbench).await?;
     workbench.copy_batch_into_draft(&actor, id, &draft).await?;
     let step = crate::wizard_step::WizardStep::Prompt.slug();
     Ok(workbench.save_step(&actor, &draft, step).await?)
@@ -127,5 +137,15 @@ pub async fn run_remaining_rows(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
         .control(&crate::server::actor(), id, BatchAction::RunRemaining)
+        .await?)
+}
+
+/// Counts what the formula guard would change in batch `id`'s CSV export (with or without the
+/// metadata columns), reading the batch the way the download does.
+#[server(prefix = "/rpc", endpoint = "formula_cells")]
+pub async fn formula_cells(id: i64, metadata: bool) -> Result<FormulaCount, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .formula_cells(&crate::server::actor(), id, metadata)
         .await?)
 }
