@@ -115,11 +115,19 @@ mod server {
     /// A part as saved, or `None` when never saved or written by a version that stored it in
     /// another shape (the step then starts over rather than failing the page).
     fn part<T: serde::de::DeserializeOwned>(draft: &Draft, part: StoredPart) -> Option<T> {
-        let value = draft.part(part)?;
+        parsed(draft, &format!("{part:?}"), draft.part(part)?)
+    }
+
+    /// The one rule for a draft's stored parts, the mapping included.
+    fn parsed<T: serde::de::DeserializeOwned>(
+        draft: &Draft,
+        what: &str,
+        value: &serde_json::Value,
+    ) -> Option<T> {
         match serde_json::from_value(value.clone()) {
             Ok(parsed) => Some(parsed),
             Err(error) => {
-                tracing::warn!(draft_id = draft.id, ?part, %error, "ignoring an unreadable draft part");
+                tracing::warn!(draft_id = draft.id, part = what, %error, "ignoring an unreadable draft part");
                 None
             }
         }
@@ -161,7 +169,7 @@ mod server {
         let headers: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
         draft
             .mapping()
-            .and_then(|m| serde_json::from_value::<ColumnMapping>(m.clone()).ok())
+            .and_then(|m| parsed::<ColumnMapping>(draft, "Mapping", m))
             .filter(|m| {
                 m.columns
                     .iter()
