@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub async fn draft_schema() -> Result<ResponseSchema, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
-    Ok(workbench.draft_schema(&draft))
+    Ok(workbench.draft_schema(&crate::server::actor(), &draft))
 }
 
 /// Saves the fields as they are, unfinished ones included (the Review step says what blocks the

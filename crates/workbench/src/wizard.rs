@@ -355,7 +355,7 @@ mod server {
         }
 
         /// The draft's response schema; empty until the user adds a field.
-        pub fn draft_schema(&self, draft: &Draft) -> ResponseSchema {
+        pub fn draft_schema(&self, _actor: &Actor, draft: &Draft) -> ResponseSchema {
             part(draft, StoredPart::Schema).unwrap_or_default()
         }
 
@@ -399,8 +399,8 @@ mod server {
             Ok(())
         }
 
-        /// The providers and models a user may pick from.
-        pub fn choices(&self) -> Vec<ProviderChoice> {
+        /// The providers and models the actor may pick from (today: every configured one).
+        pub fn choices(&self, _actor: &Actor) -> Vec<ProviderChoice> {
             self.catalog
                 .providers
                 .iter()
@@ -446,7 +446,7 @@ mod server {
 
         /// Everything that blocks the recipe, including a provider or model this server does not
         /// know (any more).
-        pub fn blockers(&self, recipe: &Recipe) -> Vec<Blocker> {
+        pub(crate) fn blockers(&self, recipe: &Recipe) -> Vec<Blocker> {
             let mut blockers = recipe.blockers();
             let settings = &recipe.settings;
             if !settings.provider.is_empty()
@@ -477,7 +477,7 @@ mod server {
                 dataset_name: loaded.dataset.name.clone(),
                 row_count: u64::try_from(loaded.dataset.row_count).unwrap_or(0),
                 field_count: recipe.schema.fields.len(),
-                providers: self.choices(),
+                providers: self.choices(actor),
                 blockers: self.blockers(&recipe),
                 settings: recipe.settings,
                 per_row,
