@@ -154,18 +154,7 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
                     )>{d.status.clone()}</span>
                 </h3>
                 <dl class="kv" data-testid="drill-answers">
-                    {d
-                        .answers
-                        .into_iter()
-                        .map(|(k, v)| {
-                            view! {
-                                <dt>
-                                    <code>{k}</code>
-                                </dt>
-                                <dd>{v}</dd>
-                            }
-                        })
-                        .collect_view()}
+                    {answer_items(d.answers)}
                 </dl>
                 {d
                     .error
@@ -308,22 +297,7 @@ fn EarlierAnswers(earlier: Vec<EarlierLine>) -> impl IntoView {
                                 </div>
                                 {(!e.answers.is_empty())
                                     .then(|| {
-                                        view! {
-                                            <dl class="kv">
-                                                {e
-                                                    .answers
-                                                    .into_iter()
-                                                    .map(|(k, v)| {
-                                                        view! {
-                                                            <dt>
-                                                                <code>{k}</code>
-                                                            </dt>
-                                                            <dd>{v}</dd>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </dl>
-                                        }
+                                        view! { <dl class="kv">{answer_items(e.answers)}</dl> }
                                     })}
                                 {e
                                     .error
@@ -337,4 +311,20 @@ fn EarlierAnswers(earlier: Vec<EarlierLine>) -> impl IntoView {
             </ol>
         }
     })
+}
+
+/// The answer fields as a definition list's terms and values: the row's answer and each earlier
+/// one read alike.
+fn answer_items(answers: Vec<(String, String)>) -> impl IntoView {
+    answers
+        .into_iter()
+        .map(|(k, v)| {
+            view! {
+                <dt>
+                    <code>{k}</code>
+                </dt>
+                <dd>{v}</dd>
+            }
+        })
+        .collect_view()
 }
