@@ -8,6 +8,7 @@ pub mod page_pool;
 mod recovery;
 mod routes;
 mod security;
+mod sessions;
 mod shutdown;
 mod startup;
 pub mod telemetry;

@@ -24,7 +24,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::page_pool::{PagePool, PagePoolLayer};
@@ -81,9 +80,7 @@ impl Application {
             .await
             .context("cleaning up after the previous run")?;
 
-        let session_store = SqliteStore::new(db.pool().clone());
-        session_store
-            .migrate()
+        let session_store = crate::sessions::Sessions::open(&db)
             .await
             .context("creating the sessions table")?;
         let session_sweeper = tokio::spawn({

@@ -255,12 +255,10 @@ mod tests {
     use super::*;
 
     async fn stored_counts(db: &Database) -> (i64, i64) {
-        sqlx::query_as(
-            "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
+        (
+            rowbench_store::testing::scalar_i64(db, "SELECT count(*) FROM datasets", &[]).await,
+            rowbench_store::testing::scalar_i64(db, "SELECT count(*) FROM dataset_rows", &[]).await,
         )
-        .fetch_one(db.pool())
-        .await
-        .expect("count")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

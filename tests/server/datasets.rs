@@ -1,3 +1,4 @@
+use rowbench_store::testing;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
@@ -5,10 +6,10 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 /// How many datasets and dataset rows the server has stored.
 async fn stored_counts(app: &TestApp) -> (i64, i64) {
     let db = app.database().await;
-    sqlx::query_as("SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)")
-        .fetch_one(db.pool())
-        .await
-        .expect("count")
+    (
+        testing::scalar_i64(&db, "SELECT count(*) FROM datasets", &[]).await,
+        testing::scalar_i64(&db, "SELECT count(*) FROM dataset_rows", &[]).await,
+    )
 }
 
 /// The error object of an API error answer.

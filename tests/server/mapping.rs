@@ -60,9 +60,9 @@ async fn the_server_checks_the_mapping_again_and_keeps_a_valid_one() {
     let (status, body) = call(&app, "save_mapping", mapping("lang")).await;
     assert_eq!(status, 200, "{body}");
     let db = app.database().await;
-    let state: String = sqlx::query_scalar("SELECT state FROM drafts")
-        .fetch_one(db.pool())
+    let state = rowbench_store::testing::texts(&db, "SELECT state FROM drafts", &[])
         .await
+        .remove(0)
         .expect("draft");
     let state: Value = serde_json::from_str(&state).expect("JSON");
     assert_eq!(state["mapping"]["columns"][1]["key"], "lang");

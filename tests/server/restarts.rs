@@ -2,6 +2,7 @@
 //! left by a crash) leaves no rows and gives its disk space back, and rows leased by a killed
 //! server are claimed again as soon as the next one starts, not once their leases run out.
 
+use rowbench_store::testing;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -17,12 +18,10 @@ use crate::helpers::{ServerProcess, TestApp, mock_providers_file, spawn_app_with
 /// How many datasets and dataset rows the server has stored.
 async fn stored_counts(app: &TestApp) -> (i64, i64) {
     let db = app.database().await;
-    let counts = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM dataset_rows)",
-    )
-    .fetch_one(db.pool())
-    .await
-    .expect("count");
+    let counts = (
+        testing::scalar_i64(&db, "SELECT count(*) FROM datasets", &[]).await,
+        testing::scalar_i64(&db, "SELECT count(*) FROM dataset_rows", &[]).await,
+    );
     db.close().await;
     counts
 }
@@ -236,13 +235,16 @@ async fn a_dataset_left_loading_by_a_crash_is_removed_at_the_next_start_up() {
     .await;
     let left: Vec<(i64, i64)> = {
         let db = app.database().await;
-        let left = sqlx::query_as(
+        let left = testing::numbers(
+            &db,
             "SELECT d.id, (SELECT count(*) FROM dataset_rows r WHERE r.dataset_id = d.id) \
              FROM datasets d ORDER BY d.id",
+            &[],
         )
-        .fetch_all(db.pool())
         .await
-        .expect("datasets");
+        .into_iter()
+        .map(|row| (row[0].unwrap_or_default(), row[1].unwrap_or_default()))
+        .collect();
         db.close().await;
         left
     };

@@ -1,5 +1,5 @@
 //! The worker against the mock LLM server: order, faults, refused keys, error policies, stale
-//! claims, rate limits and shutdown, each on a fresh SQLite database.
+//! claims, rate limits and shutdown, each on a fresh database (SQLite, or PostgreSQL when `ROWBENCH_TEST_POSTGRES` names one).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,20 +16,17 @@ use rowbench_schema::{AnswerValidator, FieldType, ResponseSchema, SchemaField};
 use rowbench_store::batches::{self, BatchStatus, BatchSummary, DatasetBatch};
 use rowbench_store::datasets;
 use rowbench_store::queue::{self, AttemptOutcome, RowDetail, RowStatus};
-use rowbench_store::{Database, Timestamp};
-use tempfile::TempDir;
+use rowbench_store::testing::{self, TestPlace};
+use rowbench_store::{Database, Engine, Timestamp};
 use tokio::sync::Notify;
 
 const OWNER: &str = "alice";
 const PROVIDER: &str = "mock";
 const MODEL: &str = "mock-model";
 
-async fn database() -> (Database, TempDir) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-    let db = Database::connect(&url).await.expect("database opens");
-    db.migrate().await.expect("migrations apply");
-    (db, dir)
+/// A fresh database on this run's engine (`ROWBENCH_TEST_POSTGRES` picks PostgreSQL).
+async fn database() -> (Database, TestPlace) {
+    testing::fresh_database().await
 }
 
 async fn mock(config: MockConfig) -> MockServer {
@@ -529,14 +526,35 @@ async fn a_result_the_store_refuses_does_not_cost_the_rows_written_with_it_their
     .await;
     let id = start_batch(&db, 24, settings(8, ErrorPolicy::Continue)).await;
     // Row 3's result is refused in whichever group of finished rows it comes.
-    sqlx::query(
-        "CREATE TRIGGER refuse_row_3 BEFORE UPDATE OF status ON batch_rows \
-         WHEN NEW.row_index = 3 AND NEW.status IN ('succeeded', 'failed') \
-         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
-    )
-    .execute(db.pool())
-    .await
-    .expect("trigger");
+    match db.engine() {
+        Engine::Sqlite => {
+            testing::execute(
+                &db,
+                "CREATE TRIGGER refuse_row_3 BEFORE UPDATE OF status ON batch_rows \
+                 WHEN NEW.row_index = 3 AND NEW.status IN ('succeeded', 'failed') \
+                 BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+                &[],
+            )
+            .await;
+        }
+        Engine::Postgres => {
+            testing::execute(
+                &db,
+                "CREATE FUNCTION refuse_row_3() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN RAISE EXCEPTION 'refused for the test'; END $$",
+                &[],
+            )
+            .await;
+            testing::execute(
+                &db,
+                "CREATE TRIGGER refuse_row_3 BEFORE UPDATE OF status ON batch_rows FOR EACH ROW \
+                 WHEN (NEW.row_index = 3 AND NEW.status IN ('succeeded', 'failed')) \
+                 EXECUTE FUNCTION refuse_row_3()",
+                &[],
+            )
+            .await;
+        }
+    }
     let (worker, _wake) = spawn(
         &db,
         catalog(&mock, Duration::from_secs(5), RateLimit::default()),

@@ -1,9 +1,16 @@
-//! Opening the database and applying the migrations in `migrations/`.
+//! Opening the database and applying the migrations in `migrations/`: SQLite in a file by
+//! default, or a PostgreSQL server that several Rowbench instances share.
+//!
+//! The store's queries are written once. [`on_pool!`] and [`on_writer!`] compile a query's body
+//! once per backend, so the same SQL text binds and reads the same Rust types on both; where the
+//! dialects must differ (the claim, upserts, the bulk load, JSON paths), the body asks its
+//! [`Dialect`].
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
     SqliteSynchronous,
@@ -13,20 +20,153 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::StoreError;
 
-/// The migrations of the top-level `migrations/` folder, embedded at compile time.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+/// The SQLite migrations, embedded at compile time.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+/// The PostgreSQL migrations: the same schema, in that dialect.
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// Rowbench's database, cheap to clone: a pool of connections for pages and the API, and one
-/// connection of its own for the queue's writes.
+/// The oldest PostgreSQL Rowbench runs on (`server_version_num`), and the same in words.
+const MIN_POSTGRES: (i64, &str) = (150_000, "15");
+
+/// Connections one instance keeps to a PostgreSQL server: the pages' reads and the queue's writes
+/// share them (PostgreSQL has no single writer to queue behind).
+const POSTGRES_CONNECTIONS: u32 = 24;
+
+/// Which database engine a [`Database`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Which SQL dialect a query body is being compiled for; see [`on_pool!`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+// Used by the queries as they move to both engines (this commit is the first step).
+#[allow(dead_code)]
+impl Dialect {
+    /// `sqlite` on SQLite, `postgres` on PostgreSQL.
+    pub(crate) const fn pick<T: Copy>(self, sqlite: T, postgres: T) -> T {
+        match self {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
+    }
+
+    /// The statement that opens a transaction which will write: SQLite's `BEGIN IMMEDIATE` takes
+    /// the write lock up front, so a read-then-write cannot fail half-way with SQLITE_BUSY;
+    /// PostgreSQL locks rows as it goes.
+    pub(crate) const fn begin_write(self) -> &'static str {
+        self.pick("BEGIN IMMEDIATE", "BEGIN")
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the database's pool and `$dialect` to its [`Dialect`]. The
+/// body is written once and compiled once per backend, so `sqlx::query(..).fetch_all($pool)` in
+/// it is an SQLite query in one arm and a PostgreSQL query in the other.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident, $dialect:ident| $body:expr) => {
+        match $db.backend() {
+            $crate::database::Backend::Sqlite(parts) => {
+                let $pool = &parts.pool;
+                #[allow(unused_variables)]
+                let $dialect = $crate::database::Dialect::Sqlite;
+                $body
+            }
+            $crate::database::Backend::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $dialect = $crate::database::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// As [`on_pool!`], with `$conn` a connection for the queue's writes: on SQLite the one
+/// connection they queue behind (see [`Database::writer`]), on PostgreSQL one from the pool.
+macro_rules! on_writer {
+    ($db:expr, |$conn:ident, $dialect:ident| $body:expr) => {
+        match $db.backend() {
+            $crate::database::Backend::Sqlite(parts) => {
+                let mut held = parts.writer().await?;
+                let $conn: &mut sqlx::SqliteConnection = &mut held;
+                #[allow(unused_variables)]
+                let $dialect = $crate::database::Dialect::Sqlite;
+                $body
+            }
+            $crate::database::Backend::Postgres(pool) => {
+                let mut held = pool.acquire().await?;
+                let $conn: &mut sqlx::PgConnection = &mut held;
+                #[allow(unused_variables)]
+                let $dialect = $crate::database::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_writer};
+
+/// Rowbench's database, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Database {
-    pool: SqlitePool,
+    backend: Backend,
+}
+
+/// The connections of each engine.
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqliteParts),
+    Postgres(PgPool),
+}
+
+/// SQLite: a pool of connections for pages and the API, and one connection of its own for the
+/// queue's writes.
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteParts {
+    pub(crate) pool: SqlitePool,
     /// `None` once closed.
     writer: Arc<Mutex<Option<SqliteConnection>>>,
 }
 
+impl SqliteParts {
+    /// The queue's one connection for its claims, heartbeats and results, held until the
+    /// guard drops. One connection keeps its page cache (SQLite empties a connection's cache
+    /// whenever another connection wrote), and its writes queue up in the process instead of in
+    /// SQLite's busy handler, which sleeps a millisecond or more per collision. It is behind a
+    /// lock, not in a pool of one: a pool hands a connection back from a task of its own, and
+    /// the next query waited for that (131 µs for a `SELECT 1`, against 31 µs on a held
+    /// connection).
+    pub(crate) async fn writer(
+        &self,
+    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, StoreError> {
+        MutexGuard::try_map(self.writer.lock().await, Option::as_mut)
+            .map_err(|_closed| StoreError::Query(sqlx::Error::PoolClosed))
+    }
+}
+
+/// Whether `url` names a PostgreSQL server rather than an SQLite file.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 impl Database {
-    /// Opens (creating it if needed) the SQLite database at `url`, e.g. `sqlite://data/rowbench.db`.
+    /// Opens the database at `url`: a PostgreSQL server for `postgres://…` (see
+    /// [`Database::connect_postgres`]), otherwise an SQLite file such as
+    /// `sqlite://data/rowbench.db`, created if needed.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if is_postgres_url(url) {
+            Self::connect_postgres(url).await
+        } else {
+            Self::connect_sqlite(url).await
+        }
+    }
+
+    /// Opens (creating it if needed) the SQLite database at `url`.
     ///
     /// WAL mode lets the web pages read while the queue writes; the busy timeout turns a brief
     /// writer collision into a short wait instead of an error. Connections are not pinged when
@@ -38,7 +178,7 @@ impl Database {
     /// created, so it is set on every connection, ahead of everything else; a database made
     /// without it is converted once by [`Database::migrate`].
     #[tracing::instrument(skip_all)]
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    async fn connect_sqlite(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Connect)?
             .create_if_missing(true)
@@ -55,58 +195,140 @@ impl Database {
             .map_err(StoreError::Connect)?;
         let writer = options.connect().await.map_err(StoreError::Connect)?;
         Ok(Self {
-            pool,
-            writer: Arc::new(Mutex::new(Some(writer))),
+            backend: Backend::Sqlite(SqliteParts {
+                pool,
+                writer: Arc::new(Mutex::new(Some(writer))),
+            }),
         })
     }
 
-    /// Applies every migration not yet applied; fails if one fails or an applied one was edited.
-    /// A database created before Rowbench used incremental auto-vacuum is converted first (once:
-    /// a `VACUUM`, which rewrites the file and so also returns what it had lost to deletions).
+    /// Connects to the PostgreSQL server at `url` and checks that it is one Rowbench runs on.
+    /// What went wrong is said in words that name the server (never the password): unreachable,
+    /// a refused password, a database that does not exist, a version older than 15.
     #[tracing::instrument(skip_all)]
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        self.use_incremental_vacuum().await?;
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
+    async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Server {
+                reason: format!(
+                    "DATABASE_URL is not a PostgreSQL address Rowbench can read: {error}"
+                ),
+            })?
+            .application_name("rowbench");
+        let place = Place::of(&options);
+        // One connection first: the pool would retry a refused connection until its timeout and
+        // then only say that it timed out, where this says why.
+        let first = options
+            .connect()
+            .await
+            .map_err(|error| place.explain(&error))?;
+        if let Err(error) = first.close().await {
+            tracing::debug!(%error, "closing the first PostgreSQL connection failed");
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|error| place.explain(&error))?;
+        let (number, text): (i64, String) = sqlx::query_as(
+            "SELECT current_setting('server_version_num')::BIGINT, current_setting('server_version')",
+        )
+        .fetch_one(&pool)
+        .await?;
+        if number < MIN_POSTGRES.0 {
+            pool.close().await;
+            return Err(StoreError::Server {
+                reason: format!(
+                    "the PostgreSQL server at {place} runs version {text}; Rowbench needs PostgreSQL {} or newer",
+                    MIN_POSTGRES.1
+                ),
+            });
+        }
+        Ok(Self {
+            backend: Backend::Postgres(pool),
+        })
     }
 
-    /// Switches a database without incremental auto-vacuum to it (`PRAGMA auto_vacuum` only
-    /// changes an existing database through a `VACUUM`). A new database has it already.
-    async fn use_incremental_vacuum(&self) -> Result<(), StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
-            .fetch_one(&mut *connection)
-            .await?;
-        // 0 none, 1 full, 2 incremental.
-        if mode == 2 {
-            return Ok(());
+    /// The SQLite pool, for the queries not yet written for both engines (moving to
+    /// [`on_pool!`]); they cannot run on PostgreSQL.
+    #[allow(clippy::panic)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        match &self.backend {
+            Backend::Sqlite(parts) => &parts.pool,
+            Backend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
         }
-        let bytes = file_bytes(&mut connection).await?;
-        tracing::info!(
-            bytes,
-            "converting the database to incremental auto-vacuum (once; this rewrites the file)"
-        );
-        sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
-            .execute(&mut *connection)
-            .await?;
-        sqlx::query("VACUUM").execute(&mut *connection).await?;
-        tracing::info!(
-            bytes = file_bytes(&mut connection).await?,
-            "the database now uses incremental auto-vacuum"
-        );
+    }
+
+    /// The SQLite writer, for the queries not yet written for both engines.
+    #[allow(clippy::panic)]
+    pub(crate) async fn writer(
+        &self,
+    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(parts) => parts.writer().await,
+            Backend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Which engine this database runs on.
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The SQLite pool, for libraries that keep their own tables (the session store).
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(parts) => Some(&parts.pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for libraries that keep their own tables (the session store).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(pool) => Some(pool),
+        }
+    }
+
+    /// Applies every migration not yet applied; fails if one fails or an applied one was edited.
+    /// On SQLite, a database created before Rowbench used incremental auto-vacuum is converted
+    /// first (once: a `VACUUM`, which rewrites the file and so also returns what it had lost to
+    /// deletions). On PostgreSQL the migrator holds an advisory lock, so instances starting
+    /// together apply each migration once.
+    #[tracing::instrument(skip_all)]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(parts) => {
+                use_incremental_vacuum(&parts.pool).await?;
+                SQLITE_MIGRATIONS.run(&parts.pool).await?;
+            }
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
         Ok(())
     }
 
     /// Returns the pages that deletions freed to the file system, and empties the write-ahead
     /// log: after a large upload is thrown away, neither the database file nor its `-wal` file
     /// keeps the space the rows took. Freed pages are otherwise only reused, never returned.
+    /// PostgreSQL's autovacuum does this on its own, so there it does nothing.
     ///
     /// Emptying the log waits (up to the busy timeout) for readers of older snapshots; if one
     /// is still reading then, the log keeps its size until the next time and this says so in
     /// the log, not as an error.
     #[tracing::instrument(skip_all)]
     pub async fn give_space_back(&self) -> Result<(), StoreError> {
-        let mut connection = self.pool.acquire().await?;
+        let Backend::Sqlite(parts) = &self.backend else {
+            return Ok(());
+        };
+        let mut connection = parts.pool.acquire().await?;
         sqlx::query("PRAGMA incremental_vacuum")
             .execute(&mut *connection)
             .await?;
@@ -122,36 +344,116 @@ impl Database {
 
     /// Answers if the database can run a query right now.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        on_pool!(self, |pool, _dialect| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
-    }
-
-    /// The underlying pool, for libraries that keep their own tables (the session store).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// The queue's one connection for its claims, heartbeats and results, held until the
-    /// guard drops. One connection keeps its page cache (SQLite empties a connection's cache
-    /// whenever another connection wrote), and its writes queue up in the process instead of in
-    /// SQLite's busy handler, which sleeps a millisecond or more per collision. It is behind a
-    /// lock, not in a pool of one: a pool hands a connection back from a task of its own, and
-    /// the next query waited for that (131 µs for a `SELECT 1`, against 31 µs on a held
-    /// connection).
-    pub async fn writer(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>, StoreError> {
-        MutexGuard::try_map(self.writer.lock().await, Option::as_mut)
-            .map_err(|_closed| StoreError::Query(sqlx::Error::PoolClosed))
     }
 
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
-        if let Some(writer) = self.writer.lock().await.take()
-            && let Err(error) = writer.close().await
-        {
-            tracing::warn!(%error, "closing the queue's connection failed");
+        match &self.backend {
+            Backend::Sqlite(parts) => {
+                if let Some(writer) = parts.writer.lock().await.take()
+                    && let Err(error) = writer.close().await
+                {
+                    tracing::warn!(%error, "closing the queue's connection failed");
+                }
+                parts.pool.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
         }
-        self.pool.close().await;
     }
+}
+
+/// Where a PostgreSQL server is, as said in errors: host, port, database and user, never the
+/// password.
+struct Place {
+    host: String,
+    port: u16,
+    database: String,
+    user: String,
+}
+
+impl Place {
+    fn of(options: &PgConnectOptions) -> Self {
+        let user = options.get_username().to_owned();
+        Self {
+            host: options.get_host().to_owned(),
+            port: options.get_port(),
+            database: options.get_database().unwrap_or(&user).to_owned(),
+            user,
+        }
+    }
+
+    /// The connection error, in words for whoever set `DATABASE_URL`.
+    fn explain(&self, error: &sqlx::Error) -> StoreError {
+        let code = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|code| code.into_owned());
+        let reason = match code.as_deref() {
+            // invalid_password, invalid_authorization_specification
+            Some("28P01") | Some("28000") => format!(
+                "the PostgreSQL server at {self} refused the password or user \"{}\": check DATABASE_URL",
+                self.user
+            ),
+            // invalid_catalog_name
+            Some("3D000") => format!(
+                "the database \"{}\" does not exist on the PostgreSQL server at {self}: create it \
+                 (createdb {}) or name another in DATABASE_URL",
+                self.database, self.database
+            ),
+            _ => match error {
+                sqlx::Error::Io(io) => format!(
+                    "cannot reach the PostgreSQL server at {self} ({io}): is it running, and are \
+                     DATABASE_URL's host and port right?"
+                ),
+                sqlx::Error::PoolTimedOut => {
+                    format!("the PostgreSQL server at {self} did not answer within 10 seconds")
+                }
+                other => format!("cannot use the PostgreSQL server at {self}: {other}"),
+            },
+        };
+        StoreError::Server { reason }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} (database \"{}\")",
+            self.host, self.port, self.database
+        )
+    }
+}
+
+/// Switches a database without incremental auto-vacuum to it (`PRAGMA auto_vacuum` only
+/// changes an existing database through a `VACUUM`). A new database has it already.
+async fn use_incremental_vacuum(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut connection = pool.acquire().await?;
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+        .fetch_one(&mut *connection)
+        .await?;
+    // 0 none, 1 full, 2 incremental.
+    if mode == 2 {
+        return Ok(());
+    }
+    let bytes = file_bytes(&mut connection).await?;
+    tracing::info!(
+        bytes,
+        "converting the database to incremental auto-vacuum (once; this rewrites the file)"
+    );
+    sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("VACUUM").execute(&mut *connection).await?;
+    tracing::info!(
+        bytes = file_bytes(&mut connection).await?,
+        "the database now uses incremental auto-vacuum"
+    );
+    Ok(())
 }
 
 /// The size of the database's pages in use and free, in bytes.
@@ -166,9 +468,10 @@ async fn file_bytes(connection: &mut SqliteConnection) -> Result<i64, StoreError
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    pub(crate) use crate::testing::fresh_database;
 
-    /// A migrated database in a fresh temporary directory, removed when the guard drops.
-    pub(crate) async fn fresh_database() -> (Database, tempfile::TempDir) {
+    /// A migrated SQLite database, whatever engine the run uses: for what only SQLite has.
+    pub(crate) async fn fresh_sqlite() -> (Database, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Database::connect(&url).await.expect("database opens");
@@ -178,20 +481,20 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn migrating_twice_is_harmless() {
-        let (db, _dir) = fresh_database().await;
+        let (db, _place) = fresh_database().await;
         db.migrate().await.expect("second migration run is a no-op");
     }
 
     async fn auto_vacuum(db: &Database) -> i64 {
         sqlx::query_scalar("PRAGMA auto_vacuum")
-            .fetch_one(db.pool())
+            .fetch_one(db.sqlite_pool().expect("SQLite"))
             .await
             .expect("pragma")
     }
 
     #[tokio::test]
     async fn a_new_database_uses_incremental_auto_vacuum() {
-        let (db, _dir) = fresh_database().await;
+        let (db, _dir) = fresh_sqlite().await;
         assert_eq!(auto_vacuum(&db).await, 2, "2 is INCREMENTAL");
     }
 
@@ -221,7 +524,7 @@ pub(crate) mod tests {
         db.migrate().await.expect("migrates");
         assert_eq!(auto_vacuum(&db).await, 2);
         let kept: String = sqlx::query_scalar("SELECT x FROM kept")
-            .fetch_one(db.pool())
+            .fetch_one(db.sqlite_pool().expect("SQLite"))
             .await
             .expect("data survives the conversion");
         assert_eq!(kept, "still here");
@@ -237,12 +540,76 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn an_edited_migration_is_refused() {
-        let (db, _dir) = fresh_database().await;
-        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00'")
-            .execute(db.pool())
-            .await
-            .expect("tamper with the checksum");
+        let (db, _place) = fresh_database().await;
+        on_pool!(db, |pool, _dialect| {
+            sqlx::query("UPDATE _sqlx_migrations SET checksum = $1")
+                .bind(vec![0_u8])
+                .execute(pool)
+                .await
+                .expect("tamper with the checksum");
+        });
         let err = db.migrate().await.expect_err("checksum mismatch must fail");
         assert!(matches!(err, StoreError::Migrate(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_nobody_listens_on_is_named_in_the_error() {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let err = Database::connect("postgres://rowbench:secret@127.0.0.1:9/rowbench")
+            .await
+            .expect_err("nothing listens");
+        let message = err.to_string();
+        assert!(matches!(err, StoreError::Server { .. }), "{err:?}");
+        assert!(
+            message.contains("cannot reach the PostgreSQL server at 127.0.0.1:9"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("secret"),
+            "the password never shows: {message}"
+        );
+    }
+
+    /// The test server's address with `edit` applied, when this run has one.
+    fn test_server(edit: impl FnOnce(&mut url::Url)) -> Option<String> {
+        let admin = std::env::var(crate::testing::POSTGRES_VARIABLE).ok()?;
+        let mut url = url::Url::parse(&admin).expect("the test server's address parses");
+        edit(&mut url);
+        Some(url.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_said_as_such() {
+        let Some(url) = test_server(|url| {
+            url.set_password(Some("not-the-password"))
+                .expect("password");
+        }) else {
+            return; // Runs in the PostgreSQL pass of `.ci/test`.
+        };
+        let err = Database::connect(&url).await.expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("refused the password"), "{message}");
+        assert!(!message.contains("not-the-password"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_database_is_named_with_how_to_make_it() {
+        let Some(url) = test_server(|url| url.set_path("/no_such_database")) else {
+            return; // Runs in the PostgreSQL pass of `.ci/test`.
+        };
+        let err = Database::connect(&url).await.expect_err("missing");
+        let message = err.to_string();
+        assert!(
+            message.contains("the database \"no_such_database\" does not exist")
+                && message.contains("createdb no_such_database"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_engine_follows_the_address() {
+        let (db, _place) = fresh_database().await;
+        assert_eq!(db.engine(), crate::testing::engine());
+        assert!(is_postgres_url("postgresql://h/db") && !is_postgres_url("sqlite://x.db"));
     }
 }

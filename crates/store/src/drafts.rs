@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
+use crate::database::{Backend, on_pool};
 use crate::{Database, StoreError, Timestamp};
 
 /// A wizard draft as stored.
@@ -51,43 +52,49 @@ impl TryFrom<DraftRecord> for Draft {
 #[tracing::instrument(skip_all)]
 pub async fn create(db: &Database, owner: &str) -> Result<Draft, StoreError> {
     let now = Timestamp::now();
-    let record: DraftRecord = sqlx::query_as(
-        "INSERT INTO drafts (owner, created_at, updated_at) VALUES (?, ?, ?) \
-         RETURNING id, owner, step, state, created_at, updated_at",
-    )
-    .bind(owner)
-    .bind(now)
-    .bind(now)
-    .fetch_one(db.pool())
-    .await?;
+    let record: DraftRecord = on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "INSERT INTO drafts (owner, created_at, updated_at) VALUES ($1, $2, $2) \
+             RETURNING id, owner, step, state, created_at, updated_at",
+        )
+        .bind(owner)
+        .bind(now)
+        .fetch_one(pool)
+        .await?
+    });
     record.try_into()
 }
 
 /// The draft `id` if it exists and belongs to `owner`; anyone else's draft is simply not found.
 #[tracing::instrument(skip_all, fields(draft_id = id))]
 pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Draft>, StoreError> {
-    let record: Option<DraftRecord> = sqlx::query_as(
-        "SELECT id, owner, step, state, created_at, updated_at FROM drafts \
-         WHERE id = ? AND owner = ?",
-    )
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(db.pool())
-    .await?;
+    let record: Option<DraftRecord> = on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT id, owner, step, state, created_at, updated_at FROM drafts \
+             WHERE id = $1 AND owner = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(pool)
+        .await?
+    });
     record.map(Draft::try_from).transpose()
 }
 
 /// Records the step the user is on; returns false if the draft is not `owner`'s or is gone.
 #[tracing::instrument(skip_all, fields(draft_id = id))]
 pub async fn set_step(db: &Database, owner: &str, id: i64, step: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE drafts SET step = ?, updated_at = ? WHERE id = ? AND owner = ?")
-        .bind(step)
-        .bind(Timestamp::now())
-        .bind(id)
-        .bind(owner)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query("UPDATE drafts SET step = $1, updated_at = $2 WHERE id = $3 AND owner = $4")
+            .bind(step)
+            .bind(Timestamp::now())
+            .bind(id)
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Sets one top-level field of the draft's state to `value`, leaving the rest as it is; returns
@@ -99,18 +106,54 @@ async fn set_state_field(
     field: &'static str,
     value: &serde_json::Value,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE drafts SET state = json_set(state, '$.' || ?, json(?)), updated_at = ? \
-         WHERE id = ? AND owner = ?",
-    )
-    .bind(field)
-    .bind(value.to_string())
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    match db.backend() {
+        Backend::Sqlite(parts) => {
+            let done = sqlx::query(
+                "UPDATE drafts SET state = json_set(state, '$.' || $1, json($2)), updated_at = $3 \
+                 WHERE id = $4 AND owner = $5",
+            )
+            .bind(field)
+            .bind(value.to_string())
+            .bind(Timestamp::now())
+            .bind(id)
+            .bind(owner)
+            .execute(&parts.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        // jsonb_set would sort the keys of every object in the state (jsonb keeps no order), and
+        // the order of a schema's fields is the user's: the row is locked, changed here, written.
+        Backend::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let state: Option<String> = sqlx::query_scalar(
+                "SELECT state FROM drafts WHERE id = $1 AND owner = $2 FOR UPDATE",
+            )
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(state) = state else {
+                return Ok(false);
+            };
+            let mut state: serde_json::Value =
+                serde_json::from_str(&state).map_err(|e| StoreError::Corrupt {
+                    what: "draft state",
+                    reason: e.to_string(),
+                })?;
+            if !state.is_object() {
+                state = serde_json::json!({});
+            }
+            state[field] = value.clone();
+            sqlx::query("UPDATE drafts SET state = $1, updated_at = $2 WHERE id = $3")
+                .bind(state.to_string())
+                .bind(Timestamp::now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+    }
 }
 
 /// Links the draft to an uploaded dataset (kept in the draft's state as `dataset_id`).
@@ -169,15 +212,19 @@ pub async fn set_part(
 /// Empties the draft and sends it back to the first step; false if it is not `owner`'s.
 #[tracing::instrument(skip_all, fields(draft_id = id))]
 pub async fn reset(db: &Database, owner: &str, id: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE drafts SET state = '{}', step = 'upload', updated_at = ? WHERE id = ? AND owner = ?",
-    )
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query(
+            "UPDATE drafts SET state = '{}', step = 'upload', updated_at = $1 \
+             WHERE id = $2 AND owner = $3",
+        )
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Replaces the draft's whole state (a batch cloned into it); false if it is not `owner`'s.
@@ -188,16 +235,20 @@ pub async fn replace_state(
     id: i64,
     state: &serde_json::Value,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE drafts SET state = ?, step = 'review', updated_at = ? WHERE id = ? AND owner = ?",
-    )
-    .bind(state.to_string())
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query(
+            "UPDATE drafts SET state = $1, step = 'review', updated_at = $2 \
+             WHERE id = $3 AND owner = $4",
+        )
+        .bind(state.to_string())
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 impl Draft {

@@ -5,6 +5,9 @@
 pub enum StoreError {
     #[error("could not open the database: {0}")]
     Connect(#[source] sqlx::Error),
+    /// A PostgreSQL server that cannot be used, said in words that name it (never the password).
+    #[error("{reason}")]
+    Server { reason: String },
     #[error("could not apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]

@@ -14,8 +14,10 @@ pub mod export;
 mod fixtures;
 pub mod progress;
 pub mod queue;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod timestamp;
 
-pub use database::Database;
+pub use database::{Database, Engine, is_postgres_url};
 pub use error::StoreError;
 pub use timestamp::Timestamp;

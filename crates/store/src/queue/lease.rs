@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::database::on_writer;
 use crate::{Database, StoreError, Timestamp};
 
 use super::finish::finish_row;
@@ -162,17 +163,20 @@ pub async fn heartbeat(
     claim: i64,
     lease: Duration,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE batch_rows SET lease_expires_at = ? \
-         WHERE batch_id = ? AND row_index = ? AND attempt = ? AND status = 'running'",
-    )
-    .bind(Timestamp::now().as_millis().saturating_add(millis(lease)))
-    .bind(batch_id)
-    .bind(row_index)
-    .bind(claim)
-    .execute(&mut *db.writer().await?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_writer!(db, |conn, _dialect| {
+        sqlx::query(
+            "UPDATE batch_rows SET lease_expires_at = $1 \
+             WHERE batch_id = $2 AND row_index = $3 AND attempt = $4 AND status = 'running'",
+        )
+        .bind(Timestamp::now().as_millis().saturating_add(millis(lease)))
+        .bind(batch_id)
+        .bind(row_index)
+        .bind(claim)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Puts a claimed row back in the queue without a result (its batch was paused under it). False
@@ -184,16 +188,19 @@ pub async fn release_row(
     row_index: i64,
     claim: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE batch_rows SET status = 'queued', lease_expires_at = NULL \
-         WHERE batch_id = ? AND row_index = ? AND attempt = ? AND status = 'running'",
-    )
-    .bind(batch_id)
-    .bind(row_index)
-    .bind(claim)
-    .execute(&mut *db.writer().await?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_writer!(db, |conn, _dialect| {
+        sqlx::query(
+            "UPDATE batch_rows SET status = 'queued', lease_expires_at = NULL \
+             WHERE batch_id = $1 AND row_index = $2 AND attempt = $3 AND status = 'running'",
+        )
+        .bind(batch_id)
+        .bind(row_index)
+        .bind(claim)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Puts every row still leased (running) back in the queue at once, in every batch; how many.
