@@ -108,3 +108,81 @@ ensure_browser() {
   if ! command -v curl >/dev/null; then apt_install curl; fi
   npm_project "$ROOT/end2end"
 }
+
+# PostgreSQL for the tests and benchmarks, from Debian's packages: the server binaries only (the
+# package's own cluster is never used; each run starts a throwaway one of its own).
+PG_BIN=""
+ensure_postgres() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    if [[ -x "$dir/initdb" ]]; then PG_BIN=$dir; fi
+  done
+  if [[ -z "$PG_BIN" ]]; then
+    apt_install postgresql
+    for dir in /usr/lib/postgresql/*/bin; do
+      if [[ -x "$dir/initdb" ]]; then PG_BIN=$dir; fi
+    done
+  fi
+  if [[ -z "$PG_BIN" ]]; then
+    echo "PostgreSQL's server binaries are missing after installing the postgresql package." >&2
+    exit 1
+  fi
+}
+
+# start_postgres: a throwaway cluster in a temporary directory, on loopback at a free port, with
+# password (SCRAM) login for user rowbench. Sets PG_URL (its maintenance database, postgres),
+# PG_DIR and PG_PID; stop_postgres stops it by that PID and removes the directory. initdb refuses
+# to run as root, so as root the cluster belongs to the postgres user (or nobody).
+PG_URL=""
+PG_DIR=""
+PG_PID=""
+start_postgres() {
+  ensure_postgres
+  PG_DIR=$(mktemp -d /tmp/rowbench-pg.XXXXXX)
+  local run_as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    local owner=postgres
+    id -u postgres >/dev/null 2>&1 || owner=nobody
+    chown "$owner" "$PG_DIR"
+    run_as=(runuser -u "$owner" --)
+  fi
+  local password
+  password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  printf '%s\n' "$password" >"$PG_DIR/pw"
+  if [[ ${#run_as[@]} -gt 0 ]]; then chown "${run_as[2]}" "$PG_DIR/pw"; fi
+  "${run_as[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U rowbench --pwfile="$PG_DIR/pw" \
+    -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || {
+    cat "$PG_DIR/initdb.log" >&2
+    return 1
+  }
+  rm -f "$PG_DIR/pw"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # fsync off: a throwaway cluster need not survive a power cut, and the tests create and drop
+  # hundreds of databases. The queue's own guarantees are about processes, not disks.
+  "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null || {
+    cat "$PG_DIR/server.log" >&2
+    return 1
+  }
+  PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+  PG_URL="postgres://rowbench:$password@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (pid $PG_PID)" >&2
+}
+
+stop_postgres() {
+  if [[ -n "$PG_PID" ]]; then
+    kill -INT "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$PG_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$PG_PID" 2>/dev/null || true
+    PG_PID=""
+  fi
+  if [[ -n "$PG_DIR" ]]; then
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+  fi
+}

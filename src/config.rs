@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address to listen on (port 0 picks a free port) |
 //! | `ROWBENCH_DATA_DIR` | `./data` | where the SQLite database lives |
-//! | `DATABASE_URL` | `sqlite://<data dir>/rowbench.db` | database to use |
+//! | `DATABASE_URL` | `sqlite://<data dir>/rowbench.db` | database to use: an SQLite file, or `postgres://user:password@host:port/database` (PostgreSQL 15 or newer; several instances may share it) |
+//! | `ROWBENCH_INSTANCE` | host, process id and start time | the name this instance holds queue rows under; keep it across restarts and different per instance, so a restarted instance takes back its rows at once |
 //! | `LEPTOS_SITE_ROOT` | `target/site` | the built site (wasm, JS, CSS, public files) |
 //! | `LEPTOS_SITE_PKG_DIR` | `pkg` | folder of the built wasm/JS/CSS inside the site root |
 //! | `LEPTOS_OUTPUT_NAME` | `rowbench` | file name of the built wasm/JS/CSS |
@@ -53,6 +54,9 @@ pub struct Config {
     /// Host names the server answers to besides its own address (and, on loopback, `localhost`,
     /// `127.0.0.1` and `[::1]` with its port): see `src/security.rs`.
     pub allowed_hosts: Vec<AllowedHost>,
+    /// The name queue leases are held under (`ROWBENCH_INSTANCE`); a fresh one per process when
+    /// unset.
+    pub instance: Option<String>,
 }
 
 /// One `host[:port]` of `ROWBENCH_ALLOWED_HOSTS`, or the authority of a request's `Host` header:
@@ -174,8 +178,8 @@ pub enum ConfigError {
     #[error("LEPTOS_SITE_ADDR must be an address such as 127.0.0.1:3000, but is {0:?}")]
     Address(String),
     #[error(
-        "DATABASE_URL must be a SQLite URL such as sqlite://data/rowbench.db \
-         (PostgreSQL is not supported yet), but starts with {0:?}"
+        "DATABASE_URL must be a SQLite URL such as sqlite://data/rowbench.db or a PostgreSQL one \
+         such as postgres://rowbench:password@localhost:5432/rowbench, but starts with {0:?}"
     )]
     UnsupportedDatabase(String),
     #[error("provider configuration: {0}")]
@@ -219,7 +223,7 @@ impl Config {
             Some(url) => url,
             None => format!("sqlite://{}", data_dir.join("rowbench.db").display()),
         };
-        if !database_url.starts_with("sqlite:") {
+        if !database_url.starts_with("sqlite:") && !rowbench_store::is_postgres_url(&database_url) {
             let scheme = database_url
                 .split(':')
                 .next()
@@ -292,11 +296,15 @@ impl Config {
             allowed_hosts,
             pages,
             shutdown_grace,
+            instance: get("ROWBENCH_INSTANCE")?.map(|name| name.trim().to_owned()),
         })
     }
 
     /// Whether the database lives in the data directory (so the directory must exist).
     pub fn database_in_data_dir(&self) -> bool {
+        if rowbench_store::is_postgres_url(&self.database_url) {
+            return false;
+        }
         let path = self
             .database_url
             .trim_start_matches("sqlite://")
@@ -406,10 +414,13 @@ mod tests {
     }
 
     #[test]
-    fn a_postgres_url_is_refused_clearly_until_it_is_supported() {
-        let err = config(&[("DATABASE_URL", "postgres://u:secret@db/rowbench")])
-            .expect_err("unsupported");
-        assert_eq!(err, ConfigError::UnsupportedDatabase("postgres".into()));
+    fn a_postgres_url_is_taken_and_another_engine_is_refused_clearly() {
+        let c = config(&[("DATABASE_URL", "postgres://u:secret@db/rowbench")]).expect("valid");
+        assert_eq!(c.database_url, "postgres://u:secret@db/rowbench");
+        assert!(!c.database_in_data_dir());
+        let err =
+            config(&[("DATABASE_URL", "mysql://u:secret@db/rowbench")]).expect_err("unsupported");
+        assert_eq!(err, ConfigError::UnsupportedDatabase("mysql".into()));
         assert!(
             !err.to_string().contains("secret"),
             "the password never reaches a message"

@@ -57,6 +57,8 @@ pub struct Application {
     router: Router,
     db: Database,
     session_sweeper: JoinHandle<()>,
+    /// PostgreSQL only: the task that wakes the worker when another instance changed the queue.
+    listener_task: Option<JoinHandle<()>>,
     worker: rowbench_queue::WorkerHandle,
     /// How long a stop waits for requests in flight before it gives up on them.
     shutdown_grace: std::time::Duration,
@@ -70,9 +72,12 @@ impl Application {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
-        let db = Database::connect(&config.database_url)
+        let mut db = Database::connect(&config.database_url)
             .await
             .context("opening the database")?;
+        if let Some(name) = &config.instance {
+            db = db.with_instance(name);
+        }
         db.migrate()
             .await
             .context("applying the database migrations in migrations/")?;
@@ -125,6 +130,10 @@ impl Application {
         };
         // Batches left running by the previous process continue where they were: the rows it
         // held went back to the queue above.
+        // On PostgreSQL other instances' changes to the queue wake this one's worker too.
+        let listener_task = rowbench_store::wakeups::listen(&db, state.wake.clone())
+            .await
+            .context("listening for queue changes")?;
         let worker = rowbench_queue::Worker::new(
             db.clone(),
             state.catalog.clone(),
@@ -143,6 +152,7 @@ impl Application {
             router,
             db,
             session_sweeper,
+            listener_task,
             worker,
             shutdown_grace: config.shutdown_grace,
         })
@@ -199,6 +209,9 @@ impl Application {
             }
         };
         self.session_sweeper.abort();
+        if let Some(listener) = &self.listener_task {
+            listener.abort();
+        }
         // Rows in flight get a short grace to finish; the rest go back to the queue.
         self.worker.shutdown().await;
         // Closing waits for every connection to come back; one held by a dropped request

@@ -91,6 +91,9 @@ CREATE TABLE batch_rows (
     input_tokens      BIGINT,
     output_tokens     BIGINT,
     cost_usd          DOUBLE PRECISION,
+    -- The instance holding the lease (ROWBENCH_INSTANCE): a restarted instance takes back its
+    -- own rows at once, and never another live instance's.
+    leased_by         TEXT,
     PRIMARY KEY (batch_id, row_index)
 );
 
@@ -133,4 +136,38 @@ CREATE TABLE row_history (
     cost_usd       DOUBLE PRECISION,
     replaced_at    BIGINT  NOT NULL,
     PRIMARY KEY (batch_id, row_index, claim)
+);
+
+-- Every instance's queue worker LISTENs on `rowbench_queue`; these wake it when a row may have
+-- become claimable (rows added, a row sent back to the queue, a row finished or let go so its
+-- slot is free, a batch started or resumed or its concurrency changed), instead of it polling
+-- hard. NOTIFY is sent at commit, once per transaction however many rows changed.
+CREATE FUNCTION rowbench_queue_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('rowbench_queue', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER batch_rows_added AFTER INSERT ON batch_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rowbench_queue_changed();
+
+CREATE TRIGGER batch_rows_claimable AFTER UPDATE OF status ON batch_rows
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status
+          AND (NEW.status = 'queued' OR OLD.status = 'running'))
+    EXECUTE FUNCTION rowbench_queue_changed();
+
+CREATE TRIGGER batches_runnable AFTER UPDATE OF status, concurrency ON batches
+    FOR EACH ROW WHEN (NEW.status = 'running')
+    EXECUTE FUNCTION rowbench_queue_changed();
+
+-- One rate budget per provider for every instance together: the queue's virtual schedule (when
+-- the next call may go by requests per minute and by tokens per minute, in microseconds since
+-- the Unix epoch), booked by one upsert per call, and pushed back by a provider's Retry-After.
+CREATE TABLE rate_budgets (
+    provider      TEXT   PRIMARY KEY,
+    booked_at     BIGINT NOT NULL,
+    next_request  BIGINT NOT NULL,
+    next_token    BIGINT NOT NULL
 );

@@ -1,7 +1,9 @@
-//! `spawn_app()`: the real Rowbench server on a free port, with a fresh temporary database.
+//! `spawn_app()`: the real Rowbench server on a free port, with a fresh database of its own: an
+//! SQLite file, or a new PostgreSQL database when `ROWBENCH_TEST_POSTGRES` names a server.
 
 use rowbench::{Application, Config};
 use rowbench_store::Database;
+use rowbench_store::testing::{self, TestPlace};
 use tokio::sync::oneshot;
 
 /// A running server and a client that keeps its cookies, like one browser.
@@ -10,7 +12,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: Config,
     stop: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    _place: TestPlace,
 }
 
 /// The configuration of a server on port 0 whose data lives in `dir`.
@@ -31,6 +33,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         pages: rowbench::PageSettings::default(),
         shutdown_grace: std::time::Duration::from_secs(10),
         allowed_hosts: Vec::new(),
+        instance: None,
     }
 }
 
@@ -59,8 +62,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         rowbench::telemetry::init();
     }
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = test_config(dir.path());
+    let place = testing::fresh_place().await;
+    let mut config = test_config(place.dir().expect("a directory for the site and files"));
+    if rowbench_store::is_postgres_url(&place.url) {
+        config.database_url = place.url.clone();
+    }
     adjust(&mut config);
     let app = Application::build(config.clone())
         .await
@@ -75,7 +81,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client: browser(),
         config,
         stop: Some(stop),
-        _dir: dir,
+        _place: place,
     }
 }
 

@@ -4,18 +4,26 @@
 //! Each call reserves the earliest moment both limits allow and waits for it (a virtual schedule
 //! with no burst): calls leave evenly spaced, in the order they asked, and a call larger than a
 //! whole second's token budget still goes, pushing the next ones back.
+//!
+//! On SQLite one process makes every call and the schedule lives here, in memory. On PostgreSQL
+//! several instances call the same providers, so the schedule is a row per provider in the
+//! database (`rowbench_store::rate_budget`), booked in one statement per call: the limits hold
+//! for all instances together. If the database cannot be reached the call is paced here alone.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rowbench_providers::RateLimit;
+use rowbench_store::{Database, Engine, rate_budget};
 use tokio::time::Instant;
 
 /// When each provider may next be called.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiters {
     schedules: Mutex<HashMap<String, Schedule>>,
+    /// The database whose budgets every instance shares (PostgreSQL); `None` on SQLite.
+    shared: Option<Database>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +36,14 @@ struct Schedule {
 }
 
 impl RateLimiters {
+    /// The limiters for a worker on `db`: shared through it when other instances may use it.
+    pub(crate) fn for_database(db: &Database) -> Self {
+        Self {
+            schedules: Mutex::default(),
+            shared: (db.engine() == Engine::Postgres).then(|| db.clone()),
+        }
+    }
+
     /// Waits until a call of about `tokens()` tokens may go to `provider`. `tokens` is only
     /// evaluated when the provider has a tokens-per-minute limit: counting costs time.
     pub(crate) async fn acquire(
@@ -40,11 +56,47 @@ impl RateLimiters {
             Some(tpm) if tpm > 0 => tokens(),
             _ => 0,
         };
-        let at = self.reserve(provider, limit, tokens, Instant::now());
+        let at = match self.reserve_shared(provider, limit, tokens).await {
+            Some(at) => at,
+            None => self.reserve(provider, limit, tokens, Instant::now()),
+        };
         // Not even a sleep until a moment already passed: tokio's timer rounds it up to its next
         // millisecond tick, which was most of a row's time at concurrency 1 against a fast model.
         if at > Instant::now() {
             tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// Books the call in the shared budget: the moment it may go, as an instant of this process.
+    /// `None` on SQLite, or when the database failed (then the local schedule paces the call).
+    async fn reserve_shared(
+        &self,
+        provider: &str,
+        limit: RateLimit,
+        tokens: u64,
+    ) -> Option<Instant> {
+        let db = self.shared.as_ref()?;
+        let request_us = limit
+            .requests_per_minute
+            .filter(|rpm| *rpm > 0)
+            .map_or(0, |rpm| 60_000_000 / i64::from(rpm));
+        let token_us = limit
+            .tokens_per_minute
+            .filter(|tpm| *tpm > 0)
+            .map_or(0, |tpm| {
+                i64::try_from(u128::from(tokens) * 60_000_000 / u128::from(tpm)).unwrap_or(i64::MAX)
+            });
+        let (now, now_us) = (Instant::now(), wall_clock_us());
+        match rate_budget::reserve(db, provider, now_us, request_us, token_us).await {
+            Ok(Some(at_us)) => {
+                let wait = u64::try_from(at_us.saturating_sub(now_us)).unwrap_or(0);
+                Some(now + Duration::from_micros(wait))
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, provider, "the shared rate budget is unreachable; pacing alone");
+                None
+            }
         }
     }
 
@@ -68,13 +120,24 @@ impl RateLimiters {
 
     /// Holds every call to `provider` back until `until`: a 429 with `retry-after` speaks for
     /// the whole account, not for the one row that got it.
-    pub(crate) fn hold_off(&self, provider: &str, until: Instant) {
-        let mut schedules = self.lock();
-        let schedule = schedules.entry(provider.to_owned()).or_insert(Schedule {
-            next_request: until,
-            next_token: until,
-        });
-        schedule.next_request = schedule.next_request.max(until);
+    /// On PostgreSQL, every instance's calls are held back through the shared budget too.
+    pub(crate) async fn hold_off(&self, provider: &str, until: Instant) {
+        {
+            let mut schedules = self.lock();
+            let schedule = schedules.entry(provider.to_owned()).or_insert(Schedule {
+                next_request: until,
+                next_token: until,
+            });
+            schedule.next_request = schedule.next_request.max(until);
+        }
+        if let Some(db) = &self.shared {
+            let ahead = until.saturating_duration_since(Instant::now());
+            let until_us = wall_clock_us()
+                .saturating_add(i64::try_from(ahead.as_micros()).unwrap_or(i64::MAX));
+            if let Err(error) = rate_budget::hold_off(db, provider, until_us).await {
+                tracing::warn!(%error, provider, "cannot hold the other instances back");
+            }
+        }
     }
 
     /// The map holds plain instants, still valid after a panic elsewhere.
@@ -83,6 +146,16 @@ impl RateLimiters {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Microseconds since the Unix epoch: instances on different machines share the budget by
+/// their wall clocks (kept in step by NTP; a few milliseconds apart is harmless).
+fn wall_clock_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -171,11 +244,21 @@ mod tests {
         assert_eq!(limiters.reserve("b", limit(Some(1), None), 0, now), now);
     }
 
+    /// `hold_off` on SQLite never waits: run it to its end in place.
+    fn futures_hold_off(limiters: &RateLimiters, provider: &str, until: Instant) {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let hold = std::pin::pin!(limiters.hold_off(provider, until));
+        assert!(
+            hold.poll(&mut context).is_ready(),
+            "nothing to wait for without a database"
+        );
+    }
+
     #[test]
     fn a_retry_after_holds_back_every_call_to_the_provider() {
         let limiters = RateLimiters::default();
         let now = Instant::now();
-        limiters.hold_off("p", now + Duration::from_secs(2));
+        futures_hold_off(&limiters, "p", now + Duration::from_secs(2));
         assert_eq!(
             limiters.reserve("p", RateLimit::default(), 0, now) - now,
             Duration::from_secs(2)

@@ -330,7 +330,8 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                 {
                     shared
                         .limiters
-                        .hold_off(&batch.provider_id, Instant::now() + *wait);
+                        .hold_off(&batch.provider_id, Instant::now() + *wait)
+                        .await;
                 }
                 retries += 1;
                 let wait = backoff::delay(retries, error.retry_after(), &shared.config.backoff);

@@ -99,10 +99,10 @@ impl Worker {
     ) -> Self {
         Worker {
             shared: Arc::new(Shared {
+                limiters: RateLimiters::for_database(&db),
                 db,
                 catalog,
                 config,
-                limiters: RateLimiters::default(),
                 runtimes: Runtimes::default(),
                 finisher: Finisher::default(),
             }),

@@ -115,6 +115,8 @@ pub(crate) use {on_pool, on_writer};
 #[derive(Debug, Clone)]
 pub struct Database {
     backend: Backend,
+    /// The name leases are taken under (see [`Database::with_instance`]).
+    instance: Arc<str>,
 }
 
 /// The connections of each engine.
@@ -199,6 +201,7 @@ impl Database {
                 pool,
                 writer: Arc::new(Mutex::new(Some(writer))),
             }),
+            instance: default_instance(),
         })
     }
 
@@ -246,6 +249,7 @@ impl Database {
         }
         Ok(Self {
             backend: Backend::Postgres(pool),
+            instance: default_instance(),
         })
     }
 
@@ -268,6 +272,19 @@ impl Database {
             Backend::Sqlite(parts) => parts.writer().await,
             Backend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
         }
+    }
+
+    /// The same database, taking its leases under `name`: one name per instance, kept across its
+    /// restarts, so that a restarted instance takes back the rows it held at once (see
+    /// [`crate::queue::reclaim_leases_at_startup`]). Two instances must not share a name.
+    pub fn with_instance(mut self, name: &str) -> Self {
+        self.instance = Arc::from(name);
+        self
+    }
+
+    /// The name this instance takes its leases under.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub(crate) fn backend(&self) -> &Backend {
@@ -364,6 +381,22 @@ impl Database {
             Backend::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// A name no other process has: the host, the process id and the start time. Without a name of
+/// its own, an instance's rows left by a crash come back when their leases run out.
+fn default_instance() -> Arc<str> {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "rowbench".to_owned());
+    Arc::from(format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::Timestamp::now().as_millis()
+    ))
 }
 
 /// Where a PostgreSQL server is, as said in errors: host, port, database and user, never the

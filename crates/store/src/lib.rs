@@ -14,9 +14,11 @@ pub mod export;
 mod fixtures;
 pub mod progress;
 pub mod queue;
+pub mod rate_budget;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod timestamp;
+pub mod wakeups;
 
 pub use database::{Database, Engine, is_postgres_url};
 pub use error::StoreError;

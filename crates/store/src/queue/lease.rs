@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::database::on_writer;
+use crate::database::{Backend, on_writer};
 use crate::{Database, StoreError, Timestamp};
 
 use super::finish::finish_row;
@@ -80,6 +80,92 @@ RETURNING batch_id, row_index, attempt,
      WHERE b.id = batch_rows.batch_id AND d.row_index = batch_rows.row_index),
     (SELECT more FROM target)";
 
+/// PostgreSQL: the running batches that seem to have a free slot (fewer unexpired leases than
+/// their concurrency) and a row to run, lowest id first. What this sees may be stale (the
+/// statement's snapshot is older than any lock it takes); the claim itself counts again.
+macro_rules! candidates_postgres {
+    () => {
+        "SELECT b.id,
+            count(*) OVER () AS candidates,
+            row_number() OVER (ORDER BY b.id) AS position
+        FROM batches b
+        WHERE b.status = 'running'
+          AND COALESCE(b.concurrency,
+                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+              > (SELECT COUNT(*) FROM batch_rows r
+                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > $1)
+          AND (EXISTS (SELECT 1 FROM batch_rows q
+                       WHERE q.batch_id = b.id AND q.status = 'queued'
+                         AND (q.not_before IS NULL OR q.not_before <= $1))
+               OR EXISTS (SELECT 1 FROM batch_rows e
+                          WHERE e.batch_id = b.id AND e.status = 'running'
+                            AND e.lease_expires_at <= $1))
+        ORDER BY b.id"
+    };
+}
+
+/// PostgreSQL, step one of a claim: the first candidate whose claim lock this transaction could
+/// take (`pg_try_advisory_xact_lock` is volatile, so PostgreSQL calls it candidate by candidate
+/// in id order and stops at the first it gets). Instances thus claim from different batches at
+/// once, and never two from one batch: a batch's concurrency is global. `later`: candidates
+/// after it.
+const PICK_POSTGRES: &str = concat!(
+    "SELECT id, candidates > position AS later FROM (",
+    candidates_postgres!(),
+    ") c WHERE pg_try_advisory_xact_lock($2, (id % 2147483647)::INT) LIMIT 1"
+);
+
+/// PostgreSQL, when every candidate's lock was taken: the lowest candidate, to wait for. Its
+/// holder's claim takes a millisecond or two; after it, this one counts the slots afresh.
+const FIRST_CANDIDATE_POSTGRES: &str =
+    concat!("SELECT id FROM (", candidates_postgres!(), ") c LIMIT 1");
+
+/// PostgreSQL, step two, under the batch's claim lock, so its snapshot sees every claim made
+/// before it: claims up to $3 rows of batch $4 (never more than its free slots), holding each
+/// until $1 + $2 for instance $5, the lowest queued rows whose `not_before` has passed and
+/// running rows whose lease expired, `FOR UPDATE SKIP LOCKED` so a row another instance is
+/// finishing or heartbeating is passed over rather than waited for. Each list is an ordered
+/// index scan of `batch_rows_by_status` that stops at `take` rows.
+const CLAIM_POSTGRES: &str = "
+WITH slots AS (
+    SELECT CASE WHEN b.status = 'running' THEN
+        LEAST($3, COALESCE(b.concurrency,
+                           (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+              - (SELECT COUNT(*) FROM batch_rows r
+                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > $1))
+        ELSE 0 END AS take
+    FROM batches b WHERE b.id = $4
+),
+picked AS (
+    SELECT row_index FROM (
+        SELECT q.row_index FROM batch_rows q
+        WHERE q.batch_id = $4 AND q.status = 'queued'
+          AND (q.not_before IS NULL OR q.not_before <= $1)
+        ORDER BY q.row_index
+        LIMIT (SELECT GREATEST(take, 0) FROM slots)
+        FOR UPDATE SKIP LOCKED) queued
+    UNION ALL
+    SELECT row_index FROM (
+        SELECT e.row_index FROM batch_rows e
+        WHERE e.batch_id = $4 AND e.status = 'running' AND e.lease_expires_at <= $1
+        ORDER BY e.row_index
+        LIMIT (SELECT GREATEST(take, 0) FROM slots)
+        FOR UPDATE SKIP LOCKED) expired
+    ORDER BY 1 LIMIT (SELECT GREATEST(take, 0) FROM slots)
+)
+UPDATE batch_rows
+SET status = 'running', attempt = attempt + 1, lease_expires_at = $1 + $2,
+    started_at = COALESCE(started_at, $1), not_before = NULL, leased_by = $5
+FROM picked
+WHERE batch_rows.batch_id = $4 AND batch_rows.row_index = picked.row_index
+RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt,
+    (SELECT d.cells FROM batches b JOIN dataset_rows d ON d.dataset_id = b.dataset_id
+     WHERE b.id = $4 AND d.row_index = batch_rows.row_index)";
+
+/// The first key of the claim locks (the second is the batch id): "RBQ1", so Rowbench's
+/// advisory locks do not collide with another application's on a shared server.
+const CLAIM_LOCK: i32 = 0x5242_5131;
+
 /// What one claim handed out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Claim {
@@ -100,17 +186,28 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
         return Ok(Claim::default());
     }
     let now = Timestamp::now();
-    let claimed: Vec<(i64, i64, i64, Option<String>, bool)> = sqlx::query_as(CLAIM)
-        .bind(now)
-        .bind(millis(lease))
-        .bind(max)
-        .fetch_all(&mut *db.writer().await?)
-        .await?;
+    let (claimed, more) = match db.backend() {
+        Backend::Sqlite(parts) => {
+            let claimed: Vec<(i64, i64, i64, Option<String>, bool)> = sqlx::query_as(CLAIM)
+                .bind(now)
+                .bind(millis(lease))
+                .bind(max)
+                .fetch_all(&mut *parts.writer().await?)
+                .await?;
+            let more = claimed.first().is_some_and(|row| row.4);
+            let rows = claimed
+                .into_iter()
+                .map(|(batch, row, attempt, cells, _)| (batch, row, attempt, cells))
+                .collect();
+            (rows, more)
+        }
+        Backend::Postgres(pool) => claim_postgres(pool, db.instance(), now, lease, max).await?,
+    };
     let mut claim = Claim {
-        more: claimed.first().is_some_and(|row| row.4),
+        more,
         rows: Vec::with_capacity(claimed.len()),
     };
-    for (batch_id, row_index, attempt, cells, _) in claimed {
+    for (batch_id, row_index, attempt, cells) in claimed {
         let Some(cells) = cells else {
             // Nothing could ever run this row; failing it keeps it from being claimed forever.
             tracing::warn!(batch_id, row_index, "the batch's dataset row is missing");
@@ -137,6 +234,57 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
     claim.rows.sort_by_key(|row| row.row_index);
     Ok(claim)
 }
+
+/// The claim on PostgreSQL, in one transaction: pick a batch and take its claim lock, then claim
+/// its free slots in one statement. Rows come back as the SQLite claim returns them.
+async fn claim_postgres(
+    pool: &sqlx::PgPool,
+    instance: &str,
+    now: Timestamp,
+    lease: Duration,
+    max: i64,
+) -> Result<(Vec<ClaimRecord>, bool), StoreError> {
+    let mut tx = pool.begin().await?;
+    let picked: Option<(i64, bool)> = sqlx::query_as(PICK_POSTGRES)
+        .bind(now)
+        .bind(CLAIM_LOCK)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (batch_id, later) = match picked {
+        Some(picked) => picked,
+        None => {
+            // No candidate, or every one locked by a claim in progress elsewhere: wait for the
+            // first rather than for the next poll, which would leave its free slots idle.
+            let first: Option<i64> = sqlx::query_scalar(FIRST_CANDIDATE_POSTGRES)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(first) = first else {
+                tx.commit().await?;
+                return Ok((Vec::new(), false));
+            };
+            sqlx::query("SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::INT)")
+                .bind(CLAIM_LOCK)
+                .bind(first)
+                .execute(&mut *tx)
+                .await?;
+            (first, false)
+        }
+    };
+    let rows: Vec<ClaimRecord> = sqlx::query_as(CLAIM_POSTGRES)
+        .bind(now)
+        .bind(millis(lease))
+        .bind(max)
+        .bind(batch_id)
+        .bind(instance)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((rows, later))
+}
+
+/// A claimed row as the claim returns it: batch, row index, the new fence, the cells.
+type ClaimRecord = (i64, i64, i64, Option<String>);
 
 /// Claims the next row to run, as [`claim`] does with room for one. `None` when there is
 /// nothing to do.
@@ -203,13 +351,14 @@ pub async fn release_row(
     Ok(done == 1)
 }
 
-/// Puts every row still leased (running) back in the queue at once, in every batch; how many.
+/// Puts the rows still leased by an earlier run of this server back in the queue at once; how
+/// many. **For start-up only.**
 ///
-/// **For start-up only, and only valid because one process serves a SQLite database**: at
-/// start-up every lease was taken by an earlier process, which is gone (crashed, killed, lost
-/// power), so its rows need not hold their batches' slots until the leases run out. With
-/// several servers on one database (PostgreSQL, later) this would take a live server's rows
-/// from it; leases will then have to name the process holding them.
+/// On SQLite one process serves the database, so every lease was taken by an earlier process,
+/// which is gone (crashed, killed, lost power): all running rows go back, and need not hold
+/// their batches' slots until the leases run out. On PostgreSQL other instances may be running
+/// rows right now: only the rows leased under this instance's name (`ROWBENCH_INSTANCE`) go
+/// back; another instance's rows, if it died, come back when their leases run out.
 ///
 /// The fence holds: a row keeps its `attempt` and the next claim moves it on, so a late
 /// heartbeat or result of the earlier claim (were its process somehow still alive) finds the
@@ -217,14 +366,26 @@ pub async fn release_row(
 #[tracing::instrument(skip_all)]
 pub async fn reclaim_leases_at_startup(db: &Database) -> Result<u64, StoreError> {
     // Per batch, so each lookup is an index seek rather than a walk over every row.
-    let done = sqlx::query(
-        "UPDATE batch_rows INDEXED BY batch_rows_by_status \
-         SET status = 'queued', lease_expires_at = NULL \
-         WHERE batch_id IN (SELECT id FROM batches) AND status = 'running'",
-    )
-    .execute(&mut *db.writer().await?)
-    .await?;
-    Ok(done.rows_affected())
+    let done = match db.backend() {
+        Backend::Sqlite(parts) => sqlx::query(
+            "UPDATE batch_rows INDEXED BY batch_rows_by_status \
+             SET status = 'queued', lease_expires_at = NULL \
+             WHERE batch_id IN (SELECT id FROM batches) AND status = 'running'",
+        )
+        .execute(&mut *parts.writer().await?)
+        .await?
+        .rows_affected(),
+        Backend::Postgres(pool) => sqlx::query(
+            "UPDATE batch_rows SET status = 'queued', lease_expires_at = NULL, leased_by = NULL \
+             WHERE batch_id IN (SELECT id FROM batches) AND status = 'running' \
+             AND leased_by = $1",
+        )
+        .bind(db.instance())
+        .execute(pool)
+        .await?
+        .rows_affected(),
+    };
+    Ok(done)
 }
 
 #[cfg(test)]
