@@ -8,6 +8,7 @@ mod events;
 mod export;
 mod health;
 mod helpers;
+mod instances;
 mod mapping;
 mod pages;
 mod providers;

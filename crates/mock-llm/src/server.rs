@@ -256,6 +256,7 @@ async fn chat(
         draw.outcome
     };
     let number = lock(&shared.stats).record(arrived_ms, prompt, outcome);
+    let _answering = Answering::new(&shared);
 
     if outcome == Outcome::Hang {
         shared.pause(Duration::from_millis(config.hang_ms)).await;
@@ -280,6 +281,26 @@ async fn chat(
         }
     };
     wire.answer(&job, number, body)
+}
+
+/// A request being answered, counted in the stats' `in_flight` until dropped (also when the
+/// client gives up and the handler is cancelled).
+struct Answering<'a>(&'a Shared);
+
+impl<'a> Answering<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        let mut stats = lock(&shared.stats);
+        stats.in_flight += 1;
+        stats.max_in_flight = stats.max_in_flight.max(stats.in_flight);
+        Answering(shared)
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        let mut stats = lock(&self.0.stats);
+        stats.in_flight = stats.in_flight.saturating_sub(1);
+    }
 }
 
 /// The key a request carries: OpenAI's bearer token or Anthropic's `x-api-key`.

@@ -29,6 +29,13 @@ pub struct MockStats {
     pub calls_per_prompt: HashMap<String, u64>,
     /// When each request arrived, in ms since the server started, for rate-limit measurements.
     pub request_times_ms: Vec<u64>,
+    /// Model requests being answered right now.
+    #[serde(default)]
+    pub in_flight: u64,
+    /// The most model requests ever answered at once: a batch at concurrency 1 must never make
+    /// it more than 1, however many instances run it.
+    #[serde(default)]
+    pub max_in_flight: u64,
 }
 
 impl MockStats {

@@ -746,6 +746,9 @@ async fn stats_count_each_outcome_and_when_requests_arrived() {
         bad_requests: 1,
         calls_per_prompt: HashMap::from([("row".to_owned(), 9)]),
         request_times_ms: stats.request_times_ms.clone(),
+        in_flight: 0,
+        // One request at a time (each awaited before the next).
+        max_in_flight: 1,
     };
     assert_eq!(stats, expected);
     assert_eq!(stats.request_times_ms.len(), 10);

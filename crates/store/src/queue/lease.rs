@@ -397,6 +397,7 @@ mod tests {
         LEASE, batch, claim, claim_expired, nothing_to_claim, succeeded, summary,
     };
     use crate::queue::{RowStatus, row_detail};
+    use crate::{Engine, testing};
 
     #[tokio::test]
     async fn rows_are_claimed_in_row_order_with_their_cells_and_a_first_fence() {
@@ -567,12 +568,12 @@ mod tests {
     async fn a_row_waiting_for_its_not_before_time_is_skipped() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 2, 2).await;
-        sqlx::query("UPDATE batch_rows SET not_before = ? WHERE batch_id = ? AND row_index = 0")
-            .bind(Timestamp::now().as_millis() + 60_000)
-            .bind(id)
-            .execute(db.pool())
-            .await
-            .expect("update");
+        testing::execute(
+            &db,
+            "UPDATE batch_rows SET not_before = $1 WHERE batch_id = $2 AND row_index = 0",
+            &[Timestamp::now().as_millis() + 60_000, id],
+        )
+        .await;
         assert_eq!(claim(&db).await.row_index, 1);
         assert!(nothing_to_claim(&db).await);
     }
@@ -581,10 +582,7 @@ mod tests {
     async fn a_row_whose_dataset_row_is_gone_fails_instead_of_being_claimed_forever() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 2, 1).await;
-        sqlx::query("DELETE FROM dataset_rows WHERE row_index = 0")
-            .execute(db.pool())
-            .await
-            .expect("delete");
+        testing::execute(&db, "DELETE FROM dataset_rows WHERE row_index = 0", &[]).await;
         assert_eq!(claim(&db).await.row_index, 1);
         let detail = row_detail(&db, "alice", id, 0)
             .await
@@ -600,7 +598,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_claim_finds_its_row_by_index_seeks_not_by_scanning() {
-        let (db, _dir) = fresh_database().await;
+        // SQLite's planner; PostgreSQL's claim has a test of its own below.
+        let (db, _dir) = crate::database::tests::fresh_sqlite().await;
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {CLAIM}"))
                 .bind(0)
@@ -639,5 +638,119 @@ mod tests {
                 "{detail:#?}"
             );
         }
+    }
+
+    /// A second instance on the same database: the same pool, its own lease name.
+    fn other_instance(db: &Database, name: &str) -> Database {
+        db.clone().with_instance(name)
+    }
+
+    #[tokio::test]
+    async fn at_start_up_an_instance_takes_back_only_its_own_rows_when_others_share_the_database() {
+        let (db, _dir) = fresh_database().await;
+        if db.engine() == Engine::Sqlite {
+            return; // One process per SQLite database: every lease is the previous process's.
+        }
+        let a = other_instance(&db, "a");
+        let b = other_instance(&db, "b");
+        let id = batch(&db, "alice", 4, 4).await;
+        let mine = claim(&a).await;
+        let theirs = claim(&b).await;
+        assert_eq!(reclaim_leases_at_startup(&a).await.expect("reclaim"), 1);
+        assert!(
+            heartbeat(&b, id, theirs.row_index, theirs.claim, LEASE)
+                .await
+                .expect("heartbeat"),
+            "b's row is still b's"
+        );
+        let again = claim(&b).await;
+        assert_eq!(
+            (again.row_index, again.claim),
+            (mine.row_index, mine.claim + 1),
+            "a's row was first in line again"
+        );
+    }
+
+    #[tokio::test]
+    async fn claims_racing_from_several_instances_never_exceed_a_batch_concurrency_or_share_a_row()
+    {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 60, 3).await;
+        let instances: Vec<Database> = (0..3)
+            .map(|i| other_instance(&db, &format!("i{i}")))
+            .collect();
+        let mut claimed = std::collections::BTreeSet::new();
+        for _round in 0..20 {
+            // Every instance asks for more than the batch allows, all at once.
+            let claims = futures_join(instances.iter().map(|db| {
+                let db = db.clone();
+                async move { super::claim(&db, LEASE, 8).await }
+            }))
+            .await;
+            let rows: Vec<ClaimedRow> = claims
+                .into_iter()
+                .flat_map(|c| c.expect("claim").rows)
+                .collect();
+            assert!(
+                rows.len() <= 3,
+                "{} rows in flight at concurrency 3",
+                rows.len()
+            );
+            for row in rows {
+                assert!(
+                    claimed.insert(row.row_index),
+                    "row {} claimed twice",
+                    row.row_index
+                );
+                assert!(
+                    finish_row(&db, id, row.row_index, row.claim, succeeded(row.row_index))
+                        .await
+                        .expect("finish")
+                );
+            }
+        }
+        assert_eq!(claimed.len(), 60, "every row ran once");
+        assert_eq!(summary(&db, id).await.done_rows, 60);
+    }
+
+    /// Runs the futures at once on this test's runtime and collects their outputs in order.
+    async fn futures_join<F: std::future::Future>(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<F::Output>
+    where
+        F: Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handles: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::with_capacity(handles.len());
+        for handle in handles {
+            out.push(handle.await.expect("the claim task ran"));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn the_postgres_claim_reads_rows_through_the_status_index() {
+        let (db, _dir) = fresh_database().await;
+        let Backend::Postgres(pool) = db.backend() else {
+            return; // SQLite's plan is checked above.
+        };
+        let id = batch(&db, "alice", 2_000, 4).await;
+        sqlx::query("ANALYZE batch_rows")
+            .execute(pool)
+            .await
+            .expect("analyze");
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {CLAIM_POSTGRES}"))
+            .bind(0_i64)
+            .bind(0_i64)
+            .bind(1_i64)
+            .bind(id)
+            .bind("x")
+            .fetch_all(pool)
+            .await
+            .expect("plan");
+        let plan = plan.join("\n");
+        assert!(plan.contains("batch_rows_by_status"), "{plan}");
+        assert!(!plan.contains("Seq Scan on batch_rows"), "{plan}");
     }
 }
