@@ -403,4 +403,147 @@ mod tests {
         let finished = numbers(&db, "SELECT finished_at FROM batches WHERE id = $1", &[id]).await;
         assert!(finished[0][0].is_some());
     }
+
+    /// Other instances on the same database (other processes, on PostgreSQL): connections of
+    /// their own, on SQLite a writer of their own too.
+    async fn instances(place: &crate::testing::TestPlace, n: usize) -> Vec<Database> {
+        let mut instances = Vec::with_capacity(n);
+        for _ in 0..n {
+            instances.push(Database::connect(&place.url).await.expect("connects"));
+        }
+        instances
+    }
+
+    /// The claimed rows' results in groups of `size`, a failure for every third row.
+    fn groups(rows: &[super::super::ClaimedRow], size: usize) -> Vec<Vec<RowResult>> {
+        rows.chunks(size)
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|row| RowResult {
+                        batch_id: row.batch_id,
+                        row_index: row.row_index,
+                        claim: row.claim,
+                        outcome: if row.row_index % 3 == 0 {
+                            failed("no")
+                        } else {
+                            succeeded(row.row_index)
+                        },
+                        last_call: Some(AttemptRecord {
+                            row_index: row.row_index,
+                            ..attempt(row.batch_id, row.claim, 1, AttemptOutcome::Ok)
+                        }),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn instances_finishing_rows_of_one_batch_at_once_lose_no_count_and_complete_it_once() {
+        let (db, place) = fresh_database().await;
+        let rows = 60;
+        let id = batch(&db, "alice", rows, 60).await;
+        let mut claimed = Vec::new();
+        for _ in 0..rows {
+            claimed.push(claim(&db).await);
+        }
+        let instances = instances(&place, 4).await;
+        let mut tasks = Vec::new();
+        for (n, group) in groups(&claimed, 3).into_iter().enumerate() {
+            let instance = instances[n % instances.len()].clone();
+            tasks.push(tokio::spawn(
+                async move { finish_rows(&instance, &group).await },
+            ));
+        }
+        for task in tasks {
+            assert!(
+                task.await
+                    .expect("joins")
+                    .expect("finish")
+                    .iter()
+                    .all(|w| *w)
+            );
+        }
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Completed);
+        assert_eq!((summary.done_rows, summary.failed_rows), (40, 20));
+        let counted = numbers(
+            &db,
+            "SELECT answers_version, COUNT(finished_at) FROM batches WHERE id = $1 GROUP BY id",
+            &[id],
+        )
+        .await;
+        assert_eq!(
+            counted,
+            [[Some(20), Some(1)]],
+            "one version per group written"
+        );
+        assert_eq!(
+            scalar_i64(&db, "SELECT COUNT(*) FROM row_attempts", &[]).await,
+            rows
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn results_written_while_their_batch_is_cancelled_either_count_or_are_refused() {
+        let (db, place) = fresh_database().await;
+        let instances = instances(&place, 4).await;
+        let rows = 40;
+        // A few rounds, as the cancel lands at a different moment each time.
+        for _ in 0..5 {
+            let id = batch(&db, "alice", rows, 40).await;
+            let mut claimed = Vec::new();
+            for _ in 0..rows {
+                claimed.push(claim(&db).await);
+            }
+            let mut results = Vec::new();
+            let mut cancel = None;
+            for (n, group) in groups(&claimed, 4).into_iter().enumerate() {
+                let instance = instances[n % instances.len()].clone();
+                results.push(tokio::spawn(
+                    async move { finish_rows(&instance, &group).await },
+                ));
+                if n == 4 {
+                    // From yet another instance, among the results: without one lock order the
+                    // cancel (the batch, then its rows) and a result (its rows, then the batch)
+                    // deadlock on PostgreSQL.
+                    let db = db.clone();
+                    cancel = Some(tokio::spawn(async move {
+                        super::super::cancel(&db, "alice", id).await
+                    }));
+                }
+            }
+            let cancelled = cancel
+                .expect("started")
+                .await
+                .expect("joins")
+                .expect("cancel");
+            let mut written = 0;
+            for task in results {
+                let answers = task.await.expect("joins").expect("no deadlock, no error");
+                written += answers.iter().filter(|w| **w).count();
+            }
+            let summary = summary(&db, id).await;
+            let counts = crate::batches::row_counts(&db, id).await.expect("counts");
+            assert_eq!(
+                summary.status,
+                if cancelled {
+                    BatchStatus::Cancelled
+                } else {
+                    BatchStatus::Completed
+                }
+            );
+            assert_eq!(
+                i64::try_from(written).expect("small"),
+                counts.succeeded + counts.failed,
+                "every result written is a finished row, and only those"
+            );
+            assert_eq!(
+                (summary.done_rows, summary.failed_rows),
+                (counts.succeeded, counts.failed)
+            );
+            assert_eq!(counts.running + counts.queued, 0);
+        }
+    }
 }
