@@ -1,10 +1,13 @@
 //! Steering a batch: pause, resume, cancel, retrying failed rows or one row, and its concurrency.
 
-use sqlx::{Sqlite, Transaction};
-
+use crate::database::{on_pool, on_writer};
 use crate::{Database, StoreError, Timestamp};
 
 use super::finish::settle;
+
+/// Pauses batch $2 (of owner $3, if not NULL) with reason $1 if it is running or queued.
+const SET_PAUSED: &str = "UPDATE batches SET status = 'paused', pause_reason = $1 \
+     WHERE id = $2 AND ($3 IS NULL OR owner = $3) AND status IN ('running', 'queued')";
 
 /// Pauses the `owner`'s running (or queued) batch; rows in flight finish, no new ones start.
 /// False if the batch is not theirs or not running.
@@ -15,33 +18,32 @@ pub async fn pause(
     batch_id: i64,
     reason: Option<&str>,
 ) -> Result<bool, StoreError> {
-    set_paused(db.pool(), Some(owner), batch_id, reason).await
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query(SET_PAUSED)
+            .bind(reason)
+            .bind(batch_id)
+            .bind(Some(owner))
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Pauses a running batch for the worker, saying why. False if it was not running, so the
 /// first reason given is the one kept.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
-    set_paused(&mut *db.writer().await?, None, batch_id, Some(reason)).await
-}
-
-/// Pauses batch `batch_id` (of `owner`, if given) if it is running or queued.
-async fn set_paused<'c>(
-    executor: impl sqlx::Executor<'c, Database = Sqlite>,
-    owner: Option<&str>,
-    batch_id: i64,
-    reason: Option<&str>,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'paused', pause_reason = ?1 \
-         WHERE id = ?2 AND (?3 IS NULL OR owner = ?3) AND status IN ('running', 'queued')",
-    )
-    .bind(reason)
-    .bind(batch_id)
-    .bind(owner)
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_writer!(db, |conn, _dialect| {
+        sqlx::query(SET_PAUSED)
+            .bind(Some(reason))
+            .bind(batch_id)
+            .bind(None::<&str>)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 /// Pauses a running batch once `limit` of its rows have failed (the batch's error policy); the
@@ -52,29 +54,57 @@ pub async fn pause_after_failures(
     batch_id: i64,
     limit: u64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE batches SET status = 'paused', \
-         pause_reason = 'Paused after ' || failed_rows || \
-             CASE failed_rows WHEN 1 THEN ' failed row' ELSE ' failed rows' END || ' (error policy).' \
-         WHERE id = ? AND status = 'running' AND failed_rows >= ?",
-    )
-    .bind(batch_id)
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .execute(&mut *db.writer().await?)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = on_writer!(db, |conn, _dialect| {
+        sqlx::query(
+            "UPDATE batches SET status = 'paused', \
+             pause_reason = 'Paused after ' || failed_rows || \
+                 CASE failed_rows WHEN 1 THEN ' failed row' ELSE ' failed rows' END || ' (error policy).' \
+             WHERE id = $1 AND status = 'running' AND failed_rows >= $2",
+        )
+        .bind(batch_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// Applies `change` to the `owner`'s batch `batch_id` in `tx` (a transaction of either engine):
+/// the `SET` part of an update of `batches` and a `WHERE` condition (`$3` is the time now;
+/// PostgreSQL, like SQLite, takes a parameter the text does not use, as sqlx sends its type), to
+/// which the batch and its owner are added. True if the batch is theirs and met the condition.
+/// On PostgreSQL the update locks the batch's row until the transaction ends, before any of its
+/// rows: the order [`super::finish_rows`] keeps too. A macro because the number of rows changed
+/// is each engine's own type, with no trait over both.
+macro_rules! change_batch {
+    ($tx:expr, $owner:expr, $batch_id:expr, $change:expr) => {
+        sqlx::query(&format!(
+            "UPDATE batches SET {} AND id = $1 AND owner = $2",
+            $change
+        ))
+        .bind($batch_id)
+        .bind($owner)
+        .bind(Timestamp::now())
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1
+    };
 }
 
 /// Resumes the `owner`'s paused batch (completing it at once if nothing is left to run).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
     let resume = "status = 'running', pause_reason = NULL WHERE status = 'paused'";
-    if !change_batch(&mut tx, owner, batch_id, resume).await? {
-        return Ok(false);
-    }
-    settle(&mut tx, batch_id).await?;
-    tx.commit().await?;
+    on_pool!(db, |pool, dialect| {
+        let mut tx = pool.begin().await?;
+        if !change_batch!(tx, owner, batch_id, resume) {
+            return Ok(false);
+        }
+        settle!(tx, dialect, batch_id);
+        tx.commit().await?;
+    });
     Ok(true)
 }
 
@@ -82,41 +112,23 @@ pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, S
 /// cancelled (the worker notices at its next heartbeat and drops the call).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn cancel(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let cancel = "status = 'cancelled', finished_at = ?3, pause_reason = NULL \
+    let cancel = "status = 'cancelled', finished_at = $3, pause_reason = NULL \
          WHERE status IN ('queued', 'running', 'paused')";
-    if !change_batch(&mut tx, owner, batch_id, cancel).await? {
-        return Ok(false);
-    }
-    sqlx::query(
-        "UPDATE batch_rows SET status = 'cancelled', lease_expires_at = NULL \
-         WHERE batch_id = ? AND status IN ('queued', 'running')",
-    )
-    .bind(batch_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    on_pool!(db, |pool, _dialect| {
+        let mut tx = pool.begin().await?;
+        if !change_batch!(tx, owner, batch_id, cancel) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE batch_rows SET status = 'cancelled', lease_expires_at = NULL \
+             WHERE batch_id = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
     Ok(true)
-}
-
-/// Applies `change` to the `owner`'s batch `batch_id` in `tx`: the `SET` part of an update of
-/// `batches` and a `WHERE` condition (`?3` is the time now), to which the batch and its owner
-/// are added. True if the batch is theirs and met the condition.
-async fn change_batch(
-    tx: &mut Transaction<'_, Sqlite>,
-    owner: &str,
-    batch_id: i64,
-    change: &str,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(&format!(
-        "UPDATE batches SET {change} AND id = ?1 AND owner = ?2"
-    ))
-    .bind(batch_id)
-    .bind(owner)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Clears a row's result so it runs again.
@@ -124,41 +136,74 @@ const REQUEUE: &str = "status = 'queued', result = NULL, error = NULL, finished_
      latency_ms = NULL, input_tokens = NULL, output_tokens = NULL, cost_usd = NULL, \
      lease_expires_at = NULL, not_before = NULL";
 
-/// Keeps the answers of the rows of batch ?2 that [`REQUEUE`] is about to clear, stamped with
-/// the time ?1; the caller adds the condition choosing the rows (`AND ...`).
+/// Keeps the answers of the rows of batch $2 that [`REQUEUE`] is about to clear, stamped with
+/// the time $1; the caller adds the condition choosing the rows (`AND ...`).
 const KEEP_ANSWERS: &str = "INSERT INTO row_history (batch_id, row_index, claim, status, result, \
      error, started_at, finished_at, latency_ms, input_tokens, output_tokens, cost_usd, \
      replaced_at) \
      SELECT batch_id, row_index, attempt, status, result, error, started_at, finished_at, \
-     latency_ms, input_tokens, output_tokens, cost_usd, ?1 FROM batch_rows WHERE batch_id = ?2";
+     latency_ms, input_tokens, output_tokens, cost_usd, $1 FROM batch_rows WHERE batch_id = $2";
+
+/// Sets the batch's counters from its rows (after rows went back to the queue), and moves its
+/// answers version on: answers may be gone. `INDEXED BY` is SQLite's (its planner would walk the
+/// batch's rows otherwise); PostgreSQL's takes the index unaided.
+const RECOUNT: &str = "UPDATE batches SET \
+     done_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                  WHERE batch_id = $1 AND status = 'succeeded'), \
+     failed_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+                    WHERE batch_id = $1 AND status = 'failed'), \
+     answers_version = answers_version + 1 \
+     WHERE id = $1";
+
+/// [`RECOUNT`] in PostgreSQL's dialect.
+const RECOUNT_POSTGRES: &str = "UPDATE batches SET \
+     done_rows = (SELECT COUNT(*) FROM batch_rows \
+                  WHERE batch_id = $1 AND status = 'succeeded'), \
+     failed_rows = (SELECT COUNT(*) FROM batch_rows \
+                    WHERE batch_id = $1 AND status = 'failed'), \
+     answers_version = answers_version + 1 \
+     WHERE id = $1";
+
+/// Runs [`RECOUNT`] for batch `$batch_id` in `$tx` (a transaction of either engine); a macro
+/// for the reason [`settle!`] is one.
+macro_rules! recount {
+    ($tx:expr, $dialect:expr, $batch_id:expr) => {
+        sqlx::query($dialect.pick(RECOUNT, RECOUNT_POSTGRES))
+            .bind($batch_id)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
 
 /// Puts the failed rows of the `owner`'s batch back in the queue and runs the batch again; each
 /// row's error is kept among its earlier answers.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
     // Only a batch that has failed rows, and was not cancelled, is retried: otherwise this would
     // quietly resume a paused batch or bring a cancelled one back.
     let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL \
          WHERE status IN ('running', 'completed', 'failed') \
          AND EXISTS (SELECT 1 FROM batch_rows WHERE batch_id = batches.id AND status = 'failed')";
-    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
-        return Ok(false);
-    }
-    sqlx::query(&format!("{KEEP_ANSWERS} AND status = 'failed'"))
-        .bind(Timestamp::now())
+    on_pool!(db, |pool, dialect| {
+        let mut tx = pool.begin().await?;
+        if !change_batch!(tx, owner, batch_id, rerun) {
+            return Ok(false);
+        }
+        sqlx::query(&format!("{KEEP_ANSWERS} AND status = 'failed'"))
+            .bind(Timestamp::now())
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "UPDATE batch_rows SET {REQUEUE} WHERE batch_id = $1 AND status = 'failed'"
+        ))
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(&format!(
-        "UPDATE batch_rows SET {REQUEUE} WHERE batch_id = ? AND status = 'failed'"
-    ))
-    .bind(batch_id)
-    .execute(&mut *tx)
-    .await?;
-    recount(&mut tx, batch_id).await?;
-    settle(&mut tx, batch_id).await?;
-    tx.commit().await?;
+        recount!(tx, dialect, batch_id);
+        settle!(tx, dialect, batch_id);
+        tx.commit().await?;
+    });
     Ok(true)
 }
 
@@ -172,32 +217,34 @@ pub async fn retry_row(
     batch_id: i64,
     row_index: i64,
 ) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL WHERE 1";
-    if !change_batch(&mut tx, owner, batch_id, rerun).await? {
-        return Ok(false);
-    }
-    sqlx::query(&format!(
-        "{KEEP_ANSWERS} AND row_index = ?3 AND status IN ('succeeded', 'failed')"
-    ))
-    .bind(Timestamp::now())
-    .bind(batch_id)
-    .bind(row_index)
-    .execute(&mut *tx)
-    .await?;
-    let requeued = sqlx::query(&format!(
-        "UPDATE batch_rows SET {REQUEUE} \
-         WHERE batch_id = ? AND row_index = ? AND status IN ('succeeded', 'failed')"
-    ))
-    .bind(batch_id)
-    .bind(row_index)
-    .execute(&mut *tx)
-    .await?;
-    if requeued.rows_affected() != 1 {
-        return Ok(false);
-    }
-    recount(&mut tx, batch_id).await?;
-    tx.commit().await?;
+    let rerun = "status = 'running', finished_at = NULL, pause_reason = NULL WHERE TRUE";
+    on_pool!(db, |pool, dialect| {
+        let mut tx = pool.begin().await?;
+        if !change_batch!(tx, owner, batch_id, rerun) {
+            return Ok(false);
+        }
+        sqlx::query(&format!(
+            "{KEEP_ANSWERS} AND row_index = $3 AND status IN ('succeeded', 'failed')"
+        ))
+        .bind(Timestamp::now())
+        .bind(batch_id)
+        .bind(row_index)
+        .execute(&mut *tx)
+        .await?;
+        let requeued = sqlx::query(&format!(
+            "UPDATE batch_rows SET {REQUEUE} \
+             WHERE batch_id = $1 AND row_index = $2 AND status IN ('succeeded', 'failed')"
+        ))
+        .bind(batch_id)
+        .bind(row_index)
+        .execute(&mut *tx)
+        .await?;
+        if requeued.rows_affected() != 1 {
+            return Ok(false);
+        }
+        recount!(tx, dialect, batch_id);
+        tx.commit().await?;
+    });
     Ok(true)
 }
 
@@ -209,31 +256,16 @@ pub async fn set_concurrency(
     batch_id: i64,
     concurrency: u32,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE batches SET concurrency = ? WHERE id = ? AND owner = ?")
-        .bind(concurrency.max(1))
-        .bind(batch_id)
-        .bind(owner)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Sets the batch's counters from its rows (after rows went back to the queue), and moves its
-/// answers version on: answers may be gone.
-async fn recount(tx: &mut Transaction<'_, Sqlite>, batch_id: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE batches SET \
-         done_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
-                      WHERE batch_id = ?1 AND status = 'succeeded'), \
-         failed_rows = (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
-                        WHERE batch_id = ?1 AND status = 'failed'), \
-         answers_version = answers_version + 1 \
-         WHERE id = ?1",
-    )
-    .bind(batch_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query("UPDATE batches SET concurrency = $1 WHERE id = $2 AND owner = $3")
+            .bind(i64::from(concurrency.max(1)))
+            .bind(batch_id)
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 #[cfg(test)]
@@ -245,6 +277,7 @@ mod tests {
         LEASE, batch, claim, failed, nothing_to_claim, status_of, succeeded, summary,
     };
     use crate::queue::{RowStatus, finish_row, heartbeat, row_detail, rows_page, totals};
+    use crate::testing::{numbers, scalar_i64};
 
     #[tokio::test]
     async fn the_concurrency_override_wins_over_the_settings() {
@@ -375,13 +408,9 @@ mod tests {
             [0, 2]
         );
         assert!(queued.iter().all(|r| r.error.is_none()));
-        let finished_at: Option<i64> =
-            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
-                .bind(id)
-                .fetch_one(db.pool())
-                .await
-                .expect("query");
-        assert_eq!(finished_at, None);
+        let finished_at =
+            numbers(&db, "SELECT finished_at FROM batches WHERE id = $1", &[id]).await;
+        assert_eq!(finished_at, [[None]]);
         let again = claim(&db).await;
         assert_eq!((again.row_index, again.claim), (0, 2));
     }
@@ -496,11 +525,10 @@ mod tests {
         let _running = claim(&db).await;
         assert!(!retry_row(&db, "alice", id, 0).await.expect("retry"));
         assert!(!retry_row(&db, "bob", id, 0).await.expect("retry"));
-        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_history")
-            .fetch_one(db.pool())
-            .await
-            .expect("count");
-        assert_eq!(kept, 0);
+        assert_eq!(
+            scalar_i64(&db, "SELECT COUNT(*) FROM row_history", &[]).await,
+            0
+        );
     }
 
     #[tokio::test]

@@ -2,74 +2,90 @@
 //! completing a batch whose last row finished.
 
 use serde_json::Value;
-use sqlx::query_builder::Separated;
-use sqlx::{Connection, QueryBuilder, Sqlite, Transaction};
+use sqlx::{Connection, QueryBuilder};
 
+use crate::database::{Dialect, on_writer};
 use crate::{Database, StoreError, Timestamp};
 
 use super::{AttemptRecord, RowOutcome, RowStatus};
 
+/// One statement (a [`QueryBuilder`] for the engine its executor runs on) inserting `calls`: a
+/// single call from [`record_attempt`], or the last calls of many rows from [`finish_rows`], so
+/// both write the same columns in the same order. A macro rather than a function: the builder's
+/// engine is inferred where it runs, which spares a generic function a bound per bound type.
+macro_rules! insert_attempts {
+    ($calls:expr) => {{
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
+             http_status, request, raw_response, outcome, error, input_tokens, output_tokens, \
+             cost_usd) ",
+        );
+        insert.push_values($calls, |mut row, a: &AttemptRecord| {
+            row.push_bind(a.batch_id)
+                .push_bind(a.row_index)
+                .push_bind(a.claim)
+                .push_bind(a.call_no)
+                .push_bind(a.started_at)
+                .push_bind(a.latency_ms)
+                .push_bind(a.http_status)
+                .push_bind(a.request.as_ref().map(Value::to_string))
+                .push_bind(a.raw_response.clone())
+                .push_bind(a.outcome)
+                .push_bind(a.error.clone())
+                .push_bind(a.input_tokens)
+                .push_bind(a.output_tokens)
+                .push_bind(a.cost_usd);
+        });
+        insert
+    }};
+}
+
 /// Records one provider call. Calls of stale claims are recorded too: they were made and paid for.
 #[tracing::instrument(skip_all, fields(batch_id = attempt.batch_id))]
 pub async fn record_attempt(db: &Database, attempt: &AttemptRecord) -> Result<(), StoreError> {
-    let mut writer = db.writer().await?;
-    insert_attempts([attempt])
-        .build()
-        .execute(&mut *writer)
-        .await?;
+    on_writer!(db, |conn, _dialect| {
+        insert_attempts!([attempt])
+            .build()
+            .execute(&mut *conn)
+            .await?;
+    });
     Ok(())
 }
 
-/// One statement inserting `calls`: a single call from [`record_attempt`], or the last calls of
-/// many rows from [`finish_rows`], so both write the same columns in the same order.
-fn insert_attempts<'a>(
-    calls: impl IntoIterator<Item = &'a AttemptRecord>,
-) -> QueryBuilder<'static, Sqlite> {
-    let mut insert = QueryBuilder::new(
-        "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
-         http_status, request, raw_response, outcome, error, input_tokens, output_tokens, \
-         cost_usd) ",
-    );
-    insert.push_values(calls, |mut row, a| push_attempt(&mut row, a));
-    insert
-}
-
-/// Binds a call's values in the column order of the `row_attempts` inserts.
-fn push_attempt(row: &mut Separated<'_, '_, Sqlite, &'static str>, a: &AttemptRecord) {
-    row.push_bind(a.batch_id)
-        .push_bind(a.row_index)
-        .push_bind(a.claim)
-        .push_bind(a.call_no)
-        .push_bind(a.started_at)
-        .push_bind(a.latency_ms)
-        .push_bind(a.http_status)
-        .push_bind(a.request.as_ref().map(Value::to_string))
-        .push_bind(a.raw_response.clone())
-        .push_bind(a.outcome)
-        .push_bind(a.error.clone())
-        .push_bind(a.input_tokens)
-        .push_bind(a.output_tokens)
-        .push_bind(a.cost_usd);
-}
-
-/// Completes batch ?2 at time ?1 if it is running and has no queued or running rows left. It
-/// runs after every finished row, hence the index seek rather than a walk over the batch.
-pub(super) const SETTLE: &str = "UPDATE batches SET status = 'completed', finished_at = ?1 \
-     WHERE id = ?2 AND status = 'running' AND NOT EXISTS ( \
+/// Completes batch $2 at time $1 if it is running and has no queued or running rows left. It
+/// runs after every finished row, hence the index seek rather than a walk over the batch
+/// (`INDEXED BY` is SQLite's; PostgreSQL's planner takes the index unaided: [`SETTLE_POSTGRES`]).
+pub(super) const SETTLE: &str = "UPDATE batches SET status = 'completed', finished_at = $1 \
+     WHERE id = $2 AND status = 'running' AND NOT EXISTS ( \
          SELECT 1 FROM batch_rows INDEXED BY batch_rows_by_status \
-         WHERE batch_id = ?2 AND status IN ('queued', 'running'))";
+         WHERE batch_id = $2 AND status IN ('queued', 'running'))";
 
-pub(super) async fn settle(
-    tx: &mut Transaction<'_, Sqlite>,
-    batch_id: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(SETTLE)
-        .bind(Timestamp::now())
-        .bind(batch_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// [`SETTLE`] in PostgreSQL's dialect. Run after the batch's row in `batches` is locked (the
+/// counters' update, or the lock [`finish_rows`] takes first), it reads the rows as committed once
+/// the lock was granted: of two transactions finishing a batch's last two rows, the second sees
+/// the first's row finished, so one of them completes the batch.
+pub(super) const SETTLE_POSTGRES: &str = "UPDATE batches SET status = 'completed', finished_at = $1 \
+     WHERE id = $2 AND status = 'running' AND NOT EXISTS ( \
+         SELECT 1 FROM batch_rows \
+         WHERE batch_id = $2 AND status IN ('queued', 'running'))";
+
+/// Completes batch `$batch_id` if nothing of it is left to run (see [`SETTLE`]), in `$tx`, a
+/// transaction of either engine. A macro, not a generic function: a future generic over the
+/// executor is not `Send` for every lifetime sqlx's bounds name, and the worker's and the
+/// pages' futures must be.
+macro_rules! settle {
+    ($tx:expr, $dialect:expr, $batch_id:expr) => {
+        sqlx::query($dialect.pick(
+            $crate::queue::finish::SETTLE,
+            $crate::queue::finish::SETTLE_POSTGRES,
+        ))
+        .bind($crate::Timestamp::now())
+        .bind($batch_id)
+        .execute(&mut *$tx)
+        .await?
+    };
 }
+pub(super) use settle;
 
 /// A claim's result, to write with [`finish_rows`].
 #[derive(Debug, Clone, PartialEq)]
@@ -119,105 +135,134 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
         return Ok(Vec::new());
     }
     let now = Timestamp::now();
-    // The fenced write comes first so the transaction takes the write lock at once (a read
-    // first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not cover).
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin().await?;
-    let mut written = std::collections::HashSet::new();
-    for chunk in results.chunks(ROWS_PER_STATEMENT) {
-        let mut update = QueryBuilder::<Sqlite>::new(
-            "UPDATE batch_rows SET status = v.column4, result = v.column5, error = v.column6, \
-             latency_ms = v.column7, input_tokens = v.column8, output_tokens = v.column9, \
-             cost_usd = v.column10, lease_expires_at = NULL, finished_at = ",
-        );
-        update.push_bind(now).push(" FROM (");
-        update.push_values(chunk, |mut row, r| {
-            let (status, result, error, usage) = match &r.outcome {
-                RowOutcome::Succeeded {
-                    result,
-                    latency_ms,
-                    input_tokens,
-                    output_tokens,
-                    cost_usd,
-                } => (
-                    RowStatus::Succeeded,
-                    Some(result.to_string()),
-                    None,
-                    (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
-                ),
-                RowOutcome::Failed {
-                    error,
-                    latency_ms,
-                    input_tokens,
-                    output_tokens,
-                    cost_usd,
-                } => (
-                    RowStatus::Failed,
-                    None,
-                    Some(error.clone()),
-                    (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
-                ),
-            };
-            row.push_bind(r.batch_id)
-                .push_bind(r.row_index)
-                .push_bind(r.claim)
-                .push_bind(status)
-                .push_bind(result)
-                .push_bind(error)
-                .push_bind(usage.0)
-                .push_bind(usage.1)
-                .push_bind(usage.2)
-                .push_bind(usage.3);
-        });
-        update.push(
-            ") AS v WHERE batch_rows.batch_id = v.column1 AND batch_rows.row_index = v.column2 \
-             AND batch_rows.attempt = v.column3 AND batch_rows.status = 'running' \
-             RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt",
-        );
-        let rows: Vec<(i64, i64, i64)> = update.build_query_as().fetch_all(&mut *tx).await?;
-        written.extend(rows);
-    }
-    let calls: Vec<&AttemptRecord> = results
-        .iter()
-        .filter_map(|r| r.last_call.as_ref())
-        .collect();
-    for chunk in calls.chunks(ROWS_PER_STATEMENT / 2) {
-        insert_attempts(chunk.iter().copied())
-            .build()
+    on_writer!(db, |conn, dialect| {
+        let mut tx = conn.begin().await?;
+        if dialect == Dialect::Postgres {
+            // Several instances write at once on PostgreSQL, and cancelling or retrying a batch
+            // locks its row in `batches` before its rows. Taking the batches' locks first here
+            // too, in id order, keeps the order the same in every transaction, so a result
+            // written while its batch is cancelled waits instead of deadlocking. NO KEY UPDATE is
+            // the lock the counters' update takes anyway; the calls' inserts (foreign keys to
+            // `batches`) do not wait for it.
+            let batches: Vec<i64> = results
+                .iter()
+                .map(|r| r.batch_id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            for chunk in batches.chunks(ROWS_PER_STATEMENT) {
+                let mut lock = QueryBuilder::new("SELECT id FROM batches WHERE id IN (");
+                let mut ids = lock.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                lock.push(") ORDER BY id FOR NO KEY UPDATE");
+                lock.build().fetch_all(&mut *tx).await?;
+            }
+        }
+        // On SQLite the fenced write comes first so the transaction takes the write lock at once
+        // (a read first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not
+        // cover). The fence is in the statement itself, on either engine: PostgreSQL checks
+        // `attempt` and `status` again on a row another transaction changed meanwhile.
+        let mut written = std::collections::HashSet::new();
+        for chunk in results.chunks(ROWS_PER_STATEMENT) {
+            let mut update = QueryBuilder::new(
+                "UPDATE batch_rows SET status = v.column4, result = v.column5, error = v.column6, \
+                 latency_ms = v.column7, input_tokens = v.column8, output_tokens = v.column9, \
+                 cost_usd = v.column10, lease_expires_at = NULL, finished_at = ",
+            );
+            update.push_bind(now).push(" FROM (");
+            update.push_values(chunk, |mut row, r| {
+                let (status, result, error, usage) = match &r.outcome {
+                    RowOutcome::Succeeded {
+                        result,
+                        latency_ms,
+                        input_tokens,
+                        output_tokens,
+                        cost_usd,
+                    } => (
+                        RowStatus::Succeeded,
+                        Some(result.to_string()),
+                        None,
+                        (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
+                    ),
+                    RowOutcome::Failed {
+                        error,
+                        latency_ms,
+                        input_tokens,
+                        output_tokens,
+                        cost_usd,
+                    } => (
+                        RowStatus::Failed,
+                        None,
+                        Some(error.clone()),
+                        (*latency_ms, *input_tokens, *output_tokens, *cost_usd),
+                    ),
+                };
+                row.push_bind(r.batch_id)
+                    .push_bind(r.row_index)
+                    .push_bind(r.claim)
+                    .push_bind(status)
+                    .push_bind(result)
+                    .push_bind(error)
+                    .push_bind(usage.0)
+                    .push_bind(usage.1)
+                    .push_bind(usage.2)
+                    .push_bind(usage.3);
+            });
+            // Both engines name a VALUES list's columns column1, column2, ...
+            update.push(
+                ") AS v WHERE batch_rows.batch_id = v.column1 AND batch_rows.row_index = v.column2 \
+                 AND batch_rows.attempt = v.column3 AND batch_rows.status = 'running' \
+                 RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt",
+            );
+            let rows: Vec<(i64, i64, i64)> = update.build_query_as().fetch_all(&mut *tx).await?;
+            written.extend(rows);
+        }
+        let calls: Vec<&AttemptRecord> = results
+            .iter()
+            .filter_map(|r| r.last_call.as_ref())
+            .collect();
+        for chunk in calls.chunks(ROWS_PER_STATEMENT / 2) {
+            insert_attempts!(chunk.iter().copied())
+                .build()
+                .execute(&mut *tx)
+                .await?;
+        }
+        let answers: Vec<bool> = results
+            .iter()
+            .map(|r| written.contains(&(r.batch_id, r.row_index, r.claim)))
+            .collect();
+        // Counted per batch, in batch order: the same lock order in every transaction. The
+        // counters are added to in the statement (never read here and written back), so two
+        // instances finishing rows of one batch at once both count.
+        let mut counts = std::collections::BTreeMap::<i64, (i64, i64)>::new();
+        for (r, _) in results
+            .iter()
+            .zip(&answers)
+            .filter(|(_, written)| **written)
+        {
+            let count = counts.entry(r.batch_id).or_default();
+            match r.outcome {
+                RowOutcome::Succeeded { .. } => count.0 += 1,
+                RowOutcome::Failed { .. } => count.1 += 1,
+            }
+        }
+        for (batch_id, (succeeded, failed)) in counts {
+            sqlx::query(
+                "UPDATE batches SET done_rows = done_rows + $1, failed_rows = failed_rows + $2, \
+                 answers_version = answers_version + 1 WHERE id = $3",
+            )
+            .bind(succeeded)
+            .bind(failed)
+            .bind(batch_id)
             .execute(&mut *tx)
             .await?;
-    }
-    let answers: Vec<bool> = results
-        .iter()
-        .map(|r| written.contains(&(r.batch_id, r.row_index, r.claim)))
-        .collect();
-    // Counted per batch, in batch order: the same lock order in every transaction.
-    let mut counts = std::collections::BTreeMap::<i64, (i64, i64)>::new();
-    for (r, _) in results
-        .iter()
-        .zip(&answers)
-        .filter(|(_, written)| **written)
-    {
-        let count = counts.entry(r.batch_id).or_default();
-        match r.outcome {
-            RowOutcome::Succeeded { .. } => count.0 += 1,
-            RowOutcome::Failed { .. } => count.1 += 1,
+            settle!(tx, dialect, batch_id);
         }
-    }
-    for (batch_id, (succeeded, failed)) in counts {
-        sqlx::query(
-            "UPDATE batches SET done_rows = done_rows + ?, failed_rows = failed_rows + ?, \
-             answers_version = answers_version + 1 WHERE id = ?",
-        )
-        .bind(succeeded)
-        .bind(failed)
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-        settle(&mut tx, batch_id).await?;
-    }
-    tx.commit().await?;
-    Ok(answers)
+        tx.commit().await?;
+        Ok(answers)
+    })
 }
 
 #[cfg(test)]
@@ -229,6 +274,7 @@ mod tests {
         attempt, batch, claim, claim_expired, failed, status_of, succeeded, summary,
     };
     use crate::queue::{AttemptOutcome, row_detail};
+    use crate::testing::{numbers, scalar_i64};
 
     #[tokio::test]
     async fn finishing_with_the_last_call_records_it_even_when_the_claim_went_stale() {
@@ -292,11 +338,10 @@ mod tests {
         assert_eq!((second.done_rows, second.failed_rows), (1, 1));
         assert_eq!(first.status, BatchStatus::Completed);
         assert_eq!(second.status, BatchStatus::Completed);
-        let calls: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM row_attempts")
-            .fetch_one(db.pool())
-            .await
-            .expect("count");
-        assert_eq!(calls, 5);
+        assert_eq!(
+            scalar_i64(&db, "SELECT COUNT(*) FROM row_attempts", &[]).await,
+            5
+        );
         assert!(finish_rows(&db, &[]).await.expect("nothing").is_empty());
     }
 
@@ -355,12 +400,150 @@ mod tests {
         let summary = summary(&db, id).await;
         assert_eq!(summary.status, BatchStatus::Completed);
         assert_eq!((summary.done_rows, summary.failed_rows), (2, 1));
-        let finished: Option<i64> =
-            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
-                .bind(id)
-                .fetch_one(db.pool())
+        let finished = numbers(&db, "SELECT finished_at FROM batches WHERE id = $1", &[id]).await;
+        assert!(finished[0][0].is_some());
+    }
+
+    /// Other instances on the same database (other processes, on PostgreSQL): connections of
+    /// their own, on SQLite a writer of their own too.
+    async fn instances(place: &crate::testing::TestPlace, n: usize) -> Vec<Database> {
+        let mut instances = Vec::with_capacity(n);
+        for _ in 0..n {
+            instances.push(Database::connect(&place.url).await.expect("connects"));
+        }
+        instances
+    }
+
+    /// The claimed rows' results in groups of `size`, a failure for every third row.
+    fn groups(rows: &[super::super::ClaimedRow], size: usize) -> Vec<Vec<RowResult>> {
+        rows.chunks(size)
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|row| RowResult {
+                        batch_id: row.batch_id,
+                        row_index: row.row_index,
+                        claim: row.claim,
+                        outcome: if row.row_index % 3 == 0 {
+                            failed("no")
+                        } else {
+                            succeeded(row.row_index)
+                        },
+                        last_call: Some(AttemptRecord {
+                            row_index: row.row_index,
+                            ..attempt(row.batch_id, row.claim, 1, AttemptOutcome::Ok)
+                        }),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn instances_finishing_rows_of_one_batch_at_once_lose_no_count_and_complete_it_once() {
+        let (db, place) = fresh_database().await;
+        let rows = 60;
+        let id = batch(&db, "alice", rows, 60).await;
+        let mut claimed = Vec::new();
+        for _ in 0..rows {
+            claimed.push(claim(&db).await);
+        }
+        let instances = instances(&place, 4).await;
+        let mut tasks = Vec::new();
+        for (n, group) in groups(&claimed, 3).into_iter().enumerate() {
+            let instance = instances[n % instances.len()].clone();
+            tasks.push(tokio::spawn(
+                async move { finish_rows(&instance, &group).await },
+            ));
+        }
+        for task in tasks {
+            assert!(
+                task.await
+                    .expect("joins")
+                    .expect("finish")
+                    .iter()
+                    .all(|w| *w)
+            );
+        }
+        let summary = summary(&db, id).await;
+        assert_eq!(summary.status, BatchStatus::Completed);
+        assert_eq!((summary.done_rows, summary.failed_rows), (40, 20));
+        let counted = numbers(
+            &db,
+            "SELECT answers_version, COUNT(finished_at) FROM batches WHERE id = $1 GROUP BY id",
+            &[id],
+        )
+        .await;
+        assert_eq!(
+            counted,
+            [[Some(20), Some(1)]],
+            "one version per group written"
+        );
+        assert_eq!(
+            scalar_i64(&db, "SELECT COUNT(*) FROM row_attempts", &[]).await,
+            rows
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn results_written_while_their_batch_is_cancelled_either_count_or_are_refused() {
+        let (db, place) = fresh_database().await;
+        let instances = instances(&place, 4).await;
+        let rows = 40;
+        // A few rounds, as the cancel lands at a different moment each time.
+        for _ in 0..5 {
+            let id = batch(&db, "alice", rows, 40).await;
+            let mut claimed = Vec::new();
+            for _ in 0..rows {
+                claimed.push(claim(&db).await);
+            }
+            let mut results = Vec::new();
+            let mut cancel = None;
+            for (n, group) in groups(&claimed, 4).into_iter().enumerate() {
+                let instance = instances[n % instances.len()].clone();
+                results.push(tokio::spawn(
+                    async move { finish_rows(&instance, &group).await },
+                ));
+                if n == 4 {
+                    // From yet another instance, among the results: without one lock order the
+                    // cancel (the batch, then its rows) and a result (its rows, then the batch)
+                    // deadlock on PostgreSQL.
+                    let db = db.clone();
+                    cancel = Some(tokio::spawn(async move {
+                        super::super::cancel(&db, "alice", id).await
+                    }));
+                }
+            }
+            let cancelled = cancel
+                .expect("started")
                 .await
-                .expect("query");
-        assert!(finished.is_some());
+                .expect("joins")
+                .expect("cancel");
+            let mut written = 0;
+            for task in results {
+                let answers = task.await.expect("joins").expect("no deadlock, no error");
+                written += answers.iter().filter(|w| **w).count();
+            }
+            let summary = summary(&db, id).await;
+            let counts = crate::batches::row_counts(&db, id).await.expect("counts");
+            assert_eq!(
+                summary.status,
+                if cancelled {
+                    BatchStatus::Cancelled
+                } else {
+                    BatchStatus::Completed
+                }
+            );
+            assert_eq!(
+                i64::try_from(written).expect("small"),
+                counts.succeeded + counts.failed,
+                "every result written is a finished row, and only those"
+            );
+            assert_eq!(
+                (summary.done_rows, summary.failed_rows),
+                (counts.succeeded, counts.failed)
+            );
+            assert_eq!(counts.running + counts.queued, 0);
+        }
     }
 }

@@ -148,6 +148,7 @@ mod tests {
     use super::{AttemptOutcome, finish_row, record_attempt, retry_row};
     use crate::database::tests::fresh_database;
     use crate::queue::test_support::{attempt, batch, claim, succeeded};
+    use crate::testing::{execute, scalar_i64};
 
     #[tokio::test]
     async fn deleting_a_batch_deletes_its_call_records_and_earlier_answers() {
@@ -161,17 +162,13 @@ mod tests {
             .await
             .expect("finish");
         assert!(retry_row(&db, "alice", id, 0).await.expect("retry"));
-        sqlx::query("DELETE FROM batches WHERE id = ?")
-            .bind(id)
-            .execute(db.pool())
-            .await
-            .expect("delete");
-        let left: i64 = sqlx::query_scalar(
+        execute(&db, "DELETE FROM batches WHERE id = $1", &[id]).await;
+        let left = scalar_i64(
+            &db,
             "SELECT (SELECT COUNT(*) FROM row_attempts) + (SELECT COUNT(*) FROM row_history)",
+            &[],
         )
-        .fetch_one(db.pool())
-        .await
-        .expect("count");
+        .await;
         assert_eq!(left, 0);
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::FromRow;
 
+use crate::database::on_pool;
 use crate::{Database, StoreError, Timestamp};
 
 use rowbench_recipe::BatchConfig;
@@ -83,10 +84,12 @@ pub struct BatchTotals {
 /// the batch is gone, [`StoreError::CorruptBatch`] when what is stored does not parse.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn batch_config(db: &Database, batch_id: i64) -> Result<Option<BatchConfig>, StoreError> {
-    let text: Option<String> = sqlx::query_scalar("SELECT config FROM batches WHERE id = ?")
-        .bind(batch_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let text: Option<String> = on_pool!(db, |pool, _dialect| {
+        sqlx::query_scalar("SELECT config FROM batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(pool)
+            .await?
+    });
     text.map(|text| crate::batches::parse_config(batch_id, &text))
         .transpose()
 }
@@ -139,41 +142,45 @@ pub async fn rows_page(
     after: Option<i64>,
     limit: u32,
 ) -> Result<Option<Vec<RowSummary>>, StoreError> {
-    let owned: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
-            .bind(batch_id)
-            .bind(owner)
-            .fetch_optional(db.pool())
-            .await?;
-    if owned.is_none() {
-        return Ok(None);
-    }
     let after = after.unwrap_or(-1);
-    // Two statements rather than `(? IS NULL OR status = ?)`, which would hide the index.
-    let records: Vec<RowRecord> = match status {
-        Some(status) => {
-            sqlx::query_as(&format!(
-                "SELECT {ROW_COLUMNS} FROM batch_rows \
-                 WHERE batch_id = ? AND status = ? AND row_index > ? ORDER BY row_index LIMIT ?"
-            ))
-            .bind(batch_id)
-            .bind(status)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await?
+    let limit = i64::from(limit);
+    let records: Option<Vec<RowRecord>> = on_pool!(db, |pool, _dialect| {
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM batches WHERE id = $1 AND owner = $2")
+                .bind(batch_id)
+                .bind(owner)
+                .fetch_optional(pool)
+                .await?;
+        match (owned, status) {
+            (None, _) => None,
+            // Two statements rather than `($2 IS NULL OR status = $2)`, which would hide the index.
+            (Some(_), Some(status)) => Some(
+                sqlx::query_as(&format!(
+                    "SELECT {ROW_COLUMNS} FROM batch_rows WHERE batch_id = $1 AND status = $2 \
+                     AND row_index > $3 ORDER BY row_index LIMIT $4"
+                ))
+                .bind(batch_id)
+                .bind(status)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+            ),
+            (Some(_), None) => Some(
+                sqlx::query_as(&format!(
+                    "SELECT {ROW_COLUMNS} FROM batch_rows \
+                     WHERE batch_id = $1 AND row_index > $2 ORDER BY row_index LIMIT $3"
+                ))
+                .bind(batch_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+            ),
         }
-        None => {
-            sqlx::query_as(&format!(
-                "SELECT {ROW_COLUMNS} FROM batch_rows \
-                 WHERE batch_id = ? AND row_index > ? ORDER BY row_index LIMIT ?"
-            ))
-            .bind(batch_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await?
-        }
+    });
+    let Some(records) = records else {
+        return Ok(None);
     };
     records
         .into_iter()
@@ -275,39 +282,51 @@ pub async fn row_detail(
     batch_id: i64,
     row_index: i64,
 ) -> Result<Option<RowDetail>, StoreError> {
-    let record: Option<DetailRecord> = sqlx::query_as(
-        "SELECT r.row_index, r.status, r.attempt, r.result, r.error, r.finished_at, r.latency_ms, \
-         r.input_tokens, r.output_tokens, r.cost_usd, r.started_at, d.cells \
-         FROM batch_rows r JOIN batches b ON b.id = r.batch_id \
-         LEFT JOIN dataset_rows d ON d.dataset_id = b.dataset_id AND d.row_index = r.row_index \
-         WHERE r.batch_id = ? AND r.row_index = ? AND b.owner = ?",
-    )
-    .bind(batch_id)
-    .bind(row_index)
-    .bind(owner)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(record) = record else {
+    let found: Option<(DetailRecord, Vec<AttemptRow>, Vec<EarlierRecord>)> = on_pool!(
+        db,
+        |pool, _dialect| {
+            let record: Option<DetailRecord> = sqlx::query_as(
+                "SELECT r.row_index, r.status, r.attempt, r.result, r.error, r.finished_at, \
+                 r.latency_ms, r.input_tokens, r.output_tokens, r.cost_usd, r.started_at, d.cells \
+                 FROM batch_rows r JOIN batches b ON b.id = r.batch_id \
+                 LEFT JOIN dataset_rows d ON d.dataset_id = b.dataset_id AND d.row_index = r.row_index \
+                 WHERE r.batch_id = $1 AND r.row_index = $2 AND b.owner = $3",
+            )
+            .bind(batch_id)
+            .bind(row_index)
+            .bind(owner)
+            .fetch_optional(pool)
+            .await?;
+            match record {
+                None => None,
+                Some(record) => {
+                    let attempts: Vec<AttemptRow> = sqlx::query_as(
+                        "SELECT batch_id, row_index, claim, call_no, started_at, latency_ms, \
+                         http_status, request, raw_response, outcome, error, input_tokens, \
+                         output_tokens, cost_usd FROM row_attempts \
+                         WHERE batch_id = $1 AND row_index = $2 ORDER BY claim, call_no",
+                    )
+                    .bind(batch_id)
+                    .bind(row_index)
+                    .fetch_all(pool)
+                    .await?;
+                    let earlier: Vec<EarlierRecord> = sqlx::query_as(
+                        "SELECT claim, status, result, error, started_at, finished_at, latency_ms, \
+                         input_tokens, output_tokens, cost_usd, replaced_at FROM row_history \
+                         WHERE batch_id = $1 AND row_index = $2 ORDER BY claim",
+                    )
+                    .bind(batch_id)
+                    .bind(row_index)
+                    .fetch_all(pool)
+                    .await?;
+                    Some((record, attempts, earlier))
+                }
+            }
+        }
+    );
+    let Some((record, attempts, earlier)) = found else {
         return Ok(None);
     };
-    let attempts: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT batch_id, row_index, claim, call_no, started_at, latency_ms, http_status, request, \
-         raw_response, outcome, error, input_tokens, output_tokens, cost_usd FROM row_attempts \
-         WHERE batch_id = ? AND row_index = ? ORDER BY claim, call_no",
-    )
-    .bind(batch_id)
-    .bind(row_index)
-    .fetch_all(db.pool())
-    .await?;
-    let earlier: Vec<EarlierRecord> = sqlx::query_as(
-        "SELECT claim, status, result, error, started_at, finished_at, latency_ms, input_tokens, \
-         output_tokens, cost_usd, replaced_at FROM row_history \
-         WHERE batch_id = ? AND row_index = ? ORDER BY claim",
-    )
-    .bind(batch_id)
-    .bind(row_index)
-    .fetch_all(db.pool())
-    .await?;
     let summary = RowSummary::try_from(record.row)?;
     Ok(Some(RowDetail {
         row_index: summary.row_index,
@@ -337,18 +356,25 @@ pub async fn row_detail(
 /// after [`crate::batches::find`]).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn totals(db: &Database, batch_id: i64) -> Result<BatchTotals, StoreError> {
-    let (calls, input_tokens, output_tokens, cost_usd): (i64, i64, i64, f64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), \
-         COALESCE(SUM(cost_usd), 0.0) FROM row_attempts WHERE batch_id = ?",
-    )
-    .bind(batch_id)
-    .fetch_one(db.pool())
-    .await?;
-    let pause_reason: Option<Option<String>> =
-        sqlx::query_scalar("SELECT pause_reason FROM batches WHERE id = ?")
+    // SUM of a BIGINT column is NUMERIC on PostgreSQL: cast back (a no-op on SQLite).
+    let ((calls, input_tokens, output_tokens, cost_usd), pause_reason): (
+        (i64, i64, i64, f64),
+        Option<Option<String>>,
+    ) = on_pool!(db, |pool, _dialect| {
+        let spent = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), COALESCE(SUM(cost_usd), 0.0) \
+             FROM row_attempts WHERE batch_id = $1",
+        )
+        .bind(batch_id)
+        .fetch_one(pool)
+        .await?;
+        let pause_reason = sqlx::query_scalar("SELECT pause_reason FROM batches WHERE id = $1")
             .bind(batch_id)
-            .fetch_optional(db.pool())
+            .fetch_optional(pool)
             .await?;
+        (spent, pause_reason)
+    });
     Ok(BatchTotals {
         calls,
         input_tokens,
