@@ -759,6 +759,83 @@ mod tests {
         );
     }
 
+    /// The keys of a JSON object, in their order.
+    fn keys(value: &serde_json::Value) -> Vec<&str> {
+        value
+            .as_object()
+            .map(|object| object.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn lifting_a_trial_limit_keeps_the_configuration_in_its_order() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 5).await;
+        let config = crate::fixtures::config_json(|c| c.recipe.settings.first_rows = Some(2));
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Extended { added: 3 }
+        );
+        let stored = crate::fixtures::stored_config(&db, id).await;
+        let mut expected = keys(&config);
+        expected.push("row_limit_lifted");
+        assert_eq!(keys(&stored), expected, "not sorted, the new key last");
+        assert_eq!(
+            keys(&stored["recipe"]["settings"]),
+            keys(&config["recipe"]["settings"])
+        );
+        assert_eq!(
+            keys(&stored["row_limit_lifted"]),
+            ["first_rows", "trial_rows", "at"]
+        );
+        assert_eq!(
+            stored["recipe"]["settings"]["first_rows"],
+            serde_json::Value::Null
+        );
+        assert_eq!(stored["row_limit_lifted"]["first_rows"], 2);
+        assert_eq!(stored["row_limit_lifted"]["trial_rows"], 2);
+        assert!(stored["row_limit_lifted"]["at"].is_i64());
+        let mut back = stored.clone();
+        back.as_object_mut()
+            .expect("an object")
+            .remove("row_limit_lifted");
+        back["recipe"]["settings"]["first_rows"] = serde_json::json!(2);
+        assert_eq!(back, config, "nothing else changed");
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::NotLimited
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 5);
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_deleted_with_its_rows_and_only_by_its_owner() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 3).await;
+        let config = crate::fixtures::config_json(|_| ());
+        let id = start_over_dataset(&db, over("alice", dataset, None, &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert!(!delete_batch(&db, "bob", id).await.expect("query"));
+        assert!(delete_batch(&db, "alice", id).await.expect("query"));
+        assert_eq!(find(&db, "alice", id).await.expect("query"), None);
+        assert_eq!(
+            scalar_i64(
+                &db,
+                "SELECT COUNT(*) FROM batch_rows WHERE batch_id = $1",
+                &[id]
+            )
+            .await,
+            0
+        );
+        assert!(!delete_batch(&db, "alice", id).await.expect("query"));
+    }
+
     #[tokio::test]
     async fn a_cancelled_trial_is_not_run_on() {
         let (db, _dir) = fresh_database().await;

@@ -573,6 +573,100 @@ mod tests {
         assert_eq!(remove_unfinished(&db).await.expect("again"), 0);
     }
 
+    /// Row `i` of the upload benchmark's file (`.ci/bench-ingest`): 8 columns, about 120 bytes.
+    fn bench_row(i: i64) -> StoredRow {
+        const CITIES: [&str; 8] = [
+            "Berlin",
+            "São Paulo",
+            "Zürich",
+            "Lyon",
+            "Oslo",
+            "Kraków",
+            "Austin",
+            "Osaka",
+        ];
+        const WORDS: [&str; 13] = [
+            "good",
+            "bad",
+            "late",
+            "broken",
+            "refund",
+            "fast",
+            "slow",
+            "kind",
+            "rude",
+            "helpful",
+            "\"quoted\"",
+            "wrong,",
+            "again",
+        ];
+        let pick = |n: i64, len: usize| usize::try_from(n).expect("positive") % len;
+        let comment: Vec<&str> = (0..7)
+            .map(|w| WORDS[pick(i * 7 + w * 3, WORDS.len())])
+            .collect();
+        row(
+            i,
+            &[
+                &i.to_string(),
+                &format!("Customer {}", i % 9973),
+                &format!("user{i}@example.com"),
+                CITIES[pick(i, CITIES.len())],
+                &format!("{}.{:02}", i % 999, i % 100),
+                &format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+                &(1 + i % 5).to_string(),
+                &comment.join(" "),
+            ],
+        )
+    }
+
+    /// The bulk load's speed: 1,000,000 rows of 8 columns, in the upload's batches of 8,000
+    /// rows. `ROWBENCH_TEST_POSTGRES=… cargo test --release -p rowbench-store --
+    /// --ignored loading_a_million_rows --nocapture`
+    #[tokio::test]
+    #[ignore = "a benchmark: run it on its own"]
+    async fn loading_a_million_rows() {
+        const ROWS: i64 = 1_000_000;
+        const BATCH: i64 = 8_000;
+        let (db, _place) = fresh_database().await;
+        let id = create(&db, "local", "bench", "bench.csv")
+            .await
+            .expect("create");
+        let started = std::time::Instant::now();
+        let mut loading = std::time::Duration::ZERO;
+        for first in (0..ROWS).step_by(8_000) {
+            let batch: Vec<StoredRow> = (first..first + BATCH).map(bench_row).collect();
+            let sent = std::time::Instant::now();
+            insert_rows(&db, id, &batch).await.expect("insert");
+            loading += sent.elapsed();
+        }
+        let total = started.elapsed();
+        let stored = crate::testing::scalar_i64(
+            &db,
+            "SELECT COUNT(*) FROM dataset_rows WHERE dataset_id = $1",
+            &[id],
+        )
+        .await;
+        assert_eq!(stored, ROWS);
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|line| line.starts_with("VmHWM"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "{:?}: {ROWS} rows in {:.2} s of insert_rows ({:.0} rows/s), {:.2} s with making \
+             the rows ({:.0} rows/s); {peak}",
+            db.engine(),
+            loading.as_secs_f64(),
+            ROWS as f64 / loading.as_secs_f64(),
+            total.as_secs_f64(),
+            ROWS as f64 / total.as_secs_f64(),
+        );
+    }
+
     #[tokio::test]
     async fn renaming_only_works_for_the_owner() {
         let (db, _dir) = fresh_database().await;

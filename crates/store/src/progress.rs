@@ -325,6 +325,7 @@ mod tests {
     use super::*;
     use crate::database::tests::fresh_database;
     use crate::export::tests::{batch, run_one};
+    use crate::testing::execute;
     use std::time::Duration;
 
     fn query(spend: Option<Spend>, finished_after: Option<Timestamp>) -> ProgressQuery {
@@ -401,6 +402,122 @@ mod tests {
             [2]
         );
         assert_eq!(next.stamp.done_rows, 3);
+    }
+
+    /// What the queue would have written, written by hand: row 0 succeeded, row 1 failed, row 2
+    /// running, row 3 queued; one call each for rows 0 and 1.
+    async fn rows_and_calls(db: &Database, id: i64, now: i64) {
+        for (sql, at) in [
+            (
+                "UPDATE batch_rows SET status = 'succeeded', result = '{\"b\":1,\"a\":2}', \
+                 latency_ms = 7, started_at = $2, finished_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 0",
+                now - 10,
+            ),
+            (
+                "UPDATE batch_rows SET status = 'failed', error = 'boom', finished_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 1",
+                now - 5,
+            ),
+            (
+                "UPDATE batch_rows SET status = 'running', attempt = 1, lease_expires_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 2",
+                now + 60_000,
+            ),
+            (
+                "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, \
+                 outcome, input_tokens, output_tokens, cost_usd) \
+                 VALUES ($1, 0, 1, 1, $2, 'ok', 10, 5, 0.25), ($1, 1, 1, 1, $2, 'failed', 3, NULL, NULL)",
+                now - 20,
+            ),
+        ] {
+            execute(db, sql, &[id, at]).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn progress_reads_the_counts_spend_and_feed_the_queue_wrote() {
+        let (db, _dir) = fresh_database().await;
+        let (id, _) = batch(&db, 4).await;
+        let now = Timestamp::now().as_millis();
+        rows_and_calls(&db, id, now).await;
+        let first = progress(&db, id, query(None, None))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(
+            first.counts,
+            RowCounts {
+                queued: 1,
+                running: 1,
+                succeeded: 1,
+                failed: 1,
+                cancelled: 0,
+            }
+        );
+        assert_eq!(first.stamp.running, 1);
+        assert_eq!(first.stamp.ran_for_ms, None);
+        assert!(first.started_at.is_some());
+        assert_eq!(
+            (
+                first.spend.calls,
+                first.spend.input_tokens,
+                first.spend.output_tokens
+            ),
+            (2, 13, 5)
+        );
+        assert!((first.spend.cost_usd - 0.25).abs() < 1e-9);
+        assert_eq!(first.finished_last_minute, 2);
+        assert_eq!(
+            first
+                .finished
+                .iter()
+                .map(|r| (r.row_index, r.status))
+                .collect::<Vec<_>>(),
+            [(0, RowStatus::Succeeded), (1, RowStatus::Failed)]
+        );
+        let answer = first.finished[0].result.as_ref().expect("an answer");
+        assert_eq!(keys_of(answer), ["b", "a"], "the answer keeps its order");
+        assert_eq!(first.finished[0].latency_ms, Some(7));
+        assert_eq!(first.finished[1].error.as_deref(), Some("boom"));
+
+        execute(
+            &db,
+            "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, outcome, \
+             input_tokens, output_tokens, cost_usd) VALUES ($1, 2, 1, 1, $2, 'ok', 1, 1, 0.5)",
+            &[id, now],
+        )
+        .await;
+        let next = progress(&db, id, query(Some(first.spend), Some(Timestamp(now - 5))))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(
+            (
+                next.spend.calls,
+                next.spend.input_tokens,
+                next.spend.output_tokens
+            ),
+            (3, 14, 6)
+        );
+        assert!((next.spend.cost_usd - 0.75).abs() < 1e-9);
+        assert!(
+            next.finished.is_empty(),
+            "nothing finished after the last read"
+        );
+        assert!(
+            progress(&db, 999, query(None, None))
+                .await
+                .expect("progress")
+                .is_none()
+        );
+    }
+
+    fn keys_of(value: &Value) -> Vec<&str> {
+        value
+            .as_object()
+            .map(|object| object.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     #[tokio::test]
