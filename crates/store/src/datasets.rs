@@ -141,9 +141,12 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 /// size, sent, and the buffer reused, so a load of any size takes the same memory.
 const COPY_CHUNK_BYTES: usize = 256 * 1024;
 
-/// Appends a batch of rows, all or none: in one transaction on SQLite (many small transactions
-/// would cost a disk sync each), in one `COPY` on PostgreSQL (its bulk load, many times faster
-/// than INSERTs, and one statement is atomic).
+/// Appends a batch of rows, all or none, in one transaction: on SQLite as multi-row INSERTs (many
+/// small transactions would cost a disk sync each), on PostgreSQL as one `COPY` (its bulk load,
+/// many times faster than INSERTs). A dataset that is gone is an error on both: SQLite's foreign
+/// key says so, and on PostgreSQL (whose `dataset_rows` has no foreign key, see its migration)
+/// the dataset's row is locked first as the key would lock it, so it cannot be deleted under the
+/// load either.
 #[tracing::instrument(skip_all, fields(dataset_id, rows = rows.len()))]
 pub async fn insert_rows(
     db: &Database,
@@ -181,8 +184,13 @@ pub async fn insert_rows(
             if rows.is_empty() {
                 return Ok(());
             }
-            let mut connection = pool.acquire().await?;
-            let mut copy = connection
+            let mut tx = pool.begin().await?;
+            // RowNotFound when the dataset is gone.
+            let _: i64 = sqlx::query_scalar("SELECT id FROM datasets WHERE id = $1 FOR KEY SHARE")
+                .bind(dataset_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut copy = tx
                 .copy_in_raw(
                     "COPY dataset_rows (dataset_id, row_index, line, cells) FROM STDIN (FORMAT binary)",
                 )
@@ -224,6 +232,7 @@ pub async fn insert_rows(
             buffer.extend_from_slice(&(-1_i16).to_be_bytes());
             copy.send(buffer.as_slice()).await?;
             copy.finish().await?;
+            tx.commit().await?;
         }
     }
     Ok(())
@@ -317,12 +326,29 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
 /// Removes a dataset and its rows (an upload that failed half way).
 #[tracing::instrument(skip_all, fields(dataset_id))]
 pub async fn delete(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
-    on_pool!(db, |pool, _dialect| {
-        sqlx::query("DELETE FROM datasets WHERE id = $1")
-            .bind(dataset_id)
-            .execute(pool)
-            .await?;
-    });
+    match db.backend() {
+        // The foreign key's cascade deletes the rows.
+        Backend::Sqlite(parts) => {
+            sqlx::query("DELETE FROM datasets WHERE id = $1")
+                .bind(dataset_id)
+                .execute(&parts.pool)
+                .await?;
+        }
+        // No foreign key (see `insert_rows`): the dataset first, which waits for a load under
+        // way to commit, then its rows, read after that commit.
+        Backend::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM datasets WHERE id = $1")
+                .bind(dataset_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM dataset_rows WHERE dataset_id = $1")
+                .bind(dataset_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+    }
     Ok(())
 }
 
@@ -342,12 +368,26 @@ pub async fn discard(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
 /// several servers on one PostgreSQL database, another one's upload could be running.
 #[tracing::instrument(skip_all)]
 pub async fn remove_unfinished(db: &Database) -> Result<u64, StoreError> {
-    let removed = on_pool!(db, |pool, _dialect| {
-        sqlx::query("DELETE FROM datasets WHERE status = 'loading'")
-            .execute(pool)
+    let removed = match db.backend() {
+        Backend::Sqlite(parts) => sqlx::query("DELETE FROM datasets WHERE status = 'loading'")
+            .execute(&parts.pool)
             .await?
-            .rows_affected()
-    });
+            .rows_affected(),
+        // As in `delete`: the datasets, then their rows.
+        Backend::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let gone: Vec<i64> =
+                sqlx::query_scalar("DELETE FROM datasets WHERE status = 'loading' RETURNING id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            sqlx::query("DELETE FROM dataset_rows WHERE dataset_id = ANY($1)")
+                .bind(&gone)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            u64::try_from(gone.len()).unwrap_or(u64::MAX)
+        }
+    };
     if removed > 0 {
         db.give_space_back().await?;
     }
@@ -514,6 +554,17 @@ mod tests {
                 .map(|d| d.row_count),
             Some(1)
         );
+    }
+
+    #[tokio::test]
+    async fn rows_for_a_dataset_that_is_gone_are_refused() {
+        let (db, _dir) = fresh_database().await;
+        let id = create(&db, "local", "gone", "gone.csv")
+            .await
+            .expect("create");
+        delete(&db, id).await.expect("delete");
+        assert!(insert_rows(&db, id, &[row(0, &["x"])]).await.is_err());
+        assert!(rows(&db, id, None, 10).await.expect("rows").is_empty());
     }
 
     #[tokio::test]
