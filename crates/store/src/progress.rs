@@ -41,8 +41,8 @@ const STAMP: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_re
      CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN finished_at - created_at END \
      FROM batches WHERE id = $1";
 
-/// [`STAMP`] for PostgreSQL, which has no `INDEXED BY` (its planner takes the status index for
-/// the count on its own).
+/// [`STAMP`] for PostgreSQL, which has no `INDEXED BY`: its planner takes the status index on its
+/// own (an index-only scan, for this count and for the counts by status in [`progress`]).
 const STAMP_POSTGRES: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_reason, \
      (SELECT COUNT(*) FROM batch_rows \
       WHERE batch_id = batches.id AND status = 'running'), \
