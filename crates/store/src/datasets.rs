@@ -181,6 +181,7 @@ pub async fn insert_rows(
             tx.commit().await?;
         }
         Backend::Postgres(pool) => {
+            // Nothing to load: no COPY, as SQLite's empty transaction writes nothing.
             if rows.is_empty() {
                 return Ok(());
             }
@@ -244,8 +245,8 @@ const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// Appends one `dataset_rows` tuple in the binary COPY format: the field count, then each field's
 /// length and bytes (the dataset, the row's index and line as BIGINTs, 8 bytes big-endian; the
-/// `length` bytes of `cells`, UTF-8 text). Binary needs
-/// no escaping: whatever the cells hold (tabs, newlines, backslashes) arrives as it is.
+/// `length` bytes of `cells`, UTF-8 text). Binary needs no escaping: whatever the cells hold
+/// (tabs, newlines, backslashes) arrives as it is.
 fn copy_binary_row(buffer: &mut Vec<u8>, numbers: [i64; 3], length: i32, cells: &[u8]) {
     buffer.extend_from_slice(&4_i16.to_be_bytes());
     for number in numbers {
