@@ -813,6 +813,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_calls_at_once_run_the_remaining_rows_once() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 6).await;
+        let config = crate::fixtures::config_json(|_| ());
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        let (a, b) = tokio::join!(
+            run_remaining(&db, "alice", id),
+            run_remaining(&db, "alice", id)
+        );
+        let mut answers = [a.expect("first"), b.expect("second")];
+        answers.sort_by_key(|answer| matches!(answer, RunRemaining::NotLimited));
+        assert_eq!(
+            answers,
+            [
+                RunRemaining::Extended { added: 4 },
+                RunRemaining::NotLimited
+            ]
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 6);
+        assert!(crate::fixtures::stored_config(&db, id).await["row_limit_lifted"].is_object());
+    }
+
+    #[tokio::test]
     async fn a_batch_is_deleted_with_its_rows_and_only_by_its_owner() {
         let (db, _dir) = fresh_database().await;
         let dataset = ready_dataset(&db, "alice", 3).await;
