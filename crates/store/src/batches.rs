@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use rowbench_recipe::BatchConfig;
 
+use crate::database::{Dialect, on_pool};
 use crate::{Database, StoreError, Timestamp};
 
 /// Where a batch is in its life.
@@ -47,17 +48,19 @@ pub struct NewBatch<'a> {
 /// that runs is made by [`start_over_dataset`]).
 #[tracing::instrument(skip_all)]
 pub async fn create(db: &Database, batch: NewBatch<'_>) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO batches (owner, name, total_rows, config, created_at) \
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(batch.owner)
-    .bind(batch.name)
-    .bind(batch.total_rows)
-    .bind(batch.config.to_string())
-    .bind(Timestamp::now())
-    .fetch_one(db.pool())
-    .await?;
+    let id: i64 = on_pool!(db, |pool, _dialect| {
+        sqlx::query_scalar(
+            "INSERT INTO batches (owner, name, total_rows, config, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(batch.owner)
+        .bind(batch.name)
+        .bind(batch.total_rows)
+        .bind(batch.config.to_string())
+        .bind(Timestamp::now())
+        .fetch_one(pool)
+        .await?
+    });
     Ok(id)
 }
 
@@ -81,48 +84,51 @@ pub async fn start_over_dataset(
     db: &Database,
     batch: DatasetBatch<'_>,
 ) -> Result<Option<i64>, StoreError> {
-    // IMMEDIATE, as in `delete_batch`: it reads before it writes, and other batches' workers
-    // commit all the time.
-    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
-    let ready: Option<i64> = sqlx::query_scalar(
-        "SELECT row_count FROM datasets WHERE id = ? AND owner = ? AND status = 'ready'",
-    )
-    .bind(batch.dataset_id)
-    .bind(batch.owner)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row_count) = ready else {
-        return Ok(None);
-    };
-    let total = batch
-        .first_rows
-        .map_or(row_count, |n| n.clamp(0, row_count));
-    let now = Timestamp::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO batches (owner, name, status, total_rows, config, created_at, started_at, dataset_id) \
-         VALUES (?, ?, 'running', ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(batch.owner)
-    .bind(batch.name)
-    .bind(total)
-    .bind(batch.config.to_string())
-    .bind(now)
-    .bind(now)
-    .bind(batch.dataset_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO batch_rows (batch_id, row_index) \
-         SELECT ?, row_index FROM dataset_rows WHERE dataset_id = ? AND row_index < ? \
-         ORDER BY row_index",
-    )
-    .bind(id)
-    .bind(batch.dataset_id)
-    .bind(total)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Some(id))
+    on_pool!(db, |pool, dialect| {
+        // IMMEDIATE on SQLite, as in `delete_batch`: it reads before it writes, and other
+        // batches' workers commit all the time.
+        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+        let ready: Option<i64> = sqlx::query_scalar(
+            "SELECT row_count FROM datasets WHERE id = $1 AND owner = $2 AND status = 'ready'",
+        )
+        .bind(batch.dataset_id)
+        .bind(batch.owner)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row_count) = ready else {
+            return Ok(None);
+        };
+        let total = batch
+            .first_rows
+            .map_or(row_count, |n| n.clamp(0, row_count));
+        let now = Timestamp::now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO batches (owner, name, status, total_rows, config, created_at, started_at, dataset_id) \
+             VALUES ($1, $2, 'running', $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(batch.owner)
+        .bind(batch.name)
+        .bind(total)
+        .bind(batch.config.to_string())
+        .bind(now)
+        .bind(now)
+        .bind(batch.dataset_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        // One statement on both engines: the rows never leave the database.
+        sqlx::query(
+            "INSERT INTO batch_rows (batch_id, row_index) \
+             SELECT $1, row_index FROM dataset_rows WHERE dataset_id = $2 AND row_index < $3 \
+             ORDER BY row_index",
+        )
+        .bind(id)
+        .bind(batch.dataset_id)
+        .bind(total)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    })
 }
 
 /// What [`run_remaining`] did.
@@ -152,56 +158,128 @@ pub async fn run_remaining(
     owner: &str,
     id: i64,
 ) -> Result<RunRemaining, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    // The update comes first, so the transaction takes the write lock before it reads (a read
-    // first would risk SQLITE_BUSY on the upgrade). SET expressions see the row as it was.
-    let extended: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE batches SET \
-         total_rows = (SELECT row_count FROM datasets WHERE id = batches.dataset_id), \
-         status = CASE status WHEN 'queued' THEN 'queued' ELSE 'running' END, \
-         finished_at = NULL, pause_reason = NULL, \
-         config = json_set(json_set(config, '$.recipe.settings.first_rows', json('null')), \
-             '$.row_limit_lifted', json_object( \
-                 'first_rows', json_extract(config, '$.recipe.settings.first_rows'), \
-                 'trial_rows', total_rows, 'at', ?3)) \
-         WHERE id = ?1 AND owner = ?2 AND status != 'cancelled' AND dataset_id IS NOT NULL \
-         AND total_rows < (SELECT row_count FROM datasets WHERE id = batches.dataset_id) \
-         RETURNING dataset_id, total_rows",
-    )
-    .bind(id)
-    .bind(owner)
-    .bind(Timestamp::now())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((dataset_id, total)) = extended else {
-        let status: Option<BatchStatus> =
-            sqlx::query_scalar("SELECT status FROM batches WHERE id = ? AND owner = ?")
+    let now = Timestamp::now();
+    on_pool!(db, |pool, dialect| {
+        let mut tx = pool.begin().await?;
+        let extended: Option<(i64, i64)> = match dialect {
+            // The update comes first, so the transaction takes the write lock before it reads (a
+            // read first would risk SQLITE_BUSY on the upgrade). SET expressions see the row as
+            // it was.
+            Dialect::Sqlite => {
+                sqlx::query_as(
+                    "UPDATE batches SET \
+                     total_rows = (SELECT row_count FROM datasets WHERE id = batches.dataset_id), \
+                     status = CASE status WHEN 'queued' THEN 'queued' ELSE 'running' END, \
+                     finished_at = NULL, pause_reason = NULL, \
+                     config = json_set(json_set(config, '$.recipe.settings.first_rows', json('null')), \
+                         '$.row_limit_lifted', json_object( \
+                             'first_rows', json_extract(config, '$.recipe.settings.first_rows'), \
+                             'trial_rows', total_rows, 'at', $3)) \
+                     WHERE id = $1 AND owner = $2 AND status != 'cancelled' AND dataset_id IS NOT NULL \
+                     AND total_rows < (SELECT row_count FROM datasets WHERE id = batches.dataset_id) \
+                     RETURNING dataset_id, total_rows",
+                )
+                .bind(id)
+                .bind(owner)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            // jsonb_set would sort the keys of every object in the configuration (jsonb keeps no
+            // order), and the order of a schema's fields is the user's: the row is locked (a
+            // second call waits, then finds it complete), its configuration edited here, written.
+            Dialect::Postgres => {
+                let limited: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT config, total_rows FROM batches \
+                     WHERE id = $1 AND owner = $2 AND status != 'cancelled' AND dataset_id IS NOT NULL \
+                     AND total_rows < (SELECT row_count FROM datasets WHERE id = batches.dataset_id) \
+                     FOR UPDATE",
+                )
                 .bind(id)
                 .bind(owner)
                 .fetch_optional(&mut *tx)
                 .await?;
-        return Ok(match status {
-            None => RunRemaining::NotFound,
-            Some(BatchStatus::Cancelled) => RunRemaining::Cancelled,
-            Some(_) => RunRemaining::NotLimited,
-        });
-    };
-    // After the last row the batch has, whatever the trial's limit said.
-    let added = sqlx::query(
-        "INSERT INTO batch_rows (batch_id, row_index) \
-         SELECT ?1, row_index FROM dataset_rows WHERE dataset_id = ?2 AND row_index < ?3 \
-         AND row_index > (SELECT COALESCE(MAX(row_index), -1) FROM batch_rows WHERE batch_id = ?1) \
-         ORDER BY row_index",
-    )
-    .bind(id)
-    .bind(dataset_id)
-    .bind(total)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(RunRemaining::Extended {
-        added: i64::try_from(added.rows_affected()).unwrap_or(i64::MAX),
+                match limited {
+                    None => None,
+                    Some((config, trial_rows)) => Some(
+                        sqlx::query_as(
+                            "UPDATE batches SET \
+                             total_rows = (SELECT row_count FROM datasets WHERE id = batches.dataset_id), \
+                             status = CASE status WHEN 'queued' THEN 'queued' ELSE 'running' END, \
+                             finished_at = NULL, pause_reason = NULL, config = $2 \
+                             WHERE id = $1 RETURNING dataset_id, total_rows",
+                        )
+                        .bind(id)
+                        .bind(lift_row_limit(id, &config, trial_rows, now)?)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                    ),
+                }
+            }
+        };
+        let Some((dataset_id, total)) = extended else {
+            let status: Option<BatchStatus> =
+                sqlx::query_scalar("SELECT status FROM batches WHERE id = $1 AND owner = $2")
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(match status {
+                None => RunRemaining::NotFound,
+                Some(BatchStatus::Cancelled) => RunRemaining::Cancelled,
+                Some(_) => RunRemaining::NotLimited,
+            });
+        };
+        // After the last row the batch has, whatever the trial's limit said.
+        let added = sqlx::query(
+            "INSERT INTO batch_rows (batch_id, row_index) \
+             SELECT $1, row_index FROM dataset_rows WHERE dataset_id = $2 AND row_index < $3 \
+             AND row_index > (SELECT COALESCE(MAX(row_index), -1) FROM batch_rows WHERE batch_id = $1) \
+             ORDER BY row_index",
+        )
+        .bind(id)
+        .bind(dataset_id)
+        .bind(total)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RunRemaining::Extended {
+            added: i64::try_from(added.rows_affected()).unwrap_or(i64::MAX),
+        })
     })
+}
+
+/// The stored configuration `config` of batch `batch_id` with its trial limit lifted, as
+/// SQLite's `json_set` in [`run_remaining`] writes it: `recipe.settings.first_rows` becomes null
+/// in its place, and `row_limit_lifted` (what the limit was, the trial's rows, when) is added
+/// last. Every other key keeps its place (`serde_json` keeps the order it read).
+fn lift_row_limit(
+    batch_id: i64,
+    config: &str,
+    trial_rows: i64,
+    at: Timestamp,
+) -> Result<String, StoreError> {
+    let mut config: serde_json::Value =
+        serde_json::from_str(config).map_err(|e| StoreError::CorruptBatch {
+            batch_id,
+            reason: e.to_string(),
+        })?;
+    let first_rows = config
+        .pointer_mut("/recipe/settings")
+        .and_then(serde_json::Value::as_object_mut)
+        .and_then(|settings| settings.insert("first_rows".into(), serde_json::Value::Null))
+        .unwrap_or(serde_json::Value::Null);
+    if let Some(top) = config.as_object_mut() {
+        top.insert(
+            "row_limit_lifted".into(),
+            serde_json::json!({
+                "first_rows": first_rows,
+                "trial_rows": trial_rows,
+                "at": at.as_millis(),
+            }),
+        );
+    }
+    Ok(config.to_string())
 }
 
 /// A batch's stored configuration and state, for its page and the worker.
@@ -238,15 +316,16 @@ type BatchRecord = (
 /// The batch `id` if it is `owner`'s.
 #[tracing::instrument(skip_all, fields(batch_id = id))]
 pub async fn find(db: &Database, owner: &str, id: i64) -> Result<Option<Batch>, StoreError> {
-    let row: Option<BatchRecord> =
+    let row: Option<BatchRecord> = on_pool!(db, |pool, _dialect| {
         sqlx::query_as(
             "SELECT id, name, status, total_rows, done_rows, failed_rows, created_at, dataset_id, config \
-             FROM batches WHERE id = ? AND owner = ?",
+             FROM batches WHERE id = $1 AND owner = $2",
         )
         .bind(id)
         .bind(owner)
-        .fetch_optional(db.pool())
-        .await?;
+        .fetch_optional(pool)
+        .await?
+    });
     let Some((
         id,
         name,
@@ -290,12 +369,14 @@ pub struct RowCounts {
 /// Counts the batch's rows by state.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn row_counts(db: &Database, batch_id: i64) -> Result<RowCounts, StoreError> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM batch_rows WHERE batch_id = ? GROUP BY status",
-    )
-    .bind(batch_id)
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<(String, i64)> = on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT status, COUNT(*) FROM batch_rows WHERE batch_id = $1 GROUP BY status",
+        )
+        .bind(batch_id)
+        .fetch_all(pool)
+        .await?
+    });
     let mut counts = RowCounts::default();
     for (status, n) in rows {
         match status.as_str() {
@@ -318,14 +399,17 @@ pub async fn row_counts(db: &Database, batch_id: i64) -> Result<RowCounts, Store
 /// The `owner`'s batches, newest first, at most `limit` of them.
 #[tracing::instrument(skip_all)]
 pub async fn list(db: &Database, owner: &str, limit: u32) -> Result<Vec<BatchSummary>, StoreError> {
-    let rows = sqlx::query_as(
-        "SELECT id, name, status, total_rows, done_rows, failed_rows, created_at FROM batches \
-         WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-    )
-    .bind(owner)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT id, name, status, total_rows, done_rows, failed_rows, created_at FROM batches \
+             WHERE owner = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(owner)
+        // PostgreSQL's LIMIT takes a BIGINT (sqlx has no unsigned integers for it).
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?
+    });
     Ok(rows)
 }
 
@@ -333,45 +417,52 @@ pub async fn list(db: &Database, owner: &str, limit: u32) -> Result<Vec<BatchSum
 /// theirs.
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    // IMMEDIATE: the write lock is taken (waiting out the busy timeout) before the owner is
-    // read. A deferred transaction reads first, and in WAL mode its upgrade to a writer fails at
-    // once with SQLITE_BUSY when a worker committed meanwhile, as the last call of a batch just
-    // cancelled does: the delete then answered 500.
-    let mut tx = db.pool().begin_with("BEGIN IMMEDIATE").await?;
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM batches WHERE id = ? AND owner = ?")
+    on_pool!(db, |pool, dialect| {
+        // IMMEDIATE on SQLite: the write lock is taken (waiting out the busy timeout) before the
+        // owner is read. A deferred transaction reads first, and in WAL mode its upgrade to a
+        // writer fails at once with SQLITE_BUSY when a worker committed meanwhile, as the last
+        // call of a batch just cancelled does: the delete then answered 500. On PostgreSQL the
+        // batch's row is locked instead: a worker's write for it (its foreign key) waits for the
+        // delete, then finds the batch gone.
+        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+        let found: Option<i64> = sqlx::query_scalar(dialect.pick(
+            "SELECT id FROM batches WHERE id = $1 AND owner = $2",
+            "SELECT id FROM batches WHERE id = $1 AND owner = $2 FOR UPDATE",
+        ))
+        .bind(batch_id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        // Explicit deletes: foreign-key cascades depend on a pragma per connection on SQLite.
+        sqlx::query("DELETE FROM row_attempts WHERE batch_id = $1")
             .bind(batch_id)
-            .bind(owner)
-            .fetch_optional(&mut *tx)
+            .execute(&mut *tx)
             .await?;
-    if found.is_none() {
-        return Ok(false);
-    }
-    // Explicit deletes: foreign-key cascades depend on a pragma per connection.
-    sqlx::query("DELETE FROM row_attempts WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM row_history WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM batch_rows WHERE batch_id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM batches WHERE id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(true)
+        sqlx::query("DELETE FROM row_history WHERE batch_id = $1")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM batch_rows WHERE batch_id = $1")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM batches WHERE id = $1")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::database::tests::fresh_database;
+    use crate::testing::{execute, numbers, scalar_i64};
 
     fn batch<'a>(owner: &'a str, name: &'a str, config: &'a serde_json::Value) -> NewBatch<'a> {
         NewBatch {
@@ -436,23 +527,24 @@ mod tests {
     }
 
     async fn ready_dataset(db: &Database, owner: &str, rows: i64) -> i64 {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO datasets (owner, name, file_name, status, row_count, created_at) \
-             VALUES (?, 'd', 'd.csv', 'ready', ?, 0) RETURNING id",
-        )
-        .bind(owner)
-        .bind(rows)
-        .fetch_one(db.pool())
-        .await
-        .expect("dataset");
+        let id: i64 = on_pool!(db, |pool, _dialect| {
+            sqlx::query_scalar(
+                "INSERT INTO datasets (owner, name, file_name, status, row_count, created_at) \
+                 VALUES ($1, 'd', 'd.csv', 'ready', $2, 0) RETURNING id",
+            )
+            .bind(owner)
+            .bind(rows)
+            .fetch_one(pool)
+            .await
+            .expect("dataset")
+        });
         for i in 0..rows {
-            sqlx::query("INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES (?, ?, ?, '[]')")
-                .bind(id)
-                .bind(i)
-                .bind(i + 2)
-                .execute(db.pool())
-                .await
-                .expect("row");
+            execute(
+                db,
+                "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES ($1, $2, $3, '[]')",
+                &[id, i, i + 2],
+            )
+            .await;
         }
         id
     }
@@ -509,14 +601,13 @@ mod tests {
             .await
             .expect("query")
             .expect("started");
-        let indexes: Vec<i64> = sqlx::query_scalar(
-            "SELECT row_index FROM batch_rows WHERE batch_id = ? ORDER BY row_index",
+        let indexes = numbers(
+            &db,
+            "SELECT row_index FROM batch_rows WHERE batch_id = $1 ORDER BY row_index",
+            &[id],
         )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await
-        .expect("rows");
-        assert_eq!(indexes, [0, 1, 2]);
+        .await;
+        assert_eq!(indexes, [[Some(0)], [Some(1)], [Some(2)]]);
         let more = start_over_dataset(&db, over("alice", dataset, Some(99), &config))
             .await
             .expect("query")
@@ -576,13 +667,9 @@ mod tests {
         let stored = crate::fixtures::stored_config(&db, id).await;
         assert_eq!(stored["row_limit_lifted"]["first_rows"], 2);
         assert_eq!(stored["row_limit_lifted"]["trial_rows"], 2);
-        let finished_at: Option<i64> =
-            sqlx::query_scalar("SELECT finished_at FROM batches WHERE id = ?")
-                .bind(id)
-                .fetch_one(db.pool())
-                .await
-                .expect("query");
-        assert_eq!(finished_at, None);
+        let finished_at =
+            numbers(&db, "SELECT finished_at FROM batches WHERE id = $1", &[id]).await;
+        assert_eq!(finished_at, [[None]]);
         assert_eq!(
             row_counts(&db, id).await.expect("counts"),
             RowCounts {
@@ -618,11 +705,12 @@ mod tests {
             run_remaining(&db, "alice", id).await.expect("query"),
             RunRemaining::NotLimited
         );
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM batch_rows WHERE batch_id = ?")
-            .bind(id)
-            .fetch_one(db.pool())
-            .await
-            .expect("count");
+        let rows = scalar_i64(
+            &db,
+            "SELECT COUNT(*) FROM batch_rows WHERE batch_id = $1",
+            &[id],
+        )
+        .await;
         assert_eq!(rows, 4);
         assert_eq!(
             find(&db, "alice", id)
@@ -669,6 +757,109 @@ mod tests {
             config,
             "the configuration is left alone"
         );
+    }
+
+    /// The keys of a JSON object, in their order.
+    fn keys(value: &serde_json::Value) -> Vec<&str> {
+        value
+            .as_object()
+            .map(|object| object.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn lifting_a_trial_limit_keeps_the_configuration_in_its_order() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 5).await;
+        let config = crate::fixtures::config_json(|c| c.recipe.settings.first_rows = Some(2));
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::Extended { added: 3 }
+        );
+        let stored = crate::fixtures::stored_config(&db, id).await;
+        let mut expected = keys(&config);
+        expected.push("row_limit_lifted");
+        assert_eq!(keys(&stored), expected, "not sorted, the new key last");
+        assert_eq!(
+            keys(&stored["recipe"]["settings"]),
+            keys(&config["recipe"]["settings"])
+        );
+        assert_eq!(
+            keys(&stored["row_limit_lifted"]),
+            ["first_rows", "trial_rows", "at"]
+        );
+        assert_eq!(
+            stored["recipe"]["settings"]["first_rows"],
+            serde_json::Value::Null
+        );
+        assert_eq!(stored["row_limit_lifted"]["first_rows"], 2);
+        assert_eq!(stored["row_limit_lifted"]["trial_rows"], 2);
+        assert!(stored["row_limit_lifted"]["at"].is_i64());
+        let mut back = stored.clone();
+        back.as_object_mut()
+            .expect("an object")
+            .remove("row_limit_lifted");
+        back["recipe"]["settings"]["first_rows"] = serde_json::json!(2);
+        assert_eq!(back, config, "nothing else changed");
+        assert_eq!(
+            run_remaining(&db, "alice", id).await.expect("query"),
+            RunRemaining::NotLimited
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 5);
+    }
+
+    #[tokio::test]
+    async fn two_calls_at_once_run_the_remaining_rows_once() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 6).await;
+        let config = crate::fixtures::config_json(|_| ());
+        let id = start_over_dataset(&db, over("alice", dataset, Some(2), &config))
+            .await
+            .expect("query")
+            .expect("started");
+        let (a, b) = tokio::join!(
+            run_remaining(&db, "alice", id),
+            run_remaining(&db, "alice", id)
+        );
+        let mut answers = [a.expect("first"), b.expect("second")];
+        answers.sort_by_key(|answer| matches!(answer, RunRemaining::NotLimited));
+        assert_eq!(
+            answers,
+            [
+                RunRemaining::Extended { added: 4 },
+                RunRemaining::NotLimited
+            ]
+        );
+        assert_eq!(row_counts(&db, id).await.expect("counts").queued, 6);
+        assert!(crate::fixtures::stored_config(&db, id).await["row_limit_lifted"].is_object());
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_deleted_with_its_rows_and_only_by_its_owner() {
+        let (db, _dir) = fresh_database().await;
+        let dataset = ready_dataset(&db, "alice", 3).await;
+        let config = crate::fixtures::config_json(|_| ());
+        let id = start_over_dataset(&db, over("alice", dataset, None, &config))
+            .await
+            .expect("query")
+            .expect("started");
+        assert!(!delete_batch(&db, "bob", id).await.expect("query"));
+        assert!(delete_batch(&db, "alice", id).await.expect("query"));
+        assert_eq!(find(&db, "alice", id).await.expect("query"), None);
+        assert_eq!(
+            scalar_i64(
+                &db,
+                "SELECT COUNT(*) FROM batch_rows WHERE batch_id = $1",
+                &[id]
+            )
+            .await,
+            0
+        );
+        assert!(!delete_batch(&db, "alice", id).await.expect("query"));
     }
 
     #[tokio::test]
@@ -737,11 +928,12 @@ mod tests {
                 .expect("query"),
             None
         );
-        sqlx::query("UPDATE datasets SET status = 'loading' WHERE id = ?")
-            .bind(dataset)
-            .execute(db.pool())
-            .await
-            .expect("update");
+        execute(
+            &db,
+            "UPDATE datasets SET status = 'loading' WHERE id = $1",
+            &[dataset],
+        )
+        .await;
         assert_eq!(
             start_over_dataset(&db, over("alice", dataset, None, &config))
                 .await

@@ -36,10 +36,10 @@ pub(crate) fn config_json(edit: impl FnOnce(&mut BatchConfig)) -> serde_json::Va
 
 /// The configuration as stored, keys the type does not have included.
 pub(crate) async fn stored_config(db: &Database, batch_id: i64) -> serde_json::Value {
-    let text: String = sqlx::query_scalar("SELECT config FROM batches WHERE id = ?")
-        .bind(batch_id)
-        .fetch_one(db.pool())
-        .await
-        .expect("the batch exists");
-    serde_json::from_str(&text).expect("stored as JSON")
+    let texts =
+        crate::testing::texts(db, "SELECT config FROM batches WHERE id = $1", &[batch_id]).await;
+    let Some(Some(text)) = texts.first() else {
+        panic!("batch {batch_id} exists and has a configuration");
+    };
+    serde_json::from_str(text).expect("stored as JSON")
 }

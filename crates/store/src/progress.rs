@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::batches::{BatchStatus, RowCounts};
+use crate::database::{Dialect, on_pool};
 use crate::queue::RowStatus;
 use crate::{Database, StoreError, Timestamp};
 
@@ -38,7 +39,15 @@ const STAMP: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_re
      (SELECT COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
       WHERE batch_id = batches.id AND status = 'running'), \
      CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN finished_at - created_at END \
-     FROM batches WHERE id = ?";
+     FROM batches WHERE id = $1";
+
+/// [`STAMP`] for PostgreSQL, which has no `INDEXED BY`: its planner takes the status index on its
+/// own (an index-only scan, for this count and for the counts by status in [`progress`]).
+const STAMP_POSTGRES: &str = "SELECT status, total_rows, done_rows, failed_rows, pause_reason, \
+     (SELECT COUNT(*) FROM batch_rows \
+      WHERE batch_id = batches.id AND status = 'running'), \
+     CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN finished_at - created_at END \
+     FROM batches WHERE id = $1";
 
 fn stamp(
     (status, total_rows, done_rows, failed_rows, pause_reason, running, ran_for_ms): StampRecord,
@@ -60,22 +69,30 @@ pub async fn progress_stamp(
     db: &Database,
     batch_id: i64,
 ) -> Result<Option<ProgressStamp>, StoreError> {
-    let record: Option<StampRecord> = sqlx::query_as(STAMP)
-        .bind(batch_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let record: Option<StampRecord> = on_pool!(db, |pool, dialect| {
+        sqlx::query_as(dialect.pick(STAMP, STAMP_POSTGRES))
+            .bind(batch_id)
+            .fetch_optional(pool)
+            .await?
+    });
     Ok(record.map(stamp))
 }
 
 /// What a batch's calls have cost, through the call with rowid `through` (every call, retries
 /// and abandoned claims included, as on the batch page).
+///
+/// PostgreSQL's tables have no rowid, and no number it could hand out would grow in commit order
+/// with several servers writing (a call numbered lower could commit after a read counted a
+/// higher one, and be missed for good): there every read sums all the batch's calls, and
+/// `through` stays 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spend {
     pub calls: i64,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
-    /// The newest `row_attempts` rowid counted: the next read adds only the calls after it.
+    /// The newest `row_attempts` rowid counted: the next read adds only the calls after it
+    /// (SQLite; 0 on PostgreSQL).
     pub through: i64,
 }
 
@@ -130,109 +147,148 @@ type FinishedRecord = (
 ///
 /// The counts walk the batch's entries of the status index and the finished rows walk the batch's
 /// rows (SQLite has no index on `finished_at`), so a watcher should call this only when the
-/// [`progress_stamp`] changed. The spend is incremental: only calls recorded after
-/// `query.spend.through` are read.
+/// [`progress_stamp`] changed. The spend is incremental on SQLite: only calls recorded after
+/// `query.spend.through` are read (PostgreSQL sums the batch's calls each time; see [`Spend`]).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn progress(
     db: &Database,
     batch_id: i64,
     query: ProgressQuery,
 ) -> Result<Option<Progress>, StoreError> {
-    // One read transaction: the counts, the counters and the feed agree with each other even
-    // while the worker writes (WAL readers see one snapshot and never block the writer).
-    let mut tx = db.pool().begin().await?;
-    let record: Option<StampRecord> = sqlx::query_as(STAMP)
-        .bind(batch_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(record) = record else {
-        return Ok(None);
-    };
-    let started_at: Option<Timestamp> =
-        sqlx::query_scalar("SELECT started_at FROM batches WHERE id = ?")
+    on_pool!(db, |pool, dialect| {
+        // One read transaction: the counts, the counters and the feed agree with each other even
+        // while the worker writes (WAL readers see one snapshot and never block the writer).
+        // PostgreSQL gives each statement a snapshot of its own unless the transaction is
+        // REPEATABLE READ; its readers never block writers either.
+        let mut tx = match dialect {
+            Dialect::Sqlite => pool.begin().await?,
+            Dialect::Postgres => {
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?
+            }
+        };
+        let record: Option<StampRecord> = sqlx::query_as(dialect.pick(STAMP, STAMP_POSTGRES))
             .bind(batch_id)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-    let by_status: Vec<(RowStatus, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
-         WHERE batch_id = ? GROUP BY status",
-    )
-    .bind(batch_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut counts = RowCounts::default();
-    for (status, n) in by_status {
-        match status {
-            RowStatus::Queued => counts.queued = n,
-            RowStatus::Running => counts.running = n,
-            RowStatus::Succeeded => counts.succeeded = n,
-            RowStatus::Failed => counts.failed = n,
-            RowStatus::Cancelled => counts.cancelled = n,
-        }
-    }
-
-    let spend = match query.spend {
-        // Rowids only grow (calls are never deleted but with their batch), so the calls after
-        // `through` are exactly the new ones; the range scan touches nothing older.
-        Some(before) => {
-            let (through, calls, input, output, cost): (Option<i64>, i64, i64, i64, f64) =
-                sqlx::query_as(
-                    "SELECT MAX(rowid), COALESCE(SUM(batch_id = ?2), 0), \
-                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN input_tokens END), 0), \
-                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN output_tokens END), 0), \
-                     COALESCE(SUM(CASE WHEN batch_id = ?2 THEN cost_usd END), 0.0) \
-                     FROM row_attempts WHERE rowid > ?1",
-                )
-                .bind(before.through)
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let started_at: Option<Timestamp> =
+            sqlx::query_scalar("SELECT started_at FROM batches WHERE id = $1")
                 .bind(batch_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            Spend {
-                calls: before.calls + calls,
-                input_tokens: before.input_tokens + input,
-                output_tokens: before.output_tokens + output,
-                cost_usd: before.cost_usd + cost,
-                through: through.unwrap_or(before.through),
+        let by_status: Vec<(RowStatus, i64)> = sqlx::query_as(dialect.pick(
+            "SELECT status, COUNT(*) FROM batch_rows INDEXED BY batch_rows_by_status \
+             WHERE batch_id = $1 GROUP BY status",
+            "SELECT status, COUNT(*) FROM batch_rows WHERE batch_id = $1 GROUP BY status",
+        ))
+        .bind(batch_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut counts = RowCounts::default();
+        for (status, n) in by_status {
+            match status {
+                RowStatus::Queued => counts.queued = n,
+                RowStatus::Running => counts.running = n,
+                RowStatus::Succeeded => counts.succeeded = n,
+                RowStatus::Failed => counts.failed = n,
+                RowStatus::Cancelled => counts.cancelled = n,
             }
         }
-        None => {
-            let (calls, input, output, cost, through): (i64, i64, i64, f64, i64) = sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), \
-                 COALESCE(SUM(cost_usd), 0.0), (SELECT COALESCE(MAX(rowid), 0) FROM row_attempts) \
-                 FROM row_attempts WHERE batch_id = ?",
-            )
-            .bind(batch_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            Spend {
-                calls,
-                input_tokens: input,
-                output_tokens: output,
-                cost_usd: cost,
-                through,
+
+        let spend = match (dialect, query.spend) {
+            // Rowids only grow (calls are never deleted but with their batch), so the calls after
+            // `through` are exactly the new ones; the range scan touches nothing older.
+            (Dialect::Sqlite, Some(before)) => {
+                let (through, calls, input, output, cost): (Option<i64>, i64, i64, i64, f64) =
+                    sqlx::query_as(
+                        "SELECT MAX(rowid), COALESCE(SUM(batch_id = $2), 0), \
+                         COALESCE(SUM(CASE WHEN batch_id = $2 THEN input_tokens END), 0), \
+                         COALESCE(SUM(CASE WHEN batch_id = $2 THEN output_tokens END), 0), \
+                         COALESCE(SUM(CASE WHEN batch_id = $2 THEN cost_usd END), 0.0) \
+                         FROM row_attempts WHERE rowid > $1",
+                    )
+                    .bind(before.through)
+                    .bind(batch_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Spend {
+                    calls: before.calls + calls,
+                    input_tokens: before.input_tokens + input,
+                    output_tokens: before.output_tokens + output,
+                    cost_usd: before.cost_usd + cost,
+                    through: through.unwrap_or(before.through),
+                }
             }
-        }
-    };
+            // Every call of the batch, through its primary key (the batch comes first in it).
+            // SUM of BIGINTs is NUMERIC on PostgreSQL, hence the casts.
+            _ => {
+                let (calls, input, output, cost, through): (i64, i64, i64, f64, i64) =
+                    sqlx::query_as(dialect.pick(
+                        "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), \
+                         COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0), \
+                         (SELECT COALESCE(MAX(rowid), 0) FROM row_attempts) \
+                         FROM row_attempts WHERE batch_id = $1",
+                        "SELECT COUNT(*), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT), \
+                         CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), \
+                         COALESCE(SUM(cost_usd), 0.0), CAST(0 AS BIGINT) \
+                         FROM row_attempts WHERE batch_id = $1",
+                    ))
+                    .bind(batch_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Spend {
+                    calls,
+                    input_tokens: input,
+                    output_tokens: output,
+                    cost_usd: cost,
+                    through,
+                }
+            }
+        };
 
-    let finished_last_minute: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM batch_rows WHERE batch_id = ? AND finished_at > ?",
-    )
-    .bind(batch_id)
-    .bind(query.now.as_millis().saturating_sub(60_000))
-    .fetch_one(&mut *tx)
-    .await?;
+        let finished_last_minute: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM batch_rows WHERE batch_id = $1 AND finished_at > $2",
+        )
+        .bind(batch_id)
+        .bind(query.now.as_millis().saturating_sub(60_000))
+        .fetch_one(&mut *tx)
+        .await?;
 
-    let mut records: Vec<FinishedRecord> = sqlx::query_as(
-        "SELECT row_index, status, result, error, latency_ms, finished_at FROM batch_rows \
-         WHERE batch_id = ? AND finished_at > ? AND status IN ('succeeded', 'failed') \
-         ORDER BY finished_at DESC, row_index DESC LIMIT ?",
-    )
-    .bind(batch_id)
-    .bind(query.finished_after.map_or(i64::MIN, Timestamp::as_millis))
-    .bind(query.finished_limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
+        let records: Vec<FinishedRecord> = sqlx::query_as(
+            "SELECT row_index, status, result, error, latency_ms, finished_at FROM batch_rows \
+             WHERE batch_id = $1 AND finished_at > $2 AND status IN ('succeeded', 'failed') \
+             ORDER BY finished_at DESC, row_index DESC LIMIT $3",
+        )
+        .bind(batch_id)
+        .bind(query.finished_after.map_or(i64::MIN, Timestamp::as_millis))
+        // PostgreSQL's LIMIT takes a BIGINT (sqlx has no unsigned integers for it).
+        .bind(i64::from(query.finished_limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(read_progress(
+            record,
+            started_at,
+            counts,
+            spend,
+            finished_last_minute,
+            records,
+        )?))
+    })
+}
+
+/// The progress as read, with each finished row's answer parsed.
+fn read_progress(
+    record: StampRecord,
+    started_at: Option<Timestamp>,
+    counts: RowCounts,
+    spend: Spend,
+    finished_last_minute: i64,
+    mut records: Vec<FinishedRecord>,
+) -> Result<Progress, StoreError> {
     records.reverse();
     let finished = records
         .into_iter()
@@ -254,14 +310,14 @@ pub async fn progress(
         )
         .collect::<Result<Vec<_>, _>>()?;
 
-    Ok(Some(Progress {
+    Ok(Progress {
         stamp: stamp(record),
         started_at,
         counts,
         spend,
         finished_last_minute,
         finished,
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -269,6 +325,7 @@ mod tests {
     use super::*;
     use crate::database::tests::fresh_database;
     use crate::export::tests::{batch, run_one};
+    use crate::testing::execute;
     use std::time::Duration;
 
     fn query(spend: Option<Spend>, finished_after: Option<Timestamp>) -> ProgressQuery {
@@ -345,6 +402,122 @@ mod tests {
             [2]
         );
         assert_eq!(next.stamp.done_rows, 3);
+    }
+
+    /// What the queue would have written, written by hand: row 0 succeeded, row 1 failed, row 2
+    /// running, row 3 queued; one call each for rows 0 and 1.
+    async fn rows_and_calls(db: &Database, id: i64, now: i64) {
+        for (sql, at) in [
+            (
+                "UPDATE batch_rows SET status = 'succeeded', result = '{\"b\":1,\"a\":2}', \
+                 latency_ms = 7, started_at = $2, finished_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 0",
+                now - 10,
+            ),
+            (
+                "UPDATE batch_rows SET status = 'failed', error = 'boom', finished_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 1",
+                now - 5,
+            ),
+            (
+                "UPDATE batch_rows SET status = 'running', attempt = 1, lease_expires_at = $2 \
+                 WHERE batch_id = $1 AND row_index = 2",
+                now + 60_000,
+            ),
+            (
+                "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, \
+                 outcome, input_tokens, output_tokens, cost_usd) \
+                 VALUES ($1, 0, 1, 1, $2, 'ok', 10, 5, 0.25), ($1, 1, 1, 1, $2, 'failed', 3, NULL, NULL)",
+                now - 20,
+            ),
+        ] {
+            execute(db, sql, &[id, at]).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn progress_reads_the_counts_spend_and_feed_the_queue_wrote() {
+        let (db, _dir) = fresh_database().await;
+        let (id, _) = batch(&db, 4).await;
+        let now = Timestamp::now().as_millis();
+        rows_and_calls(&db, id, now).await;
+        let first = progress(&db, id, query(None, None))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(
+            first.counts,
+            RowCounts {
+                queued: 1,
+                running: 1,
+                succeeded: 1,
+                failed: 1,
+                cancelled: 0,
+            }
+        );
+        assert_eq!(first.stamp.running, 1);
+        assert_eq!(first.stamp.ran_for_ms, None);
+        assert!(first.started_at.is_some());
+        assert_eq!(
+            (
+                first.spend.calls,
+                first.spend.input_tokens,
+                first.spend.output_tokens
+            ),
+            (2, 13, 5)
+        );
+        assert!((first.spend.cost_usd - 0.25).abs() < 1e-9);
+        assert_eq!(first.finished_last_minute, 2);
+        assert_eq!(
+            first
+                .finished
+                .iter()
+                .map(|r| (r.row_index, r.status))
+                .collect::<Vec<_>>(),
+            [(0, RowStatus::Succeeded), (1, RowStatus::Failed)]
+        );
+        let answer = first.finished[0].result.as_ref().expect("an answer");
+        assert_eq!(keys_of(answer), ["b", "a"], "the answer keeps its order");
+        assert_eq!(first.finished[0].latency_ms, Some(7));
+        assert_eq!(first.finished[1].error.as_deref(), Some("boom"));
+
+        execute(
+            &db,
+            "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, outcome, \
+             input_tokens, output_tokens, cost_usd) VALUES ($1, 2, 1, 1, $2, 'ok', 1, 1, 0.5)",
+            &[id, now],
+        )
+        .await;
+        let next = progress(&db, id, query(Some(first.spend), Some(Timestamp(now - 5))))
+            .await
+            .expect("progress")
+            .expect("batch");
+        assert_eq!(
+            (
+                next.spend.calls,
+                next.spend.input_tokens,
+                next.spend.output_tokens
+            ),
+            (3, 14, 6)
+        );
+        assert!((next.spend.cost_usd - 0.75).abs() < 1e-9);
+        assert!(
+            next.finished.is_empty(),
+            "nothing finished after the last read"
+        );
+        assert!(
+            progress(&db, 999, query(None, None))
+                .await
+                .expect("progress")
+                .is_none()
+        );
+    }
+
+    fn keys_of(value: &Value) -> Vec<&str> {
+        value
+            .as_object()
+            .map(|object| object.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     #[tokio::test]
