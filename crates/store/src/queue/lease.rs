@@ -125,7 +125,8 @@ const FIRST_CANDIDATE_POSTGRES: &str =
 /// until $1 + $2 for instance $5, the lowest queued rows whose `not_before` has passed and
 /// running rows whose lease expired, `FOR UPDATE SKIP LOCKED` so a row another instance is
 /// finishing or heartbeating is passed over rather than waited for. Each list is an ordered
-/// index scan of `batch_rows_by_status` that stops at `take` rows.
+/// index scan that stops at `take` rows, and the rows are then updated by primary key (a join
+/// with the list would have PostgreSQL hash the whole batch).
 const CLAIM_POSTGRES: &str = "
 WITH slots AS (
     SELECT CASE WHEN b.status = 'running' THEN
@@ -156,8 +157,8 @@ picked AS (
 UPDATE batch_rows
 SET status = 'running', attempt = attempt + 1, lease_expires_at = $1 + $2,
     started_at = COALESCE(started_at, $1), not_before = NULL, leased_by = $5
-FROM picked
-WHERE batch_rows.batch_id = $4 AND batch_rows.row_index = picked.row_index
+WHERE batch_rows.batch_id = $4
+  AND batch_rows.row_index = ANY (ARRAY(SELECT row_index FROM picked))
 RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt,
     (SELECT d.cells FROM batches b JOIN dataset_rows d ON d.dataset_id = b.dataset_id
      WHERE b.id = $4 AND d.row_index = batch_rows.row_index)";
