@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 
+use crate::database::{Dialect, on_pool};
 use crate::queue::RowStatus;
 use crate::{Database, StoreError, Timestamp};
 
@@ -58,12 +59,13 @@ pub async fn queue_page(
     batch_id: i64,
     filter: QueueFilter<'_>,
 ) -> Result<Option<Vec<QueueRow>>, StoreError> {
-    let dataset: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT dataset_id FROM batches WHERE id = ? AND owner = ?")
+    let dataset: Option<Option<i64>> = on_pool!(db, |pool, _dialect| {
+        sqlx::query_scalar("SELECT dataset_id FROM batches WHERE id = $1 AND owner = $2")
             .bind(batch_id)
             .bind(owner)
-            .fetch_optional(db.pool())
-            .await?;
+            .fetch_optional(pool)
+            .await?
+    });
     let Some(Some(dataset_id)) = dataset else {
         return Ok(if dataset.is_some() {
             Some(Vec::new())
@@ -75,25 +77,23 @@ pub async fn queue_page(
         .search
         .filter(|(columns, text)| !columns.is_empty() && !text.trim().is_empty());
     let backwards = filter.before.is_some();
-    let sql = page_sql(&filter, search.map(|(columns, _)| columns));
-    let mut query = sqlx::query_as::<_, QueueRecord>(&sql)
-        .bind(dataset_id)
-        .bind(batch_id);
-    if let Some(status) = filter.status {
-        query = query.bind(status);
-    }
-    if let Some(before) = filter.before {
-        query = query.bind(before);
-    } else if let Some(after) = filter.after {
-        query = query.bind(after);
-    }
-    if let Some((columns, text)) = search {
-        let needle = text.trim().to_lowercase();
-        for _ in columns {
-            query = query.bind(needle.clone());
+    let needle = search.map(|(_, text)| text.trim().to_lowercase());
+    let records: Vec<QueueRecord> = on_pool!(db, |pool, dialect| {
+        let sql = page_sql(dialect, &filter, search.map(|(columns, _)| columns));
+        let mut query = sqlx::query_as(&sql).bind(dataset_id).bind(batch_id);
+        if let Some(status) = filter.status {
+            query = query.bind(status);
         }
-    }
-    let records = query.bind(filter.limit).fetch_all(db.pool()).await?;
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        } else if let Some(after) = filter.after {
+            query = query.bind(after);
+        }
+        if let Some(needle) = &needle {
+            query = query.bind(needle);
+        }
+        query.bind(i64::from(filter.limit)).fetch_all(pool).await?
+    });
     let mut rows = records
         .into_iter()
         .map(
@@ -137,42 +137,66 @@ pub async fn queue_page(
     Ok(Some(rows))
 }
 
+/// Hands out `$1`, `$2`, … in order, the placeholders both engines read.
+#[derive(Default)]
+struct Placeholders(usize);
+
+impl Placeholders {
+    fn next(&mut self) -> String {
+        self.0 += 1;
+        format!("${}", self.0)
+    }
+}
+
 /// The query of a queue page: binds the dataset, the batch, then the status, the cursor, the
-/// search text once per column in `search`, and the limit, each only if the filter has it.
-fn page_sql(filter: &QueueFilter<'_>, search: Option<&[usize]>) -> String {
+/// lower-cased search text (once, whatever the number of columns in `search`) and the limit,
+/// each only if the filter has it.
+fn page_sql(dialect: Dialect, filter: &QueueFilter<'_>, search: Option<&[usize]>) -> String {
+    let mut param = Placeholders::default();
     // With a status, the rows are read off the status index: walking the primary key instead
     // passed over every row of other states (129 ms on a million rows with none failed).
+    // PostgreSQL's planner picks that index on its own, and has no way to be told.
+    let index = match (dialect, filter.status) {
+        (Dialect::Sqlite, Some(_)) => "INDEXED BY batch_rows_by_status",
+        _ => "",
+    };
     let mut sql = format!(
         "SELECT r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
-         r.finished_at, r.latency_ms FROM batch_rows r {} \
-         JOIN dataset_rows d ON d.dataset_id = ? AND d.row_index = r.row_index \
-         WHERE r.batch_id = ?",
-        if filter.status.is_some() {
-            "INDEXED BY batch_rows_by_status"
-        } else {
-            ""
-        }
+         r.finished_at, r.latency_ms FROM batch_rows r {index} \
+         JOIN dataset_rows d ON d.dataset_id = {} AND d.row_index = r.row_index \
+         WHERE r.batch_id = {}",
+        param.next(),
+        param.next()
     );
     if filter.status.is_some() {
-        sql.push_str(" AND r.status = ?");
+        sql.push_str(&format!(" AND r.status = {}", param.next()));
     }
     let backwards = filter.before.is_some();
     if backwards {
-        sql.push_str(" AND r.row_index < ?");
+        sql.push_str(&format!(" AND r.row_index < {}", param.next()));
     } else if filter.after.is_some() {
-        sql.push_str(" AND r.row_index > ?");
+        sql.push_str(&format!(" AND r.row_index > {}", param.next()));
     }
     if let Some(columns) = search {
+        let needle = param.next();
         let parts: Vec<String> = columns
             .iter()
-            .map(|i| format!("instr(lower(json_extract(d.cells, '$[{i}]')), ?) > 0"))
+            .map(|i| match dialect {
+                Dialect::Sqlite => {
+                    format!("instr(lower(json_extract(d.cells, '$[{i}]')), {needle}) > 0")
+                }
+                Dialect::Postgres => {
+                    format!("strpos(lower(d.cells::json ->> {i}), {needle}) > 0")
+                }
+            })
             .collect();
         sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
     }
-    sql.push_str(if backwards {
-        " ORDER BY r.row_index DESC LIMIT ?"
+    let limit = param.next();
+    sql.push_str(&if backwards {
+        format!(" ORDER BY r.row_index DESC LIMIT {limit}")
     } else {
-        " ORDER BY r.row_index LIMIT ?"
+        format!(" ORDER BY r.row_index LIMIT {limit}")
     });
     sql
 }
@@ -215,51 +239,40 @@ pub async fn answer_charts(
     if fields.is_empty() {
         return Ok(Vec::new());
     }
+    let sql = ChartSql {
+        dialect: on_pool!(db, |_pool, dialect| dialect),
+    };
     let counted: Vec<usize> = (0..fields.len())
         .filter(|i| fields[*i].1 == ChartKind::Counts)
         .collect();
     let binned: Vec<usize> = (0..fields.len())
         .filter(|i| fields[*i].1 == ChartKind::Histogram)
         .collect();
-    // ?1 is the batch, ?2, ?3, … the fields' JSON paths in order, then a pass's own numbers.
-    // `->` gives an answer as JSON text: `true` and `"true"` stay apart, and a number is the
-    // text that starts with a digit or a minus sign.
-    let answers = |numbers_only: bool| {
+    // Each answer as JSON text: `true` and `"true"` stay apart, and a number is the text that
+    // starts with a digit or a minus sign. The batch is `$1`, each column binds its field.
+    let answers = |binds: &mut Binds, numbers_only: bool| {
+        let batch = binds.push(Bind::Int(batch_id));
         let mut columns: Vec<String> = Vec::new();
         if !numbers_only {
             columns.extend(
                 counted
                     .iter()
                     .enumerate()
-                    .map(|(k, i)| format!("result -> ?{} AS c{k}", i + 2)),
+                    .map(|(k, i)| format!("{} AS c{k}", sql.answer(binds, fields[*i].0))),
             );
         }
         columns.extend(
             binned
                 .iter()
                 .enumerate()
-                .map(|(k, i)| format!("result -> ?{} AS n{k}", i + 2)),
+                .map(|(k, i)| format!("{} AS n{k}", sql.answer(binds, fields[*i].0))),
         );
         format!(
-            "WITH a AS MATERIALIZED (SELECT {} FROM batch_rows \
-             WHERE batch_id = ?1 AND status = 'succeeded') ",
-            columns.join(", ")
+            "WITH a AS MATERIALIZED (SELECT {} FROM {} \
+             WHERE batch_id = {batch} AND status = 'succeeded') ",
+            columns.join(", "),
+            sql.rows()
         )
-    };
-    let is_number = |k: usize| format!("n{k} GLOB '[-0-9]*'");
-    let paths: Vec<String> = fields.iter().map(|(name, _)| json_path(name)).collect();
-    let run = |sql: String, extra: Vec<f64>| {
-        let paths = &paths;
-        async move {
-            let mut query = sqlx::query(&sql).bind(batch_id);
-            for p in paths {
-                query = query.bind(p);
-            }
-            for x in extra {
-                query = query.bind(x);
-            }
-            query.fetch_all(db.pool()).await
-        }
     };
     let positions = |n: usize| {
         (1..=n)
@@ -269,15 +282,13 @@ pub async fn answer_charts(
     };
 
     // Pass one: a row per combination of the count fields' answers, with the numbers' ranges.
+    let mut binds = Binds::default();
+    let with = answers(&mut binds, false);
     let mut columns: Vec<String> = (0..counted.len()).map(|k| format!("c{k}")).collect();
     for k in 0..binned.len() {
-        let number = is_number(k);
-        columns.push(format!(
-            "MIN(CASE WHEN {number} THEN CAST(n{k} AS REAL) END)"
-        ));
-        columns.push(format!(
-            "MAX(CASE WHEN {number} THEN CAST(n{k} AS REAL) END)"
-        ));
+        let (number, real) = (sql.is_number(k), sql.real(k));
+        columns.push(format!("MIN(CASE WHEN {number} THEN {real} END)"));
+        columns.push(format!("MAX(CASE WHEN {number} THEN {real} END)"));
     }
     columns.push("COUNT(*)".to_owned());
     let group_by = if counted.is_empty() {
@@ -285,30 +296,28 @@ pub async fn answer_charts(
     } else {
         format!(" GROUP BY {}", positions(counted.len()))
     };
-    let groups = run(
-        format!(
-            "{}SELECT {} FROM a{group_by}",
-            answers(false),
-            columns.join(", ")
-        ),
-        Vec::new(),
+    let groups = fetch(
+        db,
+        &format!("{with}SELECT {} FROM a{group_by}", columns.join(", ")),
+        binds,
+        Shape {
+            texts: counted.len(),
+            reals: 2 * binned.len(),
+            ints: 0,
+        },
     )
     .await?;
     let mut counts = vec![std::collections::HashMap::<String, i64>::new(); counted.len()];
     let mut ranges: Vec<Option<(f64, f64)>> = vec![None; binned.len()];
-    for row in &groups {
-        let n: i64 = row.try_get(columns.len() - 1)?;
-        if n == 0 {
+    for group in groups {
+        if group.count == 0 {
             continue;
         }
-        for (k, tally) in counts.iter_mut().enumerate() {
-            let answer: Option<String> = row.try_get(k)?;
-            *tally.entry(answer_label(answer)).or_default() += n;
+        for (tally, answer) in counts.iter_mut().zip(group.texts) {
+            *tally.entry(answer_label(answer)).or_default() += group.count;
         }
-        for (k, range) in ranges.iter_mut().enumerate() {
-            let low: Option<f64> = row.try_get(counted.len() + 2 * k)?;
-            let high: Option<f64> = row.try_get(counted.len() + 2 * k + 1)?;
-            if let (Some(low), Some(high)) = (low, high) {
+        for (range, bounds) in ranges.iter_mut().zip(group.reals.chunks(2)) {
+            if let [Some(low), Some(high)] = *bounds {
                 *range = Some(match *range {
                     Some((l, h)) => (l.min(low), h.max(high)),
                     None => (low, high),
@@ -328,11 +337,12 @@ pub async fn answer_charts(
         })
         .collect();
     if ranges.iter().any(Option::is_some) {
-        let mut extra = Vec::new();
+        let mut binds = Binds::default();
+        let with = answers(&mut binds, true);
         let mut columns = Vec::new();
         for (k, range) in ranges.iter().enumerate() {
             let Some((low, high)) = *range else {
-                columns.push("NULL".to_owned());
+                columns.push(sql.no_bin().to_owned());
                 continue;
             };
             let width = if high > low {
@@ -340,35 +350,35 @@ pub async fn answer_charts(
             } else {
                 1.0
             };
-            let at = fields.len() + 2 + extra.len();
-            extra.extend([low, width, (bins[k].len() - 1) as f64]);
+            let last = (bins[k].len() - 1) as f64;
             columns.push(format!(
-                "CASE WHEN {} THEN MIN(CAST((CAST(n{k} AS REAL) - ?{at}) / ?{} AS INTEGER), \
-                 CAST(?{} AS INTEGER)) END",
-                is_number(k),
-                at + 1,
-                at + 2
+                "CASE WHEN {} THEN {} END",
+                sql.is_number(k),
+                sql.bin(&mut binds, k, low, width, last)
             ));
         }
-        let rows = run(
-            format!(
-                "{}SELECT {}, COUNT(*) FROM a GROUP BY {}",
-                answers(true),
+        let rows = fetch(
+            db,
+            &format!(
+                "{with}SELECT {}, COUNT(*) FROM a GROUP BY {}",
                 columns.join(", "),
                 positions(binned.len())
             ),
-            extra,
+            binds,
+            Shape {
+                texts: 0,
+                reals: 0,
+                ints: binned.len(),
+            },
         )
         .await?;
-        for row in &rows {
-            let n: i64 = row.try_get(binned.len())?;
-            for (k, bins) in bins.iter_mut().enumerate() {
-                let bin: Option<i64> = row.try_get(k)?;
+        for row in rows {
+            for (bins, bin) in bins.iter_mut().zip(row.ints) {
                 if let Some(slot) = bin
                     .and_then(|b| usize::try_from(b).ok())
                     .and_then(|b| bins.get_mut(b))
                 {
-                    *slot += n;
+                    *slot += row.count;
                 }
             }
         }
@@ -424,58 +434,218 @@ fn answer_label(answer: Option<String>) -> String {
     }
 }
 
-/// A JSON path to a top-level key, quoted so any key is safe.
+/// A JSON path to a top-level key, quoted so any key is safe (SQLite). SQLite ends a quoted key
+/// at the first `"` whatever comes before it, and reads JSON escapes in it: a quote is written
+/// `\u0022` (`\"` ended the key early, so a field with a quote in its name found nothing).
 fn json_path(field: &str) -> String {
-    format!("$.\"{}\"", field.replace('\\', "\\\\").replace('"', "\\\""))
+    format!(
+        "$.\"{}\"",
+        field.replace('\\', "\\\\").replace('"', "\\u0022")
+    )
+}
+
+/// A value bound to a chart query.
+enum Bind {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// A chart query's parameters, in the order of their placeholders.
+#[derive(Default)]
+struct Binds(Vec<Bind>);
+
+impl Binds {
+    /// Adds `value`; its placeholder.
+    fn push(&mut self, value: Bind) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+}
+
+/// The expressions of the chart queries that differ per dialect; the queries around them are
+/// the same on both.
+struct ChartSql {
+    dialect: Dialect,
+}
+
+impl ChartSql {
+    /// The rows the answers are read from: on PostgreSQL each answer parsed once, as `j` (the
+    /// `OFFSET 0` keeps the planner from parsing it again for every field; on 1,000,000 rows and
+    /// three fields, 1.8 s against 2.9 s for a `json` lookup per field).
+    fn rows(&self) -> &'static str {
+        self.dialect.pick(
+            "batch_rows",
+            "batch_rows, LATERAL (SELECT result::jsonb AS j OFFSET 0) parsed",
+        )
+    }
+
+    /// Field `field` of a row's answer as JSON text (NULL when the answer lacks it). The name is
+    /// always bound, never written into the SQL: SQLite gets it as a quoted JSON path, PostgreSQL
+    /// as the key itself. SQLite hands the value back as written; PostgreSQL's jsonb spells it
+    /// its own way, which for what the charts are drawn of is the same: a string or a boolean
+    /// reads the same, and a number is the same number (`1.0e2` is `100`; only a count chart of
+    /// objects or numbers would show that).
+    fn answer(&self, binds: &mut Binds, field: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("result -> {}", binds.push(Bind::Text(json_path(field)))),
+            Dialect::Postgres => format!(
+                "(parsed.j -> {})::text",
+                binds.push(Bind::Text(field.to_owned()))
+            ),
+        }
+    }
+
+    /// Whether number answer `n{k}` is a number: its JSON text starts with a digit or a minus.
+    fn is_number(&self, k: usize) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("n{k} GLOB '[-0-9]*'"),
+            Dialect::Postgres => format!("n{k} ~ '^[-0-9]'"),
+        }
+    }
+
+    /// Number answer `n{k}` as a float (`REAL` is a float4 on PostgreSQL).
+    fn real(&self, k: usize) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("CAST(n{k} AS REAL)"),
+            Dialect::Postgres => format!("CAST(n{k} AS DOUBLE PRECISION)"),
+        }
+    }
+
+    /// The bin of number answer `n{k}`: bins of `width` from `low`, the last one `last` taking
+    /// in the top edge. Truncated toward zero, as SQLite's cast to an integer does (PostgreSQL's
+    /// cast rounds, hence `trunc`).
+    fn bin(&self, binds: &mut Binds, k: usize, low: f64, width: f64, last: f64) -> String {
+        let real = self.real(k);
+        let (low, width, last) = (
+            binds.push(Bind::Real(low)),
+            binds.push(Bind::Real(width)),
+            binds.push(Bind::Real(last)),
+        );
+        match self.dialect {
+            Dialect::Sqlite => {
+                format!("MIN(CAST(({real} - {low}) / {width} AS INTEGER), CAST({last} AS INTEGER))")
+            }
+            Dialect::Postgres => format!(
+                "LEAST(CAST(trunc(({real} - {low}) / {width}) AS BIGINT), CAST({last} AS BIGINT))"
+            ),
+        }
+    }
+
+    /// The bin column of a number field without a number answer.
+    fn no_bin(&self) -> &'static str {
+        // PostgreSQL would read a bare NULL as text.
+        self.dialect.pick("NULL", "CAST(NULL AS BIGINT)")
+    }
+}
+
+/// The columns of a chart query's rows, in order: texts, then floats, then integers, then the
+/// count.
+struct Shape {
+    texts: usize,
+    reals: usize,
+    ints: usize,
+}
+
+/// One row of a chart query, as [`Shape`] says.
+struct Group {
+    texts: Vec<Option<String>>,
+    reals: Vec<Option<f64>>,
+    ints: Vec<Option<i64>>,
+    count: i64,
+}
+
+/// Runs a chart query and reads its rows as `shape` says.
+async fn fetch(
+    db: &Database,
+    sql: &str,
+    binds: Binds,
+    shape: Shape,
+) -> Result<Vec<Group>, StoreError> {
+    let groups = on_pool!(db, |pool, _dialect| {
+        let mut query = sqlx::query(sql);
+        for bind in binds.0 {
+            query = match bind {
+                Bind::Int(x) => query.bind(x),
+                Bind::Real(x) => query.bind(x),
+                Bind::Text(x) => query.bind(x),
+            };
+        }
+        let rows = query.fetch_all(pool).await?;
+        let (reals, ints) = (shape.texts, shape.texts + shape.reals);
+        let count = ints + shape.ints;
+        rows.iter()
+            .map(|row| {
+                Ok(Group {
+                    texts: (0..reals)
+                        .map(|i| row.try_get(i))
+                        .collect::<Result<_, _>>()?,
+                    reals: (reals..ints)
+                        .map(|i| row.try_get(i))
+                        .collect::<Result<_, _>>()?,
+                    ints: (ints..count)
+                        .map(|i| row.try_get(i))
+                        .collect::<Result<_, _>>()?,
+                    count: row.try_get(count)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+    });
+    Ok(groups)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::batches::delete_batch;
-    use crate::database::tests::fresh_database;
+    use crate::database::tests::{fresh_database, fresh_sqlite};
+    use crate::testing::{execute, scalar_i64};
 
     async fn batch_with_rows(db: &Database, rows: &[(&str, &str, Option<&str>)]) -> i64 {
-        let dataset: i64 = sqlx::query_scalar(
-            "INSERT INTO datasets (owner, name, file_name, status, row_count, created_at) \
-             VALUES ('alice', 'd', 'd.csv', 'ready', ?, 0) RETURNING id",
-        )
-        .bind(rows.len() as i64)
-        .fetch_one(db.pool())
-        .await
-        .expect("dataset");
-        let batch: i64 = sqlx::query_scalar(
-            "INSERT INTO batches (owner, name, status, total_rows, config, created_at, dataset_id) \
-             VALUES ('alice', 'b', 'running', ?, '{}', 0, ?) RETURNING id",
-        )
-        .bind(rows.len() as i64)
-        .bind(dataset)
-        .fetch_one(db.pool())
-        .await
-        .expect("batch");
-        for (i, (key, status, result)) in rows.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) VALUES (?, ?, ?, ?)",
+        on_pool!(db, |pool, _dialect| {
+            let dataset: i64 = sqlx::query_scalar(
+                "INSERT INTO datasets (owner, name, file_name, status, row_count, created_at) \
+                 VALUES ('alice', 'd', 'd.csv', 'ready', $1, 0) RETURNING id",
             )
+            .bind(rows.len() as i64)
+            .fetch_one(pool)
+            .await
+            .expect("dataset");
+            let batch: i64 = sqlx::query_scalar(
+                "INSERT INTO batches (owner, name, status, total_rows, config, created_at, dataset_id) \
+                 VALUES ('alice', 'b', 'running', $1, '{}', 0, $2) RETURNING id",
+            )
+            .bind(rows.len() as i64)
             .bind(dataset)
-            .bind(i as i64)
-            .bind(i as i64 + 2)
-            .bind(serde_json::json!([key, "text"]).to_string())
-            .execute(db.pool())
+            .fetch_one(pool)
             .await
-            .expect("row");
-            sqlx::query(
-                "INSERT INTO batch_rows (batch_id, row_index, status, result) VALUES (?, ?, ?, ?)",
-            )
-            .bind(batch)
-            .bind(i as i64)
-            .bind(status)
-            .bind(result)
-            .execute(db.pool())
-            .await
-            .expect("batch row");
-        }
-        batch
+            .expect("batch");
+            for (i, (key, status, result)) in rows.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO dataset_rows (dataset_id, row_index, line, cells) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(dataset)
+                .bind(i as i64)
+                .bind(i as i64 + 2)
+                .bind(serde_json::json!([key, "text"]).to_string())
+                .execute(pool)
+                .await
+                .expect("row");
+                sqlx::query(
+                    "INSERT INTO batch_rows (batch_id, row_index, status, result) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(batch)
+                .bind(i as i64)
+                .bind(*status)
+                .bind(*result)
+                .execute(pool)
+                .await
+                .expect("batch row");
+            }
+            batch
+        })
     }
 
     fn page(limit: u32) -> QueueFilter<'static> {
@@ -580,18 +750,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_of_one_status_is_read_off_the_status_index() {
-        let (db, _dir) = fresh_database().await;
+        // `INDEXED BY` is SQLite's; PostgreSQL's planner chooses for itself.
+        let (db, _dir) = fresh_sqlite().await;
         let filter = QueueFilter {
             status: Some(RowStatus::Failed),
             ..page(10)
         };
+        let sql = page_sql(Dialect::Sqlite, &filter, None);
         let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql(&filter, None)))
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .bind(1)
                 .bind(1)
                 .bind(RowStatus::Failed)
                 .bind(10)
-                .fetch_all(db.pool())
+                .fetch_all(db.sqlite_pool().expect("SQLite"))
                 .await
                 .expect("plan");
         let detail: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
@@ -627,6 +799,42 @@ mod tests {
         assert_eq!(
             charts,
             [Chart::Histogram(vec![(-3.0, 2.0, 1), (2.0, 7.0, 2)])]
+        );
+    }
+
+    #[tokio::test]
+    async fn any_field_name_is_looked_up_as_itself() {
+        let (db, _dir) = fresh_database().await;
+        let batch = batch_with_rows(
+            &db,
+            &[(
+                "a",
+                "succeeded",
+                Some(r#"{"x.y":"dot","q\"k":"quote","b\\s":"slash","$":"dollar","it's":2,"x":{"y":"no"}}"#),
+            )],
+        )
+        .await;
+        use ChartKind::{Counts, Histogram};
+        let fields = [
+            ("x.y", Counts),
+            ("q\"k", Counts),
+            ("b\\s", Counts),
+            ("$", Counts),
+            ("it's", Histogram),
+        ];
+        let charts = answer_charts(&db, batch, &fields, 10, 1)
+            .await
+            .expect("charts");
+        let one = |answer: &str| Chart::Counts(vec![(answer.to_owned(), 1)]);
+        assert_eq!(
+            charts,
+            [
+                one("dot"),
+                one("quote"),
+                one("slash"),
+                one("dollar"),
+                Chart::Histogram(vec![(2.0, 3.0, 1)])
+            ]
         );
     }
 
@@ -711,24 +919,22 @@ mod tests {
     async fn deleting_a_batch_removes_it_and_its_rows_for_its_owner_only() {
         let (db, _dir) = fresh_database().await;
         let batch = batch_with_rows(&db, &[("a", "queued", None)]).await;
-        sqlx::query(
+        execute(
+            &db,
             "INSERT INTO row_history (batch_id, row_index, claim, status, error, replaced_at) \
-             VALUES (?, 0, 1, 'failed', 'x', 0)",
+             VALUES ($1, 0, 1, 'failed', 'x', 0)",
+            &[batch],
         )
-        .bind(batch)
-        .execute(db.pool())
-        .await
-        .expect("history");
+        .await;
         assert!(!delete_batch(&db, "bob", batch).await.expect("query"));
         assert!(delete_batch(&db, "alice", batch).await.expect("query"));
-        let left: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM batch_rows WHERE batch_id = ?1) \
-             + (SELECT COUNT(*) FROM row_history WHERE batch_id = ?1)",
+        let left = scalar_i64(
+            &db,
+            "SELECT (SELECT COUNT(*) FROM batch_rows WHERE batch_id = $1) \
+             + (SELECT COUNT(*) FROM row_history WHERE batch_id = $1)",
+            &[batch],
         )
-        .bind(batch)
-        .fetch_one(db.pool())
-        .await
-        .expect("count");
+        .await;
         assert_eq!(left, 0);
         assert_eq!(
             queue_page(&db, "alice", batch, page(1))

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::batch_view::{Chart, ChartKind, answer_charts};
+use crate::database::on_pool;
 use crate::{Database, StoreError};
 
 /// How many batches' charts are kept when nothing else is said; the least recently read go first.
@@ -68,12 +69,15 @@ impl ChartCache {
         buckets: u32,
     ) -> Result<Vec<Chart>, StoreError> {
         // Read before the answers: a result written meanwhile is in the charts or moves the
-        // version past this one, so the entry is never newer in name than in content.
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT answers_version FROM batches WHERE id = ?")
+        // version past this one, so the entry is never newer in name than in content. The
+        // version is the database's, not this instance's: a row another instance finishes moves
+        // it just the same.
+        let version: Option<i64> = on_pool!(db, |pool, _dialect| {
+            sqlx::query_scalar("SELECT answers_version FROM batches WHERE id = $1")
                 .bind(batch_id)
-                .fetch_optional(db.pool())
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         let Some(version) = version else {
             return answer_charts(db, batch_id, fields, max_answers, buckets).await;
         };
@@ -144,6 +148,7 @@ mod tests {
     use crate::database::tests::fresh_database;
     use crate::queue::test_support::{batch, claim, succeeded};
     use crate::queue::{finish_row, retry_row};
+    use crate::testing::execute;
 
     const FIELDS: [(&str, ChartKind); 1] = [("answer", ChartKind::Counts)];
 
@@ -182,11 +187,12 @@ mod tests {
         assert_eq!(first, counts(&[("1", 1), ("2", 1)]));
 
         // Changed behind the queue's back: the version stands, so do the cached charts.
-        sqlx::query("UPDATE batch_rows SET result = '{\"answer\":5}' WHERE batch_id = ?")
-            .bind(id)
-            .execute(db.pool())
-            .await
-            .expect("update");
+        execute(
+            &db,
+            "UPDATE batch_rows SET result = '{\"answer\":5}' WHERE batch_id = $1",
+            &[id],
+        )
+        .await;
         let again = read(&cache, &db, id).await;
         assert_eq!(again, first);
 
@@ -204,6 +210,33 @@ mod tests {
             .expect("finish");
         let after = read(&cache, &db, id).await;
         assert_eq!(after, counts(&[("5", 1), ("9", 1)]));
+    }
+
+    #[tokio::test]
+    async fn a_row_another_instance_finishes_is_in_the_next_read() {
+        let (db, place) = fresh_database().await;
+        let other = Database::connect(&place.url)
+            .await
+            .expect("a second instance on the same database");
+        let id = batch(&db, "alice", 2, 2).await;
+        let row = claim(&db).await;
+        finish_row(&db, id, row.row_index, row.claim, succeeded(1))
+            .await
+            .expect("finish");
+        let cache = ChartCache::default();
+        assert_eq!(read(&cache, &db, id).await, counts(&[("1", 1)]));
+
+        // The other instance has a cache of its own, and this one never hears of its work.
+        let row = claim(&other).await;
+        finish_row(&other, id, row.row_index, row.claim, succeeded(2))
+            .await
+            .expect("finish");
+        assert_eq!(
+            read(&cache, &db, id).await,
+            counts(&[("1", 1), ("2", 1)]),
+            "the version in the database moved"
+        );
+        other.close().await;
     }
 
     #[tokio::test]
