@@ -46,8 +46,6 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
-// Used by the queries as they move to both engines (this commit is the first step).
-#[allow(dead_code)]
 impl Dialect {
     /// `sqlite` on SQLite, `postgres` on PostgreSQL.
     pub(crate) const fn pick<T: Copy>(self, sqlite: T, postgres: T) -> T {
@@ -251,27 +249,6 @@ impl Database {
             backend: Backend::Postgres(pool),
             instance: default_instance(),
         })
-    }
-
-    /// The SQLite pool, for the queries not yet written for both engines (moving to
-    /// [`on_pool!`]); they cannot run on PostgreSQL.
-    #[allow(clippy::panic)]
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        match &self.backend {
-            Backend::Sqlite(parts) => &parts.pool,
-            Backend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
-        }
-    }
-
-    /// The SQLite writer, for the queries not yet written for both engines.
-    #[allow(clippy::panic)]
-    pub(crate) async fn writer(
-        &self,
-    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(parts) => parts.writer().await,
-            Backend::Postgres(_) => panic!("this query does not run on PostgreSQL yet"),
-        }
     }
 
     /// The same database, taking its leases under `name`: one name per instance, kept across its

@@ -606,7 +606,7 @@ mod tests {
                 .bind(0)
                 .bind(0)
                 .bind(1)
-                .fetch_all(db.pool())
+                .fetch_all(db.sqlite_pool().expect("SQLite"))
                 .await
                 .expect("plan");
         let detail: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
@@ -619,7 +619,7 @@ mod tests {
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {SETTLE}"))
                 .bind(0)
                 .bind(0)
-                .fetch_all(db.pool())
+                .fetch_all(db.sqlite_pool().expect("SQLite"))
                 .await
                 .expect("plan");
         assert!(
