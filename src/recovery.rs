@@ -5,9 +5,10 @@ use rowbench_store::{Database, StoreError, datasets, queue};
 /// Removes the datasets whose upload the previous run did not finish, and puts the rows it was
 /// working on back in the queue at once instead of after their leases run out.
 ///
-/// Only valid because one process serves a SQLite database: whatever is loading or leased at
-/// start-up belongs to a run that is gone. With several servers on one database (PostgreSQL,
-/// later) uploads and leases will have to name the process they belong to.
+/// On SQLite one process serves the database, so whatever is loading or leased at start-up
+/// belongs to a run that is gone. On PostgreSQL other instances may be uploading and running
+/// rows right now: uploads and leases name their instance (`ROWBENCH_INSTANCE`), and only this
+/// instance's are cleaned up.
 pub async fn after_restart(db: &Database) -> Result<(), StoreError> {
     let removed = datasets::remove_unfinished(db).await?;
     if removed > 0 {

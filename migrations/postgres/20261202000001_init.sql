@@ -29,7 +29,10 @@ CREATE TABLE datasets (
     columns     TEXT    NOT NULL DEFAULT '[]',
     -- JSON: [{ "position", "original", "renamed" }] for blank or repeated header names
     renames     TEXT    NOT NULL DEFAULT '[]',
-    created_at  BIGINT  NOT NULL
+    created_at  BIGINT  NOT NULL,
+    -- The instance whose upload is loading it: at its restart it removes its own unfinished
+    -- uploads, never another running instance's.
+    loading_by  TEXT
 );
 
 CREATE INDEX datasets_by_owner_newest ON datasets (owner, created_at DESC, id DESC);

@@ -118,18 +118,34 @@ pub async fn create(
     name: &str,
     file_name: &str,
 ) -> Result<i64, StoreError> {
-    let id = on_pool!(db, |pool, _dialect| {
-        sqlx::query_scalar(
-            "INSERT INTO datasets (owner, name, file_name, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id",
-        )
-        .bind(owner)
-        .bind(name)
-        .bind(file_name)
-        .bind(Timestamp::now())
-        .fetch_one(pool)
-        .await?
-    });
+    let id = match db.backend() {
+        Backend::Sqlite(parts) => {
+            sqlx::query_scalar(
+                "INSERT INTO datasets (owner, name, file_name, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(owner)
+            .bind(name)
+            .bind(file_name)
+            .bind(Timestamp::now())
+            .fetch_one(&parts.pool)
+            .await?
+        }
+        // Which instance loads it: at its restart it removes its own unfinished uploads only.
+        Backend::Postgres(pool) => {
+            sqlx::query_scalar(
+                "INSERT INTO datasets (owner, name, file_name, created_at, loading_by) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(owner)
+            .bind(name)
+            .bind(file_name)
+            .bind(Timestamp::now())
+            .bind(db.instance())
+            .fetch_one(pool)
+            .await?
+        }
+    };
     Ok(id)
 }
 
@@ -362,11 +378,18 @@ pub async fn discard(db: &Database, dataset_id: i64) -> Result<(), StoreError> {
     db.give_space_back().await
 }
 
-/// Removes every dataset still loading, with its rows, and gives their space back; the number
-/// removed. For start-up only: a dataset loads while its upload request runs, so at start-up a
-/// loading one was left by a process that stopped mid-upload (crashed, killed, lost power), and
-/// no request will ever finish it. Valid because one process serves a SQLite database: with
-/// several servers on one PostgreSQL database, another one's upload could be running.
+/// Removes the datasets an earlier run of this server left loading, with their rows, and gives
+/// their space back; the number removed. For start-up only: a dataset loads while its upload
+/// request runs, so at start-up a loading one was left by a process that stopped mid-upload
+/// (crashed, killed, lost power), and no request will ever finish it.
+///
+/// On SQLite one process serves the database, so every loading dataset is such a one. On
+/// PostgreSQL another instance's upload may be running right now: only the datasets this
+/// instance was loading (under its `ROWBENCH_INSTANCE` name) go, and any other instance's
+/// still loading after [`ABANDONED_UPLOAD`] (no upload of the size limit takes that long).
+/// How long an upload may have been loading before any instance's start-up removes it.
+pub const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 #[tracing::instrument(skip_all)]
 pub async fn remove_unfinished(db: &Database) -> Result<u64, StoreError> {
     let removed = match db.backend() {
@@ -377,10 +400,14 @@ pub async fn remove_unfinished(db: &Database) -> Result<u64, StoreError> {
         // As in `delete`: the datasets, then their rows.
         Backend::Postgres(pool) => {
             let mut tx = pool.begin().await?;
-            let gone: Vec<i64> =
-                sqlx::query_scalar("DELETE FROM datasets WHERE status = 'loading' RETURNING id")
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let gone: Vec<i64> = sqlx::query_scalar(
+                "DELETE FROM datasets WHERE status = 'loading' \
+                 AND (loading_by = $1 OR loading_by IS NULL OR created_at < $2) RETURNING id",
+            )
+            .bind(db.instance())
+            .bind(Timestamp::now().as_millis() - ABANDONED_UPLOAD.as_millis() as i64)
+            .fetch_all(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM dataset_rows WHERE dataset_id = ANY($1)")
                 .bind(&gone)
                 .execute(&mut *tx)
@@ -623,6 +650,36 @@ mod tests {
         assert!(rows(&db, half, None, 10).await.expect("rows").is_empty());
         assert_eq!(rows(&db, ready, None, 10).await.expect("rows").len(), 1);
         assert_eq!(remove_unfinished(&db).await.expect("again"), 0);
+    }
+
+    #[tokio::test]
+    async fn an_instance_starting_up_leaves_another_running_instance_upload_alone() {
+        let (db, _dir) = fresh_database().await;
+        if db.engine() == crate::Engine::Sqlite {
+            return; // One process per SQLite database: every loading dataset is its own.
+        }
+        let a = db.clone().with_instance("a");
+        let b = db.clone().with_instance("b");
+        let theirs = half_loaded(&a, 10).await;
+        let mine = half_loaded(&b, 10).await;
+        assert_eq!(remove_unfinished(&b).await.expect("remove"), 1);
+        assert!(rows(&b, mine, None, 10).await.expect("rows").is_empty());
+        assert_eq!(
+            rows(&a, theirs, None, 20).await.expect("rows").len(),
+            10,
+            "a's upload goes on"
+        );
+        // One left loading for longer than any upload takes was abandoned, whoever's it was.
+        crate::testing::execute(
+            &db,
+            "UPDATE datasets SET created_at = $1 WHERE id = $2",
+            &[
+                Timestamp::now().as_millis() - ABANDONED_UPLOAD.as_millis() as i64 - 1,
+                theirs,
+            ],
+        )
+        .await;
+        assert_eq!(remove_unfinished(&b).await.expect("abandoned"), 1);
     }
 
     /// Row `i` of the upload benchmark's file (`.ci/bench-ingest`): 8 columns, about 120 bytes.
