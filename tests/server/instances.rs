@@ -1,6 +1,7 @@
 //! Several server processes on one PostgreSQL database, as a team runs Rowbench behind one
 //! address: a crash of one instance mid-batch, a sequential batch over three instances, one rate
-//! budget for all of them, and live progress on an instance that is not doing the work.
+//! budget for all of them, live progress on an instance that is not doing the work, and a
+//! graceful stop that hands its rows to the others at once.
 //!
 //! These need PostgreSQL: `.ci/test` runs them in its PostgreSQL pass (`ROWBENCH_TEST_POSTGRES`).
 //! On SQLite one process serves a database, so there they return at once.
@@ -47,6 +48,16 @@ fn providers_file(dir: &Path, mock: &MockServer, rpm: Option<u32>) -> PathBuf {
 
 /// Instance `name` of the server on the cluster's database, its files in a directory of its own.
 async fn instance(place: &TestPlace, providers: &Path, name: &str) -> ServerProcess {
+    instance_with_lease(place, providers, name, LEASE_MS).await
+}
+
+/// The same, holding its rows under leases of `lease_ms`.
+async fn instance_with_lease(
+    place: &TestPlace,
+    providers: &Path,
+    name: &str,
+    lease_ms: &str,
+) -> ServerProcess {
     let dir = place.dir().expect("a directory").join(name);
     std::fs::create_dir_all(&dir).expect("instance directory");
     let providers = providers.display().to_string();
@@ -54,7 +65,7 @@ async fn instance(place: &TestPlace, providers: &Path, name: &str) -> ServerProc
         ("DATABASE_URL", place.url.as_str()),
         ("ROWBENCH_INSTANCE", name),
         ("ROWBENCH_PROVIDERS_FILE", providers.as_str()),
-        ("ROWBENCH_LEASE_MS", LEASE_MS),
+        ("ROWBENCH_LEASE_MS", lease_ms),
     ];
     ServerProcess::start(&dir, &envs, &format!("instance {name}")).await
 }
@@ -335,4 +346,39 @@ async fn an_instance_streams_the_progress_of_rows_another_instance_finished() {
     println!("a ran {by_a} of {ROWS} rows; b's stream showed all of them");
     assert!(by_a > 0, "a did part of the work b's stream showed");
     drop((a, b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stopped_gracefully_hands_its_rows_back_at_once_for_the_others() {
+    let Some((place, db)) = cluster().await else {
+        return;
+    };
+    const ROWS: usize = 2_000;
+    let mock = MockServer::start(MockConfig {
+        latency_ms: 50,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("the mock LLM starts");
+    let providers = providers_file(place.dir().expect("dir"), &mock, None);
+    // Leases of a minute: were a's rows left to their leases, the batch would stand still.
+    let mut a = instance_with_lease(&place, &providers, "a", "60000").await;
+    let b = instance_with_lease(&place, &providers, "b", "60000").await;
+    let client = reqwest::Client::new();
+    let id = a.start_mock_batch(&client, ROWS, 16).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let stopping = Instant::now();
+    a.terminate();
+    let status = a.child.wait().await.expect("a exits");
+    assert!(status.success(), "a stopped cleanly: {status}");
+    println!("a stopped in {:.2} s", stopping.elapsed().as_secs_f64());
+    assert_eq!(
+        leased_by(&db, id, "a").await,
+        0,
+        "a holds no row once it is gone"
+    );
+    // Well within a's one-minute leases: b took its rows at once.
+    let finished = wait_completed(&b, id, Duration::from_secs(40)).await;
+    assert_eq!(finished["done_rows"], ROWS, "{finished}");
+    drop(b);
 }
