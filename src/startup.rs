@@ -72,12 +72,9 @@ impl Application {
                 format!("creating the data directory {}", config.data_dir.display())
             })?;
         }
-        let mut db = Database::connect(&config.database_url)
+        let db = Database::connect_as(&config.database_url, config.instance.as_deref())
             .await
             .context("opening the database")?;
-        if let Some(name) = &config.instance {
-            db = db.with_instance(name);
-        }
         db.migrate()
             .await
             .context("applying the database migrations in migrations/")?;

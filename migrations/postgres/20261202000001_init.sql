@@ -148,10 +148,11 @@ CREATE TABLE row_history (
 -- Every instance's queue worker LISTENs on `rowbench_queue`; these wake it when a row may have
 -- become claimable (rows added, a row sent back to the queue, a row finished or let go so its
 -- slot is free, a batch started or resumed or its concurrency changed), instead of it polling
--- hard. NOTIFY is sent at commit, once per transaction however many rows changed.
+-- hard. NOTIFY is sent at commit, once per transaction however many rows changed. The payload is
+-- the changing connection's `rowbench.instance` setting, so an instance passes over its own.
 CREATE FUNCTION rowbench_queue_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('rowbench_queue', '');
+    PERFORM pg_notify('rowbench_queue', COALESCE(current_setting('rowbench.instance', true), ''));
     RETURN NULL;
 END
 $$;
@@ -178,3 +179,117 @@ CREATE TABLE rate_budgets (
     next_request  BIGINT NOT NULL,
     next_token    BIGINT NOT NULL
 );
+
+-- The claim, in one round trip (called as `SELECT * FROM rowbench_claim(...)`, its own
+-- transaction): up to `max_rows` rows of one batch, held until `now_ms + lease_ms` under
+-- `instance`'s name. Each statement of a VOLATILE function takes a new snapshot, which the claim
+-- needs: the slots are counted after the batch's claim lock is held, so they include every
+-- claim made before.
+--
+-- 1. The lowest running batch that seems to have a free slot (fewer unexpired leases than its
+--    concurrency) and a row to run, and whose claim lock this transaction could take
+--    (pg_try_advisory_xact_lock is volatile, so it is called candidate by candidate in id order
+--    and stops at the first it gets): instances claim from different batches at once, never two
+--    from one batch, so a batch's concurrency holds over all of them. What this sees may be stale
+--    (its snapshot is older than the lock); step 3 counts again.
+-- 2. When every candidate's lock was taken, the lowest candidate's lock is waited for (its
+--    holder's claim takes a millisecond), rather than leaving its free slots to the next poll.
+-- 3. Under the lock: the batch's free slots, filled with its lowest queued rows whose
+--    `not_before` has passed and running rows whose lease expired, FOR UPDATE SKIP LOCKED so a
+--    row another instance is finishing or heartbeating is passed over, not waited for. Each list
+--    is an ordered index scan that stops at `take` rows; the rows are then updated by primary
+--    key (a join with the list would have PostgreSQL hash the whole batch).
+-- `more`: other batches could run rows too (claim again before waiting).
+CREATE FUNCTION rowbench_claim(p_now BIGINT, p_lease BIGINT, p_max BIGINT, p_lock INT, p_instance TEXT)
+RETURNS TABLE (batch_id BIGINT, row_index BIGINT, attempt BIGINT, cells TEXT, more BOOLEAN)
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+    v_batch BIGINT;
+    v_later BOOLEAN := false;
+BEGIN
+    SELECT c.id, c.candidates > c.position INTO v_batch, v_later
+    FROM (
+        SELECT b.id,
+            count(*) OVER () AS candidates,
+            row_number() OVER (ORDER BY b.id) AS position
+        FROM batches b
+        WHERE b.status = 'running'
+          AND COALESCE(b.concurrency,
+                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+              > (SELECT COUNT(*) FROM batch_rows r
+                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
+          AND (EXISTS (SELECT 1 FROM batch_rows q
+                       WHERE q.batch_id = b.id AND q.status = 'queued'
+                         AND (q.not_before IS NULL OR q.not_before <= p_now))
+               OR EXISTS (SELECT 1 FROM batch_rows e
+                          WHERE e.batch_id = b.id AND e.status = 'running'
+                            AND e.lease_expires_at <= p_now))
+        ORDER BY b.id
+    ) c
+    WHERE pg_try_advisory_xact_lock(p_lock, (c.id % 2147483647)::INT)
+    LIMIT 1;
+
+    IF v_batch IS NULL THEN
+        SELECT b.id INTO v_batch
+        FROM batches b
+        WHERE b.status = 'running'
+          AND COALESCE(b.concurrency,
+                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+              > (SELECT COUNT(*) FROM batch_rows r
+                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
+          AND (EXISTS (SELECT 1 FROM batch_rows q
+                       WHERE q.batch_id = b.id AND q.status = 'queued'
+                         AND (q.not_before IS NULL OR q.not_before <= p_now))
+               OR EXISTS (SELECT 1 FROM batch_rows e
+                          WHERE e.batch_id = b.id AND e.status = 'running'
+                            AND e.lease_expires_at <= p_now))
+        ORDER BY b.id
+        LIMIT 1;
+        IF v_batch IS NULL THEN
+            RETURN;
+        END IF;
+        PERFORM pg_advisory_xact_lock(p_lock, (v_batch % 2147483647)::INT);
+        v_later := false;
+    END IF;
+
+    RETURN QUERY
+    WITH slots AS (
+        SELECT CASE WHEN b.status = 'running' THEN
+            LEAST(p_max, COALESCE(b.concurrency,
+                                  (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+                  - (SELECT COUNT(*) FROM batch_rows r
+                     WHERE r.batch_id = b.id AND r.status = 'running'
+                       AND r.lease_expires_at > p_now))
+            ELSE 0 END AS take
+        FROM batches b WHERE b.id = v_batch
+    ),
+    picked AS (
+        SELECT row_index FROM (
+            SELECT q.row_index FROM batch_rows q
+            WHERE q.batch_id = v_batch AND q.status = 'queued'
+              AND (q.not_before IS NULL OR q.not_before <= p_now)
+            ORDER BY q.row_index
+            LIMIT (SELECT GREATEST(take, 0) FROM slots)
+            FOR UPDATE SKIP LOCKED) queued
+        UNION ALL
+        SELECT row_index FROM (
+            SELECT e.row_index FROM batch_rows e
+            WHERE e.batch_id = v_batch AND e.status = 'running' AND e.lease_expires_at <= p_now
+            ORDER BY e.row_index
+            LIMIT (SELECT GREATEST(take, 0) FROM slots)
+            FOR UPDATE SKIP LOCKED) expired
+        ORDER BY 1 LIMIT (SELECT GREATEST(take, 0) FROM slots)
+    )
+    UPDATE batch_rows
+    SET status = 'running', attempt = batch_rows.attempt + 1, lease_expires_at = p_now + p_lease,
+        started_at = COALESCE(batch_rows.started_at, p_now), not_before = NULL,
+        leased_by = p_instance
+    WHERE batch_rows.batch_id = v_batch
+      AND batch_rows.row_index = ANY (ARRAY(SELECT row_index FROM picked))
+    RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt,
+        (SELECT d.cells FROM batches b JOIN dataset_rows d ON d.dataset_id = b.dataset_id
+         WHERE b.id = v_batch AND d.row_index = batch_rows.row_index),
+        v_later;
+END
+$$;

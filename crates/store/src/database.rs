@@ -115,6 +115,9 @@ pub struct Database {
     backend: Backend,
     /// The name leases are taken under (see [`Database::with_instance`]).
     instance: Arc<str>,
+    /// What this instance's PostgreSQL connections sign their queue notifications with, so its
+    /// own listener can pass over what it did itself (see [`crate::wakeups`]).
+    signature: Arc<str>,
 }
 
 /// The connections of each engine.
@@ -159,10 +162,17 @@ impl Database {
     /// [`Database::connect_postgres`]), otherwise an SQLite file such as
     /// `sqlite://data/rowbench.db`, created if needed.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_as(url, None).await
+    }
+
+    /// As [`Database::connect`], taking leases under `instance` (`ROWBENCH_INSTANCE`) when given,
+    /// else under a name no other process has.
+    pub async fn connect_as(url: &str, instance: Option<&str>) -> Result<Self, StoreError> {
+        let instance = instance.map_or_else(default_instance, Arc::from);
         if is_postgres_url(url) {
-            Self::connect_postgres(url).await
+            Self::connect_postgres(url, instance).await
         } else {
-            Self::connect_sqlite(url).await
+            Self::connect_sqlite(url, instance).await
         }
     }
 
@@ -178,7 +188,7 @@ impl Database {
     /// created, so it is set on every connection, ahead of everything else; a database made
     /// without it is converted once by [`Database::migrate`].
     #[tracing::instrument(skip_all)]
-    async fn connect_sqlite(url: &str) -> Result<Self, StoreError> {
+    async fn connect_sqlite(url: &str, instance: Arc<str>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Connect)?
             .create_if_missing(true)
@@ -199,7 +209,8 @@ impl Database {
                 pool,
                 writer: Arc::new(Mutex::new(Some(writer))),
             }),
-            instance: default_instance(),
+            signature: instance.clone(),
+            instance,
         })
     }
 
@@ -207,14 +218,16 @@ impl Database {
     /// What went wrong is said in words that name the server (never the password): unreachable,
     /// a refused password, a database that does not exist, a version older than 15.
     #[tracing::instrument(skip_all)]
-    async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+    async fn connect_postgres(url: &str, instance: Arc<str>) -> Result<Self, StoreError> {
+        let signature: Arc<str> = Arc::from(signature_of(&instance));
         let options = PgConnectOptions::from_str(url)
             .map_err(|error| StoreError::Server {
                 reason: format!(
                     "DATABASE_URL is not a PostgreSQL address Rowbench can read: {error}"
                 ),
             })?
-            .application_name("rowbench");
+            .application_name("rowbench")
+            .options([("rowbench.instance", &*signature)]);
         let place = Place::of(&options);
         // One connection first: the pool would retry a refused connection until its timeout and
         // then only say that it timed out, where this says why.
@@ -247,7 +260,8 @@ impl Database {
         }
         Ok(Self {
             backend: Backend::Postgres(pool),
-            instance: default_instance(),
+            instance,
+            signature,
         })
     }
 
@@ -262,6 +276,11 @@ impl Database {
     /// The name this instance takes its leases under.
     pub fn instance(&self) -> &str {
         &self.instance
+    }
+
+    /// What this instance's connections sign their queue notifications with.
+    pub(crate) fn signature(&self) -> &str {
+        &self.signature
     }
 
     pub(crate) fn backend(&self) -> &Backend {
@@ -358,6 +377,21 @@ impl Database {
             Backend::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// `instance` as a connection may carry it in a setting (`-c rowbench.instance=...` takes no
+/// quoting): letters, digits, `.`, `_` and `-`, anything else as `_`.
+fn signature_of(instance: &str) -> String {
+    instance
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A name no other process has: the host, the process id and the start time. Without a name of

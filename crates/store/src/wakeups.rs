@@ -15,8 +15,8 @@ use crate::database::Backend;
 /// The channel the triggers notify.
 pub const QUEUE_CHANNEL: &str = "rowbench_queue";
 
-/// On PostgreSQL, starts listening and wakes `wake` at every notification until the task is
-/// aborted; `None` on SQLite. A lost connection is opened again (missed notifications cost at
+/// On PostgreSQL, starts listening and wakes `wake` at every notification another instance sent
+/// (this one wakes its own worker in the process) until the task is aborted; `None` on SQLite. A lost connection is opened again (missed notifications cost at
 /// most one poll interval, since the worker also polls).
 pub async fn listen(
     db: &Database,
@@ -27,9 +27,11 @@ pub async fn listen(
     };
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(QUEUE_CHANNEL).await?;
+    let own = db.signature().to_owned();
     Ok(Some(tokio::spawn(async move {
         loop {
             match listener.recv().await {
+                Ok(notification) if notification.payload() == own => {}
                 Ok(_) => wake.notify_one(),
                 Err(error) => {
                     tracing::warn!(%error, "listening for queue changes failed; trying again");
