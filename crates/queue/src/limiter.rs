@@ -87,7 +87,12 @@ impl RateLimiters {
                 i64::try_from(u128::from(tokens) * 60_000_000 / u128::from(tpm)).unwrap_or(i64::MAX)
             });
         let (now, now_us) = (Instant::now(), wall_clock_us());
-        match rate_budget::reserve(db, provider, now_us, request_us, token_us).await {
+        let booked = if request_us == 0 && token_us == 0 {
+            rate_budget::held_until(db, provider, now_us).await
+        } else {
+            rate_budget::reserve(db, provider, now_us, request_us, token_us).await
+        };
+        match booked {
             Ok(Some(at_us)) => {
                 let wait = u64::try_from(at_us.saturating_sub(now_us)).unwrap_or(0);
                 Some(now + Duration::from_micros(wait))

@@ -40,6 +40,25 @@ pub async fn reserve(
     Ok(Some(at))
 }
 
+/// When a call to a provider without limits may go: `now_us`, or later while a Retry-After holds
+/// it back. A read, not a booking: such calls need not queue behind each other on the row's
+/// lock. `None` on SQLite.
+pub async fn held_until(
+    db: &Database,
+    provider: &str,
+    now_us: i64,
+) -> Result<Option<i64>, StoreError> {
+    let Backend::Postgres(pool) = db.backend() else {
+        return Ok(None);
+    };
+    let held: Option<i64> =
+        sqlx::query_scalar("SELECT next_request FROM rate_budgets WHERE provider = $1")
+            .bind(provider)
+            .fetch_optional(pool)
+            .await?;
+    Ok(Some(held.map_or(now_us, |held| held.max(now_us))))
+}
+
 /// Holds every instance's calls to `provider` back until `until_us` (a 429's Retry-After speaks
 /// for the whole account). Nothing on SQLite.
 pub async fn hold_off(db: &Database, provider: &str, until_us: i64) -> Result<(), StoreError> {
@@ -102,6 +121,17 @@ mod tests {
         assert_eq!(
             testing::scalar_i64(&db, "SELECT COUNT(*) FROM rate_budgets", &[]).await,
             3
+        );
+        // A provider without limits books nothing, but a hold-off holds it back too.
+        assert_eq!(held_until(&db, "free", now).await.expect("free"), Some(now));
+        hold_off(&db, "free", now + 7).await.expect("hold off");
+        assert_eq!(
+            held_until(&db, "free", now).await.expect("held"),
+            Some(now + 7)
+        );
+        assert_eq!(
+            held_until(&db, "free", now + 9).await.expect("after"),
+            Some(now + 9)
         );
     }
 }

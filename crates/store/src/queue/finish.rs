@@ -15,12 +15,21 @@ use super::{AttemptRecord, RowOutcome, RowStatus};
 /// engine is inferred where it runs, which spares a generic function a bound per bound type.
 macro_rules! insert_attempts {
     ($calls:expr) => {{
-        let mut insert = QueryBuilder::new(
+        let mut insert = QueryBuilder::new("");
+        push_attempts!(insert, $calls);
+        insert
+    }};
+}
+
+/// Appends the INSERT of [`insert_attempts!`] to `$insert`, a query builder of either engine.
+macro_rules! push_attempts {
+    ($insert:expr, $calls:expr) => {{
+        $insert.push(
             "INSERT INTO row_attempts (batch_id, row_index, claim, call_no, started_at, latency_ms, \
              http_status, request, raw_response, outcome, error, input_tokens, output_tokens, \
              cost_usd) ",
         );
-        insert.push_values($calls, |mut row, a: &AttemptRecord| {
+        $insert.push_values($calls, |mut row, a: &AttemptRecord| {
             row.push_bind(a.batch_id)
                 .push_bind(a.row_index)
                 .push_bind(a.claim)
@@ -36,7 +45,6 @@ macro_rules! insert_attempts {
                 .push_bind(a.output_tokens)
                 .push_bind(a.cost_usd);
         });
-        insert
     }};
 }
 
@@ -68,6 +76,18 @@ pub(super) const SETTLE_POSTGRES: &str = "UPDATE batches SET status = 'completed
      WHERE id = $2 AND status = 'running' AND NOT EXISTS ( \
          SELECT 1 FROM batch_rows \
          WHERE batch_id = $2 AND status IN ('queued', 'running'))";
+
+/// PostgreSQL: adds a group's finished rows to batch $3's counters ($1 succeeded, $2 failed) and
+/// completes it at $4 if nothing of it is left to run, as [`SETTLE_POSTGRES`] does.
+const COUNT_AND_SETTLE_POSTGRES: &str = "UPDATE batches SET done_rows = done_rows + $1, \
+     failed_rows = failed_rows + $2, answers_version = answers_version + 1, \
+     status = CASE WHEN status = 'running' AND NOT EXISTS ( \
+         SELECT 1 FROM batch_rows WHERE batch_id = $3 AND status IN ('queued', 'running')) \
+         THEN 'completed' ELSE status END, \
+     finished_at = CASE WHEN status = 'running' AND NOT EXISTS ( \
+         SELECT 1 FROM batch_rows WHERE batch_id = $3 AND status IN ('queued', 'running')) \
+         THEN $4 ELSE finished_at END \
+     WHERE id = $3";
 
 /// Completes batch `$batch_id` if nothing of it is left to run (see [`SETTLE`]), in `$tx`, a
 /// transaction of either engine. A macro, not a generic function: a future generic over the
@@ -137,19 +157,23 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
     let now = Timestamp::now();
     on_writer!(db, |conn, dialect| {
         let mut tx = conn.begin().await?;
-        if dialect == Dialect::Postgres {
-            // Several instances write at once on PostgreSQL, and cancelling or retrying a batch
-            // locks its row in `batches` before its rows. Taking the batches' locks first here
-            // too, in id order, keeps the order the same in every transaction, so a result
-            // written while its batch is cancelled waits instead of deadlocking. NO KEY UPDATE is
-            // the lock the counters' update takes anyway; the calls' inserts (foreign keys to
-            // `batches`) do not wait for it.
-            let batches: Vec<i64> = results
-                .iter()
-                .map(|r| r.batch_id)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+        // Several instances write at once on PostgreSQL, and cancelling or retrying a batch
+        // locks its row in `batches` before its rows. Taking the batches' locks first here
+        // too, in id order, keeps the order the same in every transaction, so a result
+        // written while its batch is cancelled waits instead of deadlocking. NO KEY UPDATE is
+        // the lock the counters' update takes anyway; the calls' inserts (foreign keys to
+        // `batches`) do not wait for it.
+        let batches: Vec<i64> = results
+            .iter()
+            .map(|r| r.batch_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // The usual group (one batch, a few rows) goes out in one statement on PostgreSQL: the
+        // locks, the calls and the results. Every round trip of this transaction is time the
+        // batch's row stays locked, and the finishing rows of every instance take turns on it.
+        let one_statement = dialect == Dialect::Postgres && results.len() <= ROWS_PER_STATEMENT / 2;
+        if dialect == Dialect::Postgres && !one_statement {
             for chunk in batches.chunks(ROWS_PER_STATEMENT) {
                 let mut lock = QueryBuilder::new("SELECT id FROM batches WHERE id IN (");
                 let mut ids = lock.separated(", ");
@@ -164,9 +188,31 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
         // (a read first would risk SQLITE_BUSY on the upgrade, which the busy timeout does not
         // cover). The fence is in the statement itself, on either engine: PostgreSQL checks
         // `attempt` and `status` again on a row another transaction changed meanwhile.
+        let calls: Vec<&AttemptRecord> = results
+            .iter()
+            .filter_map(|r| r.last_call.as_ref())
+            .collect();
+        let calls_with_results = one_statement && !calls.is_empty();
         let mut written = std::collections::HashSet::new();
         for chunk in results.chunks(ROWS_PER_STATEMENT) {
-            let mut update = QueryBuilder::new(
+            let mut update = QueryBuilder::new("");
+            if one_statement {
+                // `locked` is read whole by the WHERE below (an uncorrelated subquery, run
+                // before any row is looked at), so the batches are locked before their rows.
+                update.push("WITH locked AS (SELECT id FROM batches WHERE id IN (");
+                let mut ids = update.separated(", ");
+                for id in &batches {
+                    ids.push_bind(*id);
+                }
+                update.push(") ORDER BY id FOR NO KEY UPDATE)");
+                if calls_with_results {
+                    update.push(", recorded AS (");
+                    push_attempts!(update, calls.iter().copied());
+                    update.push(")");
+                }
+                update.push(" ");
+            }
+            update.push(
                 "UPDATE batch_rows SET status = v.column4, result = v.column5, error = v.column6, \
                  latency_ms = v.column7, input_tokens = v.column8, output_tokens = v.column9, \
                  cost_usd = v.column10, lease_expires_at = NULL, finished_at = ",
@@ -213,17 +259,19 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
             // Both engines name a VALUES list's columns column1, column2, ...
             update.push(
                 ") AS v WHERE batch_rows.batch_id = v.column1 AND batch_rows.row_index = v.column2 \
-                 AND batch_rows.attempt = v.column3 AND batch_rows.status = 'running' \
-                 RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt",
+                 AND batch_rows.attempt = v.column3 AND batch_rows.status = 'running' ",
             );
+            if one_statement {
+                update.push("AND (SELECT COUNT(*) FROM locked) >= 0 ");
+            }
+            update.push("RETURNING batch_rows.batch_id, batch_rows.row_index, batch_rows.attempt");
             let rows: Vec<(i64, i64, i64)> = update.build_query_as().fetch_all(&mut *tx).await?;
             written.extend(rows);
         }
-        let calls: Vec<&AttemptRecord> = results
-            .iter()
-            .filter_map(|r| r.last_call.as_ref())
-            .collect();
-        for chunk in calls.chunks(ROWS_PER_STATEMENT / 2) {
+        for chunk in calls
+            .chunks(ROWS_PER_STATEMENT / 2)
+            .filter(|_| !calls_with_results)
+        {
             insert_attempts!(chunk.iter().copied())
                 .build()
                 .execute(&mut *tx)
@@ -249,16 +297,33 @@ pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<boo
             }
         }
         for (batch_id, (succeeded, failed)) in counts {
-            sqlx::query(
-                "UPDATE batches SET done_rows = done_rows + $1, failed_rows = failed_rows + $2, \
-                 answers_version = answers_version + 1 WHERE id = $3",
-            )
-            .bind(succeeded)
-            .bind(failed)
-            .bind(batch_id)
-            .execute(&mut *tx)
-            .await?;
-            settle!(tx, dialect, batch_id);
+            match dialect {
+                Dialect::Sqlite => {
+                    sqlx::query(
+                        "UPDATE batches SET done_rows = done_rows + $1, \
+                         failed_rows = failed_rows + $2, answers_version = answers_version + 1 \
+                         WHERE id = $3",
+                    )
+                    .bind(succeeded)
+                    .bind(failed)
+                    .bind(batch_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    settle!(tx, dialect, batch_id);
+                }
+                // The counters and the settle in one statement: the batch's row has been locked
+                // since the transaction began, so this statement's snapshot holds every row
+                // another transaction finished before, as SETTLE_POSTGRES's would.
+                Dialect::Postgres => {
+                    sqlx::query(COUNT_AND_SETTLE_POSTGRES)
+                        .bind(succeeded)
+                        .bind(failed)
+                        .bind(batch_id)
+                        .bind(Timestamp::now())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(answers)
