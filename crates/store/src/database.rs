@@ -238,8 +238,11 @@ impl Database {
         if let Err(error) = first.close().await {
             tracing::debug!(%error, "closing the first PostgreSQL connection failed");
         }
+        // Not pinged when taken from the pool: the ping is a round trip before every query, and
+        // a connection the server dropped fails its query, which the pool then replaces.
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
