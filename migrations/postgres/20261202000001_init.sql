@@ -105,6 +105,12 @@ CREATE TABLE batch_rows (
 );
 
 CREATE INDEX batch_rows_by_status ON batch_rows (batch_id, status, row_index);
+-- The claim's own lookups: the few queued rows at the front of a batch and its rows in flight.
+-- Partial, so they hold only those rows: with the status index, PostgreSQL's planner would at
+-- times walk a batch's finished rows (by primary key, or a sequential scan when half the rows
+-- look queued) to find the first queued one, a cost that grows with the batch.
+CREATE INDEX batch_rows_queued ON batch_rows (batch_id, row_index) WHERE status = 'queued';
+CREATE INDEX batch_rows_running ON batch_rows (batch_id, row_index) WHERE status = 'running';
 
 -- Every call made for a row, retries and repairs included: what was sent, what came back and what
 -- it cost. `claim` is the row's `attempt` value when the call was made.
@@ -186,6 +192,10 @@ CREATE TABLE rate_budgets (
 -- needs: the slots are counted after the batch's claim lock is held, so they include every
 -- claim made before.
 --
+-- The existence checks are ordered lookups (ORDER BY row_index LIMIT 1) so that they read the
+-- partial indexes from the front: unordered, PostgreSQL may pick a sequential scan, which when
+-- half a batch looks queued is cheap by its estimate and walks every finished row in fact.
+--
 -- 1. The lowest running batch that seems to have a free slot (fewer unexpired leases than its
 --    concurrency) and a row to run, and whose claim lock this transaction could take
 --    (pg_try_advisory_xact_lock is volatile, so it is called candidate by candidate in id order
@@ -221,10 +231,12 @@ BEGIN
                  WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
           AND (EXISTS (SELECT 1 FROM batch_rows q
                        WHERE q.batch_id = b.id AND q.status = 'queued'
-                         AND (q.not_before IS NULL OR q.not_before <= p_now))
+                         AND (q.not_before IS NULL OR q.not_before <= p_now)
+                       ORDER BY q.row_index LIMIT 1)
                OR EXISTS (SELECT 1 FROM batch_rows e
                           WHERE e.batch_id = b.id AND e.status = 'running'
-                            AND e.lease_expires_at <= p_now))
+                            AND e.lease_expires_at <= p_now
+                          ORDER BY e.row_index LIMIT 1))
         ORDER BY b.id
     ) c
     WHERE pg_try_advisory_xact_lock(p_lock, (c.id % 2147483647)::INT)
@@ -240,10 +252,12 @@ BEGIN
                  WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
           AND (EXISTS (SELECT 1 FROM batch_rows q
                        WHERE q.batch_id = b.id AND q.status = 'queued'
-                         AND (q.not_before IS NULL OR q.not_before <= p_now))
+                         AND (q.not_before IS NULL OR q.not_before <= p_now)
+                       ORDER BY q.row_index LIMIT 1)
                OR EXISTS (SELECT 1 FROM batch_rows e
                           WHERE e.batch_id = b.id AND e.status = 'running'
-                            AND e.lease_expires_at <= p_now))
+                            AND e.lease_expires_at <= p_now
+                          ORDER BY e.row_index LIMIT 1))
         ORDER BY b.id
         LIMIT 1;
         IF v_batch IS NULL THEN
