@@ -186,15 +186,41 @@ CREATE TABLE rate_budgets (
     next_token    BIGINT NOT NULL
 );
 
+-- The claim's candidates at `p_now`: the running batches that seem to have a free slot (fewer
+-- unexpired leases than their concurrency) and a row to run, lowest id first, each with how many
+-- there are and its place among them. STABLE and one SELECT, so PostgreSQL inlines it.
+--
+-- The existence checks are ordered lookups (ORDER BY row_index LIMIT 1) so that they read the
+-- partial indexes from the front: unordered, PostgreSQL may pick a sequential scan, which when
+-- half a batch looks queued is cheap by its estimate and walks every finished row in fact.
+CREATE FUNCTION rowbench_claim_candidates(p_now BIGINT)
+RETURNS TABLE (id BIGINT, candidates BIGINT, place BIGINT)
+LANGUAGE sql STABLE AS $$
+        SELECT b.id,
+            count(*) OVER () AS candidates,
+            row_number() OVER (ORDER BY b.id) AS place
+        FROM batches b
+        WHERE b.status = 'running'
+          AND COALESCE(b.concurrency,
+                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
+              > (SELECT COUNT(*) FROM batch_rows r
+                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
+          AND (EXISTS (SELECT 1 FROM batch_rows q
+                       WHERE q.batch_id = b.id AND q.status = 'queued'
+                         AND (q.not_before IS NULL OR q.not_before <= p_now)
+                       ORDER BY q.row_index LIMIT 1)
+               OR EXISTS (SELECT 1 FROM batch_rows e
+                          WHERE e.batch_id = b.id AND e.status = 'running'
+                            AND e.lease_expires_at <= p_now
+                          ORDER BY e.row_index LIMIT 1))
+        ORDER BY b.id
+$$;
+
 -- The claim, in one round trip (called as `SELECT * FROM rowbench_claim(...)`, its own
 -- transaction): up to `max_rows` rows of one batch, held until `now_ms + lease_ms` under
 -- `instance`'s name. Each statement of a VOLATILE function takes a new snapshot, which the claim
 -- needs: the slots are counted after the batch's claim lock is held, so they include every
 -- claim made before.
---
--- The existence checks are ordered lookups (ORDER BY row_index LIMIT 1) so that they read the
--- partial indexes from the front: unordered, PostgreSQL may pick a sequential scan, which when
--- half a batch looks queued is cheap by its estimate and walks every finished row in fact.
 --
 -- 1. The lowest running batch that seems to have a free slot (fewer unexpired leases than its
 --    concurrency) and a row to run, and whose claim lock this transaction could take
@@ -218,48 +244,13 @@ DECLARE
     v_batch BIGINT;
     v_later BOOLEAN := false;
 BEGIN
-    SELECT c.id, c.candidates > c.position INTO v_batch, v_later
-    FROM (
-        SELECT b.id,
-            count(*) OVER () AS candidates,
-            row_number() OVER (ORDER BY b.id) AS position
-        FROM batches b
-        WHERE b.status = 'running'
-          AND COALESCE(b.concurrency,
-                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
-              > (SELECT COUNT(*) FROM batch_rows r
-                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
-          AND (EXISTS (SELECT 1 FROM batch_rows q
-                       WHERE q.batch_id = b.id AND q.status = 'queued'
-                         AND (q.not_before IS NULL OR q.not_before <= p_now)
-                       ORDER BY q.row_index LIMIT 1)
-               OR EXISTS (SELECT 1 FROM batch_rows e
-                          WHERE e.batch_id = b.id AND e.status = 'running'
-                            AND e.lease_expires_at <= p_now
-                          ORDER BY e.row_index LIMIT 1))
-        ORDER BY b.id
-    ) c
+    SELECT c.id, c.candidates > c.place INTO v_batch, v_later
+    FROM rowbench_claim_candidates(p_now) c
     WHERE pg_try_advisory_xact_lock(p_lock, (c.id % 2147483647)::INT)
     LIMIT 1;
 
     IF v_batch IS NULL THEN
-        SELECT b.id INTO v_batch
-        FROM batches b
-        WHERE b.status = 'running'
-          AND COALESCE(b.concurrency,
-                       (b.config::jsonb #>> '{recipe,settings,concurrency}')::BIGINT, 1)
-              > (SELECT COUNT(*) FROM batch_rows r
-                 WHERE r.batch_id = b.id AND r.status = 'running' AND r.lease_expires_at > p_now)
-          AND (EXISTS (SELECT 1 FROM batch_rows q
-                       WHERE q.batch_id = b.id AND q.status = 'queued'
-                         AND (q.not_before IS NULL OR q.not_before <= p_now)
-                       ORDER BY q.row_index LIMIT 1)
-               OR EXISTS (SELECT 1 FROM batch_rows e
-                          WHERE e.batch_id = b.id AND e.status = 'running'
-                            AND e.lease_expires_at <= p_now
-                          ORDER BY e.row_index LIMIT 1))
-        ORDER BY b.id
-        LIMIT 1;
+        SELECT c.id INTO v_batch FROM rowbench_claim_candidates(p_now) c LIMIT 1;
         IF v_batch IS NULL THEN
             RETURN;
         END IF;
