@@ -262,7 +262,17 @@ async fn three_instances_share_one_rate_budget_per_provider() {
     // Far more rows than the budget lets through in the window, and slots on every instance.
     let id = servers[0].start_mock_batch(&client, 400, 30).await;
     let window = Duration::from_secs(6);
-    tokio::time::sleep(Duration::from_secs(1) + window + Duration::from_millis(300)).await;
+    // Timed from the first call, not from the start: on a loaded machine the first claim can
+    // come late, and a window that ran past the cancel would count calls that were never let go.
+    let waited = tokio::time::Instant::now();
+    while mock.stats().request_times_ms.is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no call reached the mock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1) + window + Duration::from_millis(500)).await;
     let response = client
         .post(format!("{}/api/batches/{id}/cancel", servers[1].url))
         .send()
