@@ -21,6 +21,10 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use crate::StoreError;
 
 /// The SQLite migrations, embedded at compile time.
+/// How many times [`Database::give_space_back`] tries to empty SQLite's log before leaving it
+/// for the next time.
+const TRUNCATE_TRIES: usize = 10;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// The PostgreSQL migrations: the same schema, in that dialect.
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -336,9 +340,9 @@ impl Database {
     /// keeps the space the rows took. Freed pages are otherwise only reused, never returned.
     /// PostgreSQL's autovacuum does this on its own, so there it does nothing.
     ///
-    /// Emptying the log waits (up to the busy timeout) for readers of older snapshots; if one
-    /// is still reading then, the log keeps its size until the next time and this says so in
-    /// the log, not as an error.
+    /// Emptying the log waits (up to the busy timeout) for readers of older snapshots, and is
+    /// tried again for about a second; if one is still reading then, the log keeps its size
+    /// until the next time and this says so in the log, not as an error.
     #[tracing::instrument(skip_all)]
     pub async fn give_space_back(&self) -> Result<(), StoreError> {
         let Backend::Sqlite(parts) = &self.backend else {
@@ -348,13 +352,19 @@ impl Database {
         sqlx::query("PRAGMA incremental_vacuum")
             .execute(&mut *connection)
             .await?;
-        let (busy, _log_frames, _checkpointed): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&mut *connection)
-                .await?;
-        if busy != 0 {
-            tracing::info!("a reader kept the write-ahead log from being emptied");
+        // A reader of an older snapshot (a page, a progress poll) keeps the log from being
+        // emptied while it reads; those reads are short, so a few more tries usually get it.
+        for _ in 0..TRUNCATE_TRIES {
+            let (busy, _log_frames, _checkpointed): (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&mut *connection)
+                    .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        tracing::info!("a reader kept the write-ahead log from being emptied");
         Ok(())
     }
 
