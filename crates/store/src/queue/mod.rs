@@ -84,6 +84,19 @@ pub enum AttemptOutcome {
     Auth,
 }
 
+impl AttemptOutcome {
+    /// The name the database stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Ok => "ok",
+            AttemptOutcome::Invalid => "invalid",
+            AttemptOutcome::Retryable => "retryable",
+            AttemptOutcome::Failed => "failed",
+            AttemptOutcome::Auth => "auth",
+        }
+    }
+}
+
 /// One provider call made for a row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptRecord {
