@@ -24,6 +24,21 @@ pub(crate) struct RateLimiters {
     schedules: Mutex<HashMap<String, Schedule>>,
     /// The database whose budgets every instance shares (PostgreSQL); `None` on SQLite.
     shared: Option<Database>,
+    /// For providers without limits, the shared hold-off as last read, per provider: read again
+    /// after [`HOLD_OFF_FRESH`], not for every call.
+    holds: Mutex<HashMap<String, HoldOff>>,
+}
+
+/// How long a hold-off read from the shared budget is taken as current. A provider's Retry-After
+/// on another instance reaches this one at most this much later; Retry-After is in seconds. At
+/// 64 rows in flight against a fast model, a read per call was a round trip on every row's way to
+/// its call.
+const HOLD_OFF_FRESH: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, Copy)]
+struct HoldOff {
+    read_at: Instant,
+    until: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +56,7 @@ impl RateLimiters {
         Self {
             schedules: Mutex::default(),
             shared: (db.engine() == Engine::Postgres).then(|| db.clone()),
+            holds: Mutex::default(),
         }
     }
 
@@ -87,7 +103,11 @@ impl RateLimiters {
                 i64::try_from(u128::from(tokens) * 60_000_000 / u128::from(tpm)).unwrap_or(i64::MAX)
             });
         let (now, now_us) = (Instant::now(), wall_clock_us());
-        let booked = if request_us == 0 && token_us == 0 {
+        let unlimited = request_us == 0 && token_us == 0;
+        if unlimited && let Some(hold) = self.fresh_hold(provider, now) {
+            return Some(hold.until.max(now));
+        }
+        let booked = if unlimited {
             rate_budget::held_until(db, provider, now_us).await
         } else {
             rate_budget::reserve(db, provider, now_us, request_us, token_us).await
@@ -95,7 +115,17 @@ impl RateLimiters {
         match booked {
             Ok(Some(at_us)) => {
                 let wait = u64::try_from(at_us.saturating_sub(now_us)).unwrap_or(0);
-                Some(now + Duration::from_micros(wait))
+                let at = now + Duration::from_micros(wait);
+                if unlimited {
+                    self.lock_holds().insert(
+                        provider.to_owned(),
+                        HoldOff {
+                            read_at: now,
+                            until: at,
+                        },
+                    );
+                }
+                Some(at)
             }
             Ok(None) => None,
             Err(error) => {
@@ -103,6 +133,12 @@ impl RateLimiters {
                 None
             }
         }
+    }
+
+    /// The shared hold-off of `provider` if it was read less than [`HOLD_OFF_FRESH`] ago.
+    fn fresh_hold(&self, provider: &str, now: Instant) -> Option<HoldOff> {
+        let hold = *self.lock_holds().get(provider)?;
+        (now.saturating_duration_since(hold.read_at) < HOLD_OFF_FRESH).then_some(hold)
     }
 
     /// Books the earliest moment, from `now` on, that a call of `tokens` tokens may go.
@@ -135,6 +171,9 @@ impl RateLimiters {
             });
             schedule.next_request = schedule.next_request.max(until);
         }
+        if let Some(hold) = self.lock_holds().get_mut(provider) {
+            hold.until = hold.until.max(until);
+        }
         if let Some(db) = &self.shared {
             let ahead = until.saturating_duration_since(Instant::now());
             let until_us = wall_clock_us()
@@ -150,6 +189,11 @@ impl RateLimiters {
         self.schedules
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// As [`Self::lock`], for the hold-offs read.
+    fn lock_holds(&self) -> MutexGuard<'_, HashMap<String, HoldOff>> {
+        self.holds.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
