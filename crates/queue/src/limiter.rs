@@ -24,9 +24,6 @@ pub(crate) struct RateLimiters {
     schedules: Mutex<HashMap<String, Schedule>>,
     /// The database whose budgets every instance shares (PostgreSQL); `None` on SQLite.
     shared: Option<Database>,
-    /// For providers without limits, the shared hold-off as last read, per provider: read again
-    /// after [`HOLD_OFF_FRESH`], not for every call.
-    holds: Mutex<HashMap<String, HoldOff>>,
 }
 
 /// How long a hold-off read from the shared budget is taken as current. A provider's Retry-After
@@ -36,18 +33,26 @@ pub(crate) struct RateLimiters {
 const HOLD_OFF_FRESH: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy)]
-struct HoldOff {
-    read_at: Instant,
-    until: Instant,
-}
-
-#[derive(Debug, Clone, Copy)]
 struct Schedule {
     /// The earliest the next call may go by the requests-per-minute limit (or a provider's
     /// `retry-after`).
     next_request: Instant,
     /// The same by the tokens-per-minute limit.
     next_token: Instant,
+    /// When a provider without limits last had its shared hold-off read into `next_request`
+    /// (PostgreSQL): read again after [`HOLD_OFF_FRESH`], not for every call.
+    hold_read_at: Option<Instant>,
+}
+
+impl From<Instant> for Schedule {
+    /// A schedule that lets the next call go at `at`.
+    fn from(at: Instant) -> Self {
+        Self {
+            next_request: at,
+            next_token: at,
+            hold_read_at: None,
+        }
+    }
 }
 
 impl RateLimiters {
@@ -56,7 +61,6 @@ impl RateLimiters {
         Self {
             schedules: Mutex::default(),
             shared: (db.engine() == Engine::Postgres).then(|| db.clone()),
-            holds: Mutex::default(),
         }
     }
 
@@ -104,8 +108,8 @@ impl RateLimiters {
             });
         let (now, now_us) = (Instant::now(), wall_clock_us());
         let unlimited = request_us == 0 && token_us == 0;
-        if unlimited && let Some(hold) = self.fresh_hold(provider, now) {
-            return Some(hold.until.max(now));
+        if unlimited && let Some(held) = self.fresh_hold(provider, now) {
+            return Some(held.max(now));
         }
         let booked = if unlimited {
             rate_budget::held_until(db, provider, now_us).await
@@ -117,13 +121,12 @@ impl RateLimiters {
                 let wait = u64::try_from(at_us.saturating_sub(now_us)).unwrap_or(0);
                 let at = now + Duration::from_micros(wait);
                 if unlimited {
-                    self.lock_holds().insert(
-                        provider.to_owned(),
-                        HoldOff {
-                            read_at: now,
-                            until: at,
-                        },
-                    );
+                    let mut schedules = self.lock();
+                    let schedule = schedules
+                        .entry(provider.to_owned())
+                        .or_insert_with(|| Schedule::from(now));
+                    schedule.next_request = schedule.next_request.max(at);
+                    schedule.hold_read_at = Some(now);
                 }
                 Some(at)
             }
@@ -135,19 +138,21 @@ impl RateLimiters {
         }
     }
 
-    /// The shared hold-off of `provider` if it was read less than [`HOLD_OFF_FRESH`] ago.
-    fn fresh_hold(&self, provider: &str, now: Instant) -> Option<HoldOff> {
-        let hold = *self.lock_holds().get(provider)?;
-        (now.saturating_duration_since(hold.read_at) < HOLD_OFF_FRESH).then_some(hold)
+    /// Until when `provider` is held off, if its shared hold-off was read less than
+    /// [`HOLD_OFF_FRESH`] ago.
+    fn fresh_hold(&self, provider: &str, now: Instant) -> Option<Instant> {
+        let schedules = self.lock();
+        let schedule = schedules.get(provider)?;
+        let read_at = schedule.hold_read_at?;
+        (now.saturating_duration_since(read_at) < HOLD_OFF_FRESH).then_some(schedule.next_request)
     }
 
     /// Books the earliest moment, from `now` on, that a call of `tokens` tokens may go.
     fn reserve(&self, provider: &str, limit: RateLimit, tokens: u64, now: Instant) -> Instant {
         let mut schedules = self.lock();
-        let schedule = schedules.entry(provider.to_owned()).or_insert(Schedule {
-            next_request: now,
-            next_token: now,
-        });
+        let schedule = schedules
+            .entry(provider.to_owned())
+            .or_insert_with(|| Schedule::from(now));
         let at = now.max(schedule.next_request).max(schedule.next_token);
         if let Some(rpm) = limit.requests_per_minute.filter(|rpm| *rpm > 0) {
             schedule.next_request = at + Duration::from_secs_f64(60.0 / f64::from(rpm));
@@ -165,14 +170,10 @@ impl RateLimiters {
     pub(crate) async fn hold_off(&self, provider: &str, until: Instant) {
         {
             let mut schedules = self.lock();
-            let schedule = schedules.entry(provider.to_owned()).or_insert(Schedule {
-                next_request: until,
-                next_token: until,
-            });
+            let schedule = schedules
+                .entry(provider.to_owned())
+                .or_insert_with(|| Schedule::from(until));
             schedule.next_request = schedule.next_request.max(until);
-        }
-        if let Some(hold) = self.lock_holds().get_mut(provider) {
-            hold.until = hold.until.max(until);
         }
         if let Some(db) = &self.shared {
             let ahead = until.saturating_duration_since(Instant::now());
@@ -189,11 +190,6 @@ impl RateLimiters {
         self.schedules
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// As [`Self::lock`], for the hold-offs read.
-    fn lock_holds(&self) -> MutexGuard<'_, HashMap<String, HoldOff>> {
-        self.holds.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
