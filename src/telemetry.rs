@@ -1,5 +1,7 @@
 //! Logging: human-readable lines on stderr, filtered by `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The filter when `RUST_LOG` is unset: our own crates at info, the noisy ones quieter.
@@ -13,5 +15,8 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: a log file or the journal would keep the
+        // escape codes, and a search for " WARN " there would miss every warning.
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

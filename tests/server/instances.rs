@@ -1,7 +1,7 @@
 //! Several server processes on one PostgreSQL database, as a team runs Rowbench behind one
 //! address: a crash of one instance mid-batch, a sequential batch over three instances, one rate
-//! budget for all of them, live progress on an instance that is not doing the work, and a
-//! graceful stop that hands its rows to the others at once.
+//! budget for all of them (a provider's Retry-After included), live progress on an instance that
+//! is not doing the work, and a graceful stop that hands its rows to the others at once.
 //!
 //! These need PostgreSQL: `.ci/test` runs them in its PostgreSQL pass (`ROWBENCH_TEST_POSTGRES`).
 //! On SQLite one process serves a database, so there they return at once.
@@ -297,6 +297,96 @@ async fn three_instances_share_one_rate_budget_per_provider() {
     assert!(
         (540.0..=660.0).contains(&per_minute),
         "three instances together keep to {RPM} requests a minute: measured {per_minute:.0}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_that_one_instance_got_holds_every_instance_back() {
+    let Some((place, db)) = cluster().await else {
+        return;
+    };
+    const HOLD_MS: u64 = 3_000;
+    // Instances read the shared hold-off at most every 200 ms; calls already on their way when
+    // the 429 went out arrive a little later still.
+    const SLACK_MS: u64 = 700;
+    let mock = MockServer::start(MockConfig {
+        latency_ms: 50,
+        retry_after_ms: HOLD_MS,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("the mock LLM starts");
+    // No rate limit of its own: only the provider's refusal holds calls back.
+    let providers = providers_file(place.dir().expect("dir"), &mock, None);
+    let servers = [
+        instance(&place, &providers, "a").await,
+        instance(&place, &providers, "b").await,
+        instance(&place, &providers, "c").await,
+    ];
+    let client = reqwest::Client::new();
+    let id = servers[0].start_mock_batch(&client, 5_000, 30).await;
+    // Every instance has rows in flight, so whichever gets the 429, two others were calling.
+    let waited = Instant::now();
+    loop {
+        let mut working = 0;
+        for name in ["a", "b", "c"] {
+            if leased_by(&db, id, name).await > 0 {
+                working += 1;
+            }
+        }
+        if working == 3 {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "all three instances work the batch"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    mock.rate_limit_next(1);
+    let refused = loop {
+        if let Some(&at) = mock.stats().rate_limited_times_ms.first() {
+            break at;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(40),
+            "a call was refused"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(HOLD_MS + 1_500)).await;
+    let stats = mock.stats();
+    assert_eq!(stats.rate_limited, 1, "one call was refused");
+    let arrived = |from: u64, to: u64| {
+        stats
+            .request_times_ms
+            .iter()
+            .filter(|&&t| t >= from && t < to)
+            .count()
+    };
+    let before = arrived(refused.saturating_sub(1_000), refused);
+    let held = arrived(refused + SLACK_MS, refused + HOLD_MS - 50);
+    let resumed = arrived(refused + HOLD_MS, refused + HOLD_MS + 1_000);
+    println!(
+        "calls: {before} in the second before the 429, {held} while held back, {resumed} in the second after"
+    );
+    // Even on a loaded machine a few calls a second: enough that a hold-off kept by one instance
+    // alone would have let several through the window.
+    assert!(before >= 5, "the instances were calling: {before}");
+    assert_eq!(
+        held, 0,
+        "no instance calls the provider between {SLACK_MS} ms after its 429 and the end of its Retry-After"
+    );
+    assert!(resumed >= 5, "calls resume once it has passed: {resumed}");
+    let response = client
+        .post(format!("{}/api/batches/{id}/cancel", servers[2].url))
+        .send()
+        .await
+        .expect("answered");
+    assert!(
+        response.status().is_success(),
+        "cancel: {}",
+        response.status()
     );
 }
 

@@ -51,6 +51,7 @@ impl MockServer {
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
             config: Mutex::new(config),
             stats: Mutex::new(MockStats::default()),
+            rate_limit_next: Mutex::new(0),
             started: Instant::now(),
             stopping: stopping.clone(),
         });
@@ -92,6 +93,12 @@ impl MockServer {
         lock(&self.shared.stats).clone()
     }
 
+    /// Answers the next `requests` model requests 429 (with the configured Retry-After), whatever
+    /// the fault draws: one provider refusal at a moment the test picks, not at a rate.
+    pub fn rate_limit_next(&self, requests: u64) {
+        *lock(&self.shared.rate_limit_next) = requests;
+    }
+
     /// Zeroes the counters, e.g. between the warm-up and the measured part of a benchmark.
     pub fn reset_stats(&self) {
         *lock(&self.shared.stats) = MockStats::default();
@@ -114,6 +121,8 @@ struct Shared {
     config: Mutex<MockConfig>,
     rng: Mutex<fastrand::Rng>,
     stats: Mutex<MockStats>,
+    /// How many of the next requests answer 429; see [`MockServer::rate_limit_next`].
+    rate_limit_next: Mutex<u64>,
     started: Instant,
     stopping: watch::Receiver<bool>,
 }
@@ -127,6 +136,14 @@ struct Draw {
 }
 
 impl Shared {
+    /// True, once, for each request [`MockServer::rate_limit_next`] asked to refuse.
+    fn take_forced_rate_limit(&self) -> bool {
+        let mut left = lock(&self.rate_limit_next);
+        let forced = *left > 0;
+        *left = left.saturating_sub(1);
+        forced
+    }
+
     fn config(&self) -> MockConfig {
         lock(&self.config).clone()
     }
@@ -252,6 +269,8 @@ async fn chat(
         Outcome::Unauthorized
     } else if unknown_model {
         Outcome::UnknownModel
+    } else if shared.take_forced_rate_limit() {
+        Outcome::RateLimited
     } else {
         draw.outcome
     };

@@ -29,6 +29,9 @@ pub struct MockStats {
     pub calls_per_prompt: HashMap<String, u64>,
     /// When each request arrived, in ms since the server started, for rate-limit measurements.
     pub request_times_ms: Vec<u64>,
+    /// When each request answered 429 arrived, on the same clock.
+    #[serde(default)]
+    pub rate_limited_times_ms: Vec<u64>,
     /// Model requests being answered right now.
     #[serde(default)]
     pub in_flight: u64,
@@ -46,7 +49,10 @@ impl MockStats {
         let counter = match outcome {
             Outcome::Ok => &mut self.ok,
             Outcome::ServerError => &mut self.server_errors,
-            Outcome::RateLimited => &mut self.rate_limited,
+            Outcome::RateLimited => {
+                self.rate_limited_times_ms.push(arrived_ms);
+                &mut self.rate_limited
+            }
             Outcome::Hang => &mut self.hangs,
             Outcome::InvalidJson => &mut self.invalid_json,
             Outcome::SchemaViolation => &mut self.schema_violations,

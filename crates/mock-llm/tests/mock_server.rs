@@ -357,6 +357,36 @@ async fn a_rate_limit_is_a_429_with_retry_after_headers() {
 }
 
 #[tokio::test]
+async fn rate_limit_next_refuses_exactly_that_many_requests_then_answers_again() {
+    let server = start(MockConfig {
+        retry_after_ms: 1_200,
+        ..MockConfig::default()
+    })
+    .await;
+    assert_eq!(
+        post_openai(&server, &openai_request("row")).await.status(),
+        StatusCode::OK
+    );
+    server.rate_limit_next(2);
+    for _ in 0..2 {
+        let response = post_openai(&server, &openai_request("row")).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after-ms"], "1200");
+    }
+    assert_eq!(
+        post_openai(&server, &openai_request("row")).await.status(),
+        StatusCode::OK
+    );
+    let stats = server.stats();
+    assert_eq!(stats.rate_limited, 2);
+    assert_eq!(
+        stats.rate_limited_times_ms,
+        stats.request_times_ms[1..3].to_vec()
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_hang_answers_500_only_after_hang_ms() {
     let server = start(MockConfig {
         hang_ms: 300,
@@ -746,6 +776,8 @@ async fn stats_count_each_outcome_and_when_requests_arrived() {
         bad_requests: 1,
         calls_per_prompt: HashMap::from([("row".to_owned(), 9)]),
         request_times_ms: stats.request_times_ms.clone(),
+        // The one 429 arrived as the second request.
+        rate_limited_times_ms: vec![stats.request_times_ms[1]],
         in_flight: 0,
         // One request at a time (each awaited before the next).
         max_in_flight: 1,

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::batch::BatchRuntime;
+use crate::finish::Slot;
 use crate::worker::Shared;
 
 /// How working on a row ended.
@@ -33,14 +34,15 @@ enum Verdict {
     Abandon,
 }
 
-/// Runs one claimed row to its end, or until its claim is lost.
+/// Runs one claimed row to its end, or until its claim is lost. True if the worker should look
+/// for work when the task ends: false when a group write has woken it for this row already.
 #[tracing::instrument(skip_all, fields(batch_id = row.batch_id, row_index = row.row_index, claim = row.claim))]
-pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) {
+pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) -> bool {
     let verdict = tokio::select! {
         verdict = work(&shared, &row) => verdict,
         () = keep_lease(&shared, &row) => {
             tracing::info!("the claim was lost (lease expired or batch cancelled); dropping the row");
-            return;
+            return true;
         }
     };
     let db = &shared.db;
@@ -58,7 +60,12 @@ pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) {
                 outcome,
                 last_call: last_call.map(|call| *call),
             };
-            match shared.finisher.finish(db, result).await {
+            let slot = match failure_limit {
+                Some(_) if failed => Slot::FreeOnEnd,
+                _ => Slot::FreeOnWrite,
+            };
+            let (written, ending) = shared.finisher.finish(db, result, slot).await;
+            match written {
                 Ok(true) => {
                     if failed && let Some(limit) = failure_limit {
                         match queue::pause_after_failures(db, row.batch_id, limit).await {
@@ -71,6 +78,10 @@ pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) {
                 Ok(false) => tracing::info!("a newer claim owns the row; result dropped"),
                 Err(error) => tracing::warn!(%error, "cannot write the row's result"),
             }
+            // The worker was woken for a freed slot already; for any other, it looks now.
+            let woken = ending.is_some();
+            drop(ending);
+            return !woken;
         }
         Verdict::Refused { reason } => {
             // Pause first: released into a running batch, the row would be claimed at once.
@@ -84,6 +95,7 @@ pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) {
         }
         Verdict::Abandon => {}
     }
+    true
 }
 
 /// Extends the lease every `heartbeat`; returns once the claim is no longer the row's.

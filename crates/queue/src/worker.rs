@@ -104,7 +104,7 @@ impl Worker {
                 catalog,
                 config,
                 runtimes: Runtimes::default(),
-                finisher: Finisher::default(),
+                finisher: Finisher::new(Arc::clone(&wake)),
             }),
             wake,
         }
@@ -127,30 +127,37 @@ impl Worker {
     pub async fn run(self, stop: impl Future<Output = ()>) {
         let shared = self.shared;
         let config = shared.config.clone();
-        let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut tasks: JoinSet<bool> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, Held> = HashMap::new();
         let mut stop = std::pin::pin!(stop);
         tracing::info!(max_in_flight = config.max_in_flight, "queue worker started");
+        let mut look = true;
         loop {
             // Rows finished at once free their slots at once: count them all before claiming.
             while let Some(done) = tasks.try_join_next_with_id() {
-                forget(&mut held, done);
+                look |= forget(&mut held, done);
             }
-            fill(&shared, &mut tasks, &mut held).await;
-            tokio::select! {
+            if look {
+                fill(&shared, &mut tasks, &mut held).await;
+            }
+            look = tokio::select! {
                 () = &mut stop => break,
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => true,
                 Some(done) = tasks.join_next_with_id() => forget(&mut held, done),
-                () = tokio::time::sleep(jittered(config.poll)) => {}
-            }
+                () = tokio::time::sleep(jittered(config.poll)) => true,
+            };
         }
         tracing::info!(in_flight = tasks.len(), "queue worker stopping");
+        // Nobody here claims the slots the last rows free: other instances must hear of them.
+        shared.finisher.announce_from_now();
         let grace = tokio::time::sleep(config.shutdown_grace);
         tokio::pin!(grace);
         loop {
             tokio::select! {
                 done = tasks.join_next_with_id() => match done {
-                    Some(done) => forget(&mut held, done),
+                    Some(done) => {
+                        forget(&mut held, done);
+                    }
                     None => break,
                 },
                 () = &mut grace => {
@@ -174,15 +181,22 @@ impl Worker {
 
 /// Claims rows for the free slots and starts a task for each. A claim takes rows from one batch
 /// only, so it claims again while the store says another batch could run a row; otherwise it
-/// waits for the next finished row, nudge or poll (at concurrency 1 that is one claim a row).
+/// waits for the next group of results written, finished row, nudge or poll (at concurrency 1
+/// that is one claim a row).
+///
+/// The slots a group write frees are not announced to other instances (see [`crate::finish`]):
+/// this worker takes them. When it fills every slot of its own, some may be left, and it
+/// announces them.
 async fn fill(
     shared: &Arc<Shared>,
-    tasks: &mut JoinSet<()>,
+    tasks: &mut JoinSet<bool>,
     held: &mut HashMap<tokio::task::Id, Held>,
 ) {
     let config = &shared.config;
     loop {
-        let free = config.max_in_flight.max(1).saturating_sub(tasks.len());
+        // Tasks of rows already written hold no slot, though they have not ended yet.
+        let busy = tasks.len().saturating_sub(shared.finisher.ending());
+        let free = config.max_in_flight.max(1).saturating_sub(busy);
         if free == 0 {
             return;
         }
@@ -194,6 +208,9 @@ async fn fill(
             }
         };
         let more = claim.more;
+        if claim.rows.len() == free {
+            announce(shared).await;
+        }
         for row in claim.rows {
             let key = (row.batch_id, row.row_index, row.claim);
             let task = tasks.spawn(crate::row::run(Arc::clone(shared), row));
@@ -205,21 +222,31 @@ async fn fill(
     }
 }
 
+/// Tells other instances that rows may be claimable which this worker will not claim.
+async fn announce(shared: &Shared) {
+    if let Err(error) = rowbench_store::wakeups::announce(&shared.db).await {
+        tracing::warn!(%error, "cannot tell other instances of free slots");
+    }
+}
+
 /// Drops a finished task's row from `held`; an aborted task's row stays there, to be released.
+/// True if the worker should look for work now.
 fn forget(
     held: &mut HashMap<tokio::task::Id, Held>,
-    done: Result<(tokio::task::Id, ()), JoinError>,
-) {
+    done: Result<(tokio::task::Id, bool), JoinError>,
+) -> bool {
     match done {
-        Ok((id, ())) => {
+        Ok((id, look)) => {
             held.remove(&id);
+            look
         }
-        Err(error) if error.is_cancelled() => {}
+        Err(error) if error.is_cancelled() => false,
         Err(error) => {
             // The row stays running until its lease expires, so a row that panics every time
             // is retried at the lease's pace, not in a tight loop.
             tracing::error!(%error, "a row task panicked");
             held.remove(&error.id());
+            true
         }
     }
 }

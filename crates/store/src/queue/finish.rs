@@ -141,14 +141,44 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// handful per row. Each result is fenced on its claim: the answer, in `results`' order, is
 /// false for a claim that is no longer the row's, whose result is dropped, so a stale attempt
 /// never overwrites a newer one and a row never gets two results.
+///
+/// On PostgreSQL the rows leaving their slots wake the other instances' workers; see
+/// [`finish_rows_quietly`] for a worker that claims the slots itself.
 #[tracing::instrument(skip_all, fields(rows = results.len()))]
 pub async fn finish_rows(db: &Database, results: &[RowResult]) -> Result<Vec<bool>, StoreError> {
+    write_results(db, results, Announce::Yes).await
+}
+
+/// [`finish_rows`] without telling other instances of the freed slots: for a worker that claims
+/// them itself straight after, and calls [`crate::wakeups::announce`] for those it cannot take. Told of
+/// every group, every instance would claim after every write, and all but one find nothing.
+#[tracing::instrument(skip_all, fields(rows = results.len()))]
+pub async fn finish_rows_quietly(
+    db: &Database,
+    results: &[RowResult],
+) -> Result<Vec<bool>, StoreError> {
+    write_results(db, results, Announce::No).await
+}
+
+/// Whether a write of results wakes other instances.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Announce {
+    Yes,
+    No,
+}
+
+/// [`finish_rows`] and [`finish_rows_quietly`]; SQLite has one process, with nobody to tell.
+async fn write_results(
+    db: &Database,
+    results: &[RowResult],
+    announce: Announce,
+) -> Result<Vec<bool>, StoreError> {
     if results.is_empty() {
         return Ok(Vec::new());
     }
     let now = Timestamp::now();
     let parts = match db.backend() {
-        Backend::Postgres(pool) => return finish_rows_postgres(pool, results, now).await,
+        Backend::Postgres(pool) => return finish_rows_postgres(pool, results, now, announce).await,
         Backend::Sqlite(parts) => parts,
     };
     let mut held = parts.writer().await?;
@@ -276,14 +306,15 @@ impl Written {
     }
 }
 
-/// [`finish_rows`] on PostgreSQL: one call of `rowbench_finish` (in the PostgreSQL migrations),
-/// the results and the calls as parallel arrays. One round trip and one short transaction,
-/// whatever the group's size: the batches' rows stay locked only while the function runs, and
-/// every instance's finishing rows take turns on them.
+/// [`finish_rows`] on PostgreSQL: one call of `rowbench_finish` (or `rowbench_finish_quietly`,
+/// in the PostgreSQL migrations), the results and the calls as parallel arrays. One round trip
+/// and one short transaction, whatever the group's size: the batches' rows stay locked only
+/// while the function runs, and every instance's finishing rows take turns on them.
 async fn finish_rows_postgres(
     pool: &sqlx::PgPool,
     results: &[RowResult],
     now: Timestamp,
+    announce: Announce,
 ) -> Result<Vec<bool>, StoreError> {
     let written: Vec<Written> = results.iter().map(Written::of).collect();
     let calls: Vec<&AttemptRecord> = results
@@ -291,67 +322,74 @@ async fn finish_rows_postgres(
         .filter_map(|r| r.last_call.as_ref())
         .collect();
     let column = |f: fn(&RowResult) -> i64| results.iter().map(f).collect::<Vec<i64>>();
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT * FROM rowbench_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
-    )
-    .bind(now)
-    .bind(column(|r| r.batch_id))
-    .bind(column(|r| r.row_index))
-    .bind(column(|r| r.claim))
-    .bind(
-        written
-            .iter()
-            .map(|w| w.status.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        written
-            .iter()
-            .map(|w| w.result.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        written
-            .iter()
-            .map(|w| w.error.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(written.iter().map(|w| w.latency_ms).collect::<Vec<_>>())
-    .bind(written.iter().map(|w| w.input_tokens).collect::<Vec<_>>())
-    .bind(written.iter().map(|w| w.output_tokens).collect::<Vec<_>>())
-    .bind(written.iter().map(|w| w.cost_usd).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.batch_id).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.row_index).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.claim).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.call_no).collect::<Vec<_>>())
-    .bind(
-        calls
-            .iter()
-            .map(|a| a.started_at.as_millis())
-            .collect::<Vec<_>>(),
-    )
-    .bind(calls.iter().map(|a| a.latency_ms).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.http_status).collect::<Vec<_>>())
-    .bind(
-        calls
-            .iter()
-            .map(|a| a.request.as_ref().map(Value::to_string))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        calls
-            .iter()
-            .map(|a| a.raw_response.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(calls.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.error.as_deref()).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.input_tokens).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.output_tokens).collect::<Vec<_>>())
-    .bind(calls.iter().map(|a| a.cost_usd).collect::<Vec<_>>())
-    .fetch_all(pool)
-    .await?;
+    let call = match announce {
+        Announce::Yes => {
+            "SELECT * FROM rowbench_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        }
+        Announce::No => {
+            "SELECT * FROM rowbench_finish_quietly($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        }
+    };
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(call)
+        .bind(now)
+        .bind(column(|r| r.batch_id))
+        .bind(column(|r| r.row_index))
+        .bind(column(|r| r.claim))
+        .bind(
+            written
+                .iter()
+                .map(|w| w.status.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            written
+                .iter()
+                .map(|w| w.result.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            written
+                .iter()
+                .map(|w| w.error.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(written.iter().map(|w| w.latency_ms).collect::<Vec<_>>())
+        .bind(written.iter().map(|w| w.input_tokens).collect::<Vec<_>>())
+        .bind(written.iter().map(|w| w.output_tokens).collect::<Vec<_>>())
+        .bind(written.iter().map(|w| w.cost_usd).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.batch_id).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.row_index).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.claim).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.call_no).collect::<Vec<_>>())
+        .bind(
+            calls
+                .iter()
+                .map(|a| a.started_at.as_millis())
+                .collect::<Vec<_>>(),
+        )
+        .bind(calls.iter().map(|a| a.latency_ms).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.http_status).collect::<Vec<_>>())
+        .bind(
+            calls
+                .iter()
+                .map(|a| a.request.as_ref().map(Value::to_string))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            calls
+                .iter()
+                .map(|a| a.raw_response.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(calls.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.error.as_deref()).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.input_tokens).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.output_tokens).collect::<Vec<_>>())
+        .bind(calls.iter().map(|a| a.cost_usd).collect::<Vec<_>>())
+        .fetch_all(pool)
+        .await?;
     let written: std::collections::HashSet<(i64, i64, i64)> = rows.into_iter().collect();
     Ok(results
         .iter()

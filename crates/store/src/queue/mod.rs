@@ -23,7 +23,7 @@ pub use control::{
     cancel, pause, pause_after_failures, pause_for, resume, retry_failed, retry_row,
     set_concurrency,
 };
-pub use finish::{RowResult, finish_row, finish_rows, record_attempt};
+pub use finish::{RowResult, finish_row, finish_rows, finish_rows_quietly, record_attempt};
 pub use lease::{
     Claim, ClaimedRow, claim, claim_next, heartbeat, reclaim_leases_at_startup, release_row,
 };
