@@ -51,7 +51,16 @@ async fn instance(place: &TestPlace, providers: &Path, name: &str) -> ServerProc
     instance_with_lease(place, providers, name, LEASE_MS).await
 }
 
-/// The same, holding its rows under leases of `lease_ms`.
+/// Instances `a`, `b` and `c`.
+async fn three_instances(place: &TestPlace, providers: &Path) -> [ServerProcess; 3] {
+    [
+        instance(place, providers, "a").await,
+        instance(place, providers, "b").await,
+        instance(place, providers, "c").await,
+    ]
+}
+
+/// As [`instance`], holding its rows under leases of `lease_ms`.
 async fn instance_with_lease(
     place: &TestPlace,
     providers: &Path,
@@ -198,11 +207,7 @@ async fn a_batch_at_concurrency_one_over_three_instances_never_has_two_rows_in_f
     .await
     .expect("the mock LLM starts");
     let providers = providers_file(place.dir().expect("dir"), &mock, None);
-    let servers = [
-        instance(&place, &providers, "a").await,
-        instance(&place, &providers, "b").await,
-        instance(&place, &providers, "c").await,
-    ];
+    let servers = three_instances(&place, &providers).await;
     let client = reqwest::Client::new();
     let id = servers[0].start_mock_batch(&client, ROWS, 1).await;
     wait_completed(&servers[2], id, Duration::from_secs(60)).await;
@@ -253,11 +258,7 @@ async fn three_instances_share_one_rate_budget_per_provider() {
     .await
     .expect("the mock LLM starts");
     let providers = providers_file(place.dir().expect("dir"), &mock, Some(RPM));
-    let servers = [
-        instance(&place, &providers, "a").await,
-        instance(&place, &providers, "b").await,
-        instance(&place, &providers, "c").await,
-    ];
+    let servers = three_instances(&place, &providers).await;
     let client = reqwest::Client::new();
     // Far more rows than the budget lets through in the window, and slots on every instance.
     let id = servers[0].start_mock_batch(&client, 400, 30).await;
@@ -318,11 +319,7 @@ async fn a_retry_after_that_one_instance_got_holds_every_instance_back() {
     .expect("the mock LLM starts");
     // No rate limit of its own: only the provider's refusal holds calls back.
     let providers = providers_file(place.dir().expect("dir"), &mock, None);
-    let servers = [
-        instance(&place, &providers, "a").await,
-        instance(&place, &providers, "b").await,
-        instance(&place, &providers, "c").await,
-    ];
+    let servers = three_instances(&place, &providers).await;
     let client = reqwest::Client::new();
     let id = servers[0].start_mock_batch(&client, 5_000, 30).await;
     // Every instance has rows in flight, so whichever gets the 429, two others were calling.
@@ -396,17 +393,28 @@ async fn an_instance_streams_the_progress_of_rows_another_instance_finished() {
         return;
     };
     const ROWS: usize = 60;
+    // Three seconds of work at concurrency 2: b starts and opens its stream well within it.
     let mock = MockServer::start(MockConfig {
-        latency_ms: 30,
+        latency_ms: 100,
         ..MockConfig::default()
     })
     .await
     .expect("the mock LLM starts");
     let providers = providers_file(place.dir().expect("dir"), &mock, None);
     let a = instance(&place, &providers, "a").await;
-    let b = instance(&place, &providers, "b").await;
     let client = reqwest::Client::new();
     let id = a.start_mock_batch(&client, ROWS, 2).await;
+    // b starts once a works the batch: an instance claims again the slots its own results free,
+    // so had b been first, a might never have had a row.
+    let waited = Instant::now();
+    while leased_by(&db, id, "a").await == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "a claims a row of its batch"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let b = instance(&place, &providers, "b").await;
 
     // b's event stream, read until the server closes it at the end of the batch.
     let response = client
