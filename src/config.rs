@@ -24,6 +24,11 @@
 //! | `ROWBENCH_PAGE_THREADS` | cores (2 to 8) | threads that render pages, apart from the API and the queue |
 //! | `ROWBENCH_PAGE_TIMEOUT_SECS` | 10 | a page not rendered by then answers 503 (and is logged with its route) |
 //! | `ROWBENCH_SHUTDOWN_GRACE_SECS` | 10 | how long Ctrl-C or SIGTERM waits for requests in flight before dropping them |
+//! | `ROWBENCH_MODE` | `local` | `local`: one user, no sign-in, loopback only; `team`: accounts, workspaces, roles and API tokens |
+//! | `ROWBENCH_ALLOW_REMOTE` | unset | `1` lets local mode listen on an address other than loopback (anyone who reaches it can use everything) |
+//! | `ROWBENCH_PUBLIC_URL` | unset | the address people open, such as `https://rowbench.example.com`: its host is allowed, its origin is the one state-changing requests must come from, and `https` makes cookies `Secure` |
+//! | `ROWBENCH_SESSION_IDLE_MINUTES` | 720 | team mode: a session unused this long ends |
+//! | `ROWBENCH_SESSION_MAX_HOURS` | 168 | team mode: a session ends this long after sign-in, used or not |
 //! | `RUST_LOG` | `info` | log filter |
 
 use std::net::SocketAddr;
@@ -57,6 +62,102 @@ pub struct Config {
     /// The name queue leases are held under (`ROWBENCH_INSTANCE`); a fresh one per process when
     /// unset.
     pub instance: Option<String>,
+    /// Who may use the server and how they prove it.
+    pub access: AccessSettings,
+}
+
+/// Local mode (one user, no sign-in) or team mode (accounts and workspaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Local,
+    Team,
+}
+
+/// `ROWBENCH_PUBLIC_URL`: where people reach the server, behind a proxy or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `https://rowbench.example.com` (with the port when it is not the scheme's own).
+    pub origin: String,
+    pub host: AllowedHost,
+    pub https: bool,
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = ();
+
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        let url = url::Url::parse(raw.trim()).map_err(|_| ())?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return Err(()),
+        };
+        if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
+            return Err(());
+        }
+        let name = url.host_str().ok_or(())?;
+        let host: AllowedHost = match url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_string(),
+        }
+        .parse()?;
+        let host = AllowedHost {
+            port: Some(url.port_or_known_default().ok_or(())?),
+            ..host
+        };
+        Ok(PublicUrl {
+            origin: url.origin().ascii_serialization(),
+            host,
+            https,
+        })
+    }
+}
+
+/// Who may use the server: the mode, what local mode may listen on, and team mode's sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessSettings {
+    pub mode: Mode,
+    /// Local mode on an address beyond loopback, said explicitly (`ROWBENCH_ALLOW_REMOTE=1`).
+    pub allow_remote: bool,
+    pub public_url: Option<PublicUrl>,
+    /// A team session unused this long ends.
+    pub session_idle: Duration,
+    /// A team session ends this long after sign-in, however often it is used.
+    pub session_max: Duration,
+    /// How wrong passwords slow sign-in down (not read from the environment; tests shorten it).
+    pub throttle: rowbench_workbench::accounts::Throttle,
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings {
+            mode: Mode::Local,
+            allow_remote: false,
+            public_url: None,
+            // A working day without a visit, and a week at most between sign-ins.
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(7 * 24 * 3600),
+            throttle: rowbench_workbench::accounts::Throttle::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Why the server must not start on this address, if it must not: local mode has no
+    /// sign-in, so listening beyond loopback would give the network everything.
+    pub fn refuse_to_listen(&self) -> Option<String> {
+        let access = &self.access;
+        if access.mode == Mode::Local && !access.allow_remote && !self.addr.ip().is_loopback() {
+            return Some(format!(
+                "local mode has no sign-in, so it only listens on loopback (127.0.0.1 or ::1), \
+                 but LEPTOS_SITE_ADDR is {addr}. Set ROWBENCH_MODE=team to give people accounts, \
+                 or ROWBENCH_ALLOW_REMOTE=1 if everyone who can reach {addr} may use everything.",
+                addr = self.addr
+            ));
+        }
+        None
+    }
 }
 
 /// One `host[:port]` of `ROWBENCH_ALLOWED_HOSTS`, or the authority of a request's `Host` header:
@@ -188,6 +289,15 @@ pub enum ConfigError {
     Empty(&'static str),
     #[error("{0} must be a whole number greater than 0, but is {1:?}")]
     Number(&'static str, String),
+    #[error("ROWBENCH_MODE must be local or team, but is {0:?}")]
+    Mode(String),
+    #[error("{0} must be 1 or 0, but is {1:?}")]
+    Flag(&'static str, String),
+    #[error(
+        "ROWBENCH_PUBLIC_URL must be the address people open, such as \
+         https://rowbench.example.com (http or https, no path), but is {0:?}"
+    )]
+    PublicUrl(String),
     #[error(
         "ROWBENCH_ALLOWED_HOSTS must be host or host:port names separated by commas \
          (such as rowbench.lan,192.168.1.20:3000, without http:// or a path), but has {0:?}"
@@ -279,7 +389,32 @@ impl Config {
             })
             .collect::<Result<Vec<AllowedHost>, _>>()?;
 
+        let mode = match get("ROWBENCH_MODE")?.as_deref().map(str::trim) {
+            None | Some("local") => Mode::Local,
+            Some("team") => Mode::Team,
+            Some(other) => return Err(ConfigError::Mode(other.to_string())),
+        };
+        let mut access = AccessSettings {
+            mode,
+            ..AccessSettings::default()
+        };
+        access.allow_remote = match get("ROWBENCH_ALLOW_REMOTE")?.as_deref().map(str::trim) {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => return Err(ConfigError::Flag("ROWBENCH_ALLOW_REMOTE", other.into())),
+        };
+        if let Some(raw) = get("ROWBENCH_PUBLIC_URL")? {
+            access.public_url = Some(raw.parse().map_err(|()| ConfigError::PublicUrl(raw))?);
+        }
+        if let Some(n) = number("ROWBENCH_SESSION_IDLE_MINUTES")? {
+            access.session_idle = Duration::from_secs(n.saturating_mul(60));
+        }
+        if let Some(n) = number("ROWBENCH_SESSION_MAX_HOURS")? {
+            access.session_max = Duration::from_secs(n.saturating_mul(3600));
+        }
+
         Ok(Config {
+            access,
             addr,
             data_dir,
             database_url,
@@ -390,6 +525,59 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://data/rowbench.db");
         assert!(c.database_in_data_dir());
         assert_eq!(c.site_root, PathBuf::from("target/site"));
+    }
+
+    #[test]
+    fn local_mode_refuses_to_listen_beyond_loopback_unless_told_and_team_mode_may() {
+        let open = config(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")]).expect("valid");
+        let why = open.refuse_to_listen().expect("refused");
+        assert!(
+            why.contains("ROWBENCH_MODE=team") && why.contains("0.0.0.0:3000"),
+            "{why}"
+        );
+        let told = config(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("ROWBENCH_ALLOW_REMOTE", "1"),
+        ])
+        .expect("valid");
+        assert_eq!(told.refuse_to_listen(), None);
+        let team = config(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("ROWBENCH_MODE", "team"),
+        ])
+        .expect("valid");
+        assert_eq!(team.access.mode, Mode::Team);
+        assert_eq!(team.refuse_to_listen(), None);
+        assert_eq!(config(&[]).expect("valid").refuse_to_listen(), None);
+        assert!(matches!(
+            config(&[("ROWBENCH_MODE", "teams")]),
+            Err(ConfigError::Mode(_))
+        ));
+    }
+
+    #[test]
+    fn a_public_url_gives_its_origin_host_and_scheme_and_a_path_is_refused() {
+        let c = config(&[("ROWBENCH_PUBLIC_URL", "https://Rowbench.Example.com/")]).expect("valid");
+        let url = c.access.public_url.expect("set");
+        assert_eq!(url.origin, "https://rowbench.example.com");
+        assert_eq!(url.host.to_string(), "rowbench.example.com:443");
+        assert!(url.https);
+        let port: PublicUrl = "http://10.0.0.5:8080".parse().expect("valid");
+        assert_eq!(port.origin, "http://10.0.0.5:8080");
+        assert!(!port.https);
+        for bad in [
+            "rowbench.example.com",
+            "https://x.com/rowbench",
+            "ftp://x.com",
+        ] {
+            assert!(
+                matches!(
+                    config(&[("ROWBENCH_PUBLIC_URL", bad)]),
+                    Err(ConfigError::PublicUrl(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! `main.rs` only reads the configuration and runs [`Application`]; tests build the same
 //! [`Application`] on port 0 with a fresh database.
 
+mod auth;
+pub mod cli;
 pub mod config;
 pub mod page_pool;
 mod recovery;
@@ -17,4 +19,4 @@ mod wire_errors;
 
 pub use config::Config;
 pub use page_pool::PageSettings;
-pub use startup::Application;
+pub use startup::{Application, RouteTable, route_table};

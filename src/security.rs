@@ -37,6 +37,9 @@ pub struct Policy {
     allowed: Vec<AllowedHost>,
     /// `cargo leptos watch` reloads pages over a WebSocket on another port.
     live_reload: bool,
+    /// `ROWBENCH_PUBLIC_URL`'s origin: behind a proxy that rewrites `Host`, the browser's
+    /// `Origin` names this instead.
+    public_origin: Option<String>,
 }
 
 impl Policy {
@@ -68,7 +71,14 @@ impl Policy {
         Policy {
             allowed,
             live_reload: std::env::var_os("LEPTOS_WATCH").is_some(),
+            public_origin: None,
         }
+    }
+
+    /// Also takes changes from pages of `origin` (`https://rowbench.example.com`).
+    pub fn with_public_origin(mut self, origin: Option<String>) -> Self {
+        self.public_origin = origin;
+        self
     }
 
     fn allows_host(&self, host: &AllowedHost) -> bool {
@@ -152,15 +162,28 @@ fn check(policy: &Policy, request: &Request) -> Result<(), ApiError> {
         return Ok(());
     }
     let headers = request.headers();
+    // A bearer token is sent only by code that holds it, never by a browser on its own.
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+    {
+        return Ok(());
+    }
     let origin = headers.get(header::ORIGIN);
     let fetch_site = headers.get("sec-fetch-site");
     let same_origin = match (origin, fetch_site) {
-        (Some(origin), _) => origin
-            .to_str()
-            .ok()
-            .and_then(origin_authority)
-            .and_then(|o| o.parse::<AllowedHost>().ok())
-            .is_some_and(|o| Some(&o) == parsed.as_ref()),
+        (Some(origin), _) => {
+            let text = origin.to_str().ok();
+            policy
+                .public_origin
+                .as_deref()
+                .is_some_and(|public| text == Some(public))
+                || text
+                    .and_then(origin_authority)
+                    .and_then(|o| o.parse::<AllowedHost>().ok())
+                    .is_some_and(|o| Some(&o) == parsed.as_ref())
+        }
         (None, Some(site)) => matches!(site.as_bytes(), b"same-origin" | b"none"),
         (None, None) => true,
     };

@@ -25,7 +25,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::page_pool::{PagePool, PagePoolLayer};
 use crate::{routes, shutdown};
 
@@ -67,6 +67,9 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the database, then binds the address; any failure stops start-up.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if let Some(why) = config.refuse_to_listen() {
+            anyhow::bail!(why);
+        }
         if config.database_in_data_dir() {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!("creating the data directory {}", config.data_dir.display())
@@ -93,15 +96,28 @@ impl Application {
                 }
             }
         });
+        let team = config.access.mode == Mode::Team;
+        let idle = if team {
+            time::Duration::seconds(
+                i64::try_from(config.access.session_idle.as_secs()).unwrap_or(i64::MAX),
+            )
+        } else {
+            time::Duration::days(SESSION_IDLE_DAYS)
+        };
         let sessions = SessionManagerLayer::new(session_store)
             .with_name("rowbench_session")
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
-            // Local mode serves plain HTTP on 127.0.0.1; a Secure cookie would never come back.
-            .with_secure(false)
-            .with_expiry(Expiry::OnInactivity(time::Duration::days(
-                SESSION_IDLE_DAYS,
-            )));
+            // Served as plain HTTP (local mode on 127.0.0.1, or no public https URL), a Secure
+            // cookie would never come back.
+            .with_secure(
+                config
+                    .access
+                    .public_url
+                    .as_ref()
+                    .is_some_and(|url| url.https),
+            )
+            .with_expiry(Expiry::OnInactivity(idle));
 
         let listener = TcpListener::bind(config.addr)
             .await
@@ -123,7 +139,8 @@ impl Application {
             upload_idle: config.upload_idle,
             catalog: catalog.clone(),
             wake: wake.clone(),
-            workbench: Workbench::new(db.clone(), catalog, wake, Arc::new(ChartCache::default())),
+            workbench: Workbench::new(db.clone(), catalog, wake, Arc::new(ChartCache::default()))
+                .with_throttle(config.access.throttle),
         };
         // Batches left running by the previous process continue where they were: the rows it
         // held went back to the queue above.
@@ -139,9 +156,20 @@ impl Application {
         )
         .spawn();
         let pages = PagePool::new(config.pages).context("starting the page-rendering threads")?;
+        let gate = crate::auth::Gate {
+            mode: config.access.mode,
+            workbench: state.workbench.clone(),
+            session_max: config.access.session_max,
+        };
+        let mut allowed_hosts = config.allowed_hosts.clone();
+        if let Some(url) = &config.access.public_url {
+            allowed_hosts.push(url.host.clone());
+        }
+        let policy = crate::security::Policy::new(addr, &allowed_hosts)
+            .with_public_origin(config.access.public_url.as_ref().map(|u| u.origin.clone()));
         let router = crate::security::protect(
-            router(state, pages).layer(sessions),
-            crate::security::Policy::new(addr, &config.allowed_hosts),
+            crate::auth::guard(router(state, pages), gate).layer(sessions),
+            policy,
         );
 
         Ok(Self {
@@ -185,9 +213,13 @@ impl Application {
         };
         // hyper's own error answers (a URI over 64 KB, headers too large) go out as JSON too.
         let listener = crate::wire_errors::JsonErrorListener(self.listener);
-        let served = axum::serve(listener, self.router)
-            .with_graceful_shutdown(graceful)
-            .into_future();
+        let served = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<crate::wire_errors::Peer>(),
+        )
+        .with_graceful_shutdown(graceful)
+        .into_future();
         let grace = self.shutdown_grace;
         let given_up = async move {
             if stopped.wait_for(|s| *s).await.is_err() {
@@ -242,15 +274,8 @@ fn router(state: AppState, pages: PagePool) -> Router {
     };
     let leptos_options = state.leptos_options.clone();
 
-    Router::new()
-        .merge(routes::health::router())
-        .merge(routes::datasets::router())
-        .merge(routes::batches::router())
-        .merge(routes::export::router())
-        .merge(routes::events::router())
-        .merge(routes::providers::router())
-        // Last of the API: any other `/api/...` path answers a JSON 404, not the HTML page.
-        .merge(routes::api_error::router())
+    routes::all()
+        .into_router()
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
@@ -264,6 +289,27 @@ fn router(state: AppState, pages: PagePool) -> Router {
         // A bug that panics in a handler answers 500 instead of leaving the request hanging.
         .layer(CatchPanicLayer::custom(panic_answer))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every path the server answers on, read from the routers themselves: the plain axum routes,
+/// the Leptos pages, and the server functions with their methods.
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    /// axum syntax: `/api/batches/{id}`.
+    pub routes: Vec<&'static str>,
+    /// Leptos syntax: `/batches/:id`.
+    pub pages: Vec<String>,
+    pub server_functions: Vec<(String, axum::http::Method)>,
+}
+
+pub fn route_table() -> RouteTable {
+    RouteTable {
+        routes: routes::all().paths().to_vec(),
+        pages: app_routes().iter().map(|r| r.path().to_string()).collect(),
+        server_functions: leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, method)| (path.to_string(), method))
+            .collect(),
+    }
 }
 
 /// A bug that panicked in a handler: logged with its message, answered as the JSON API's

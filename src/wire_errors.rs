@@ -31,6 +31,19 @@ impl axum::serve::Listener for JsonErrorListener {
     }
 }
 
+/// The address a connection came from, for handlers that take `ConnectInfo<Peer>` (the sign-in
+/// throttle, the setup page's loopback check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, JsonErrorListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, JsonErrorListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// A connection whose bare error answers from hyper go out as JSON.
 pub struct JsonErrorIo<S> {
     inner: S,

@@ -17,6 +17,12 @@ pub enum AppError {
     /// The request itself was wrong; the message says what and where.
     #[error("{0}")]
     Invalid(String),
+    /// The user's role in the workspace does not allow this; the message says who may.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No one is signed in (team mode), or the session ended.
+    #[error("You are not signed in, or your session has ended. Sign in again.")]
+    Unauthenticated,
     /// Something failed on the server; details are in the server log only.
     #[error(
         "Something went wrong on the server. Try again; if it keeps happening, check the server log."
@@ -34,6 +40,8 @@ impl AppError {
         match self {
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 400,
+            AppError::Forbidden(_) => 403,
+            AppError::Unauthenticated => 401,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
@@ -110,6 +118,7 @@ impl From<rowbench_workbench::Error> for AppError {
             Error::Invalid { message, .. } | Error::Conflict { message, .. } => {
                 AppError::Invalid(message)
             }
+            Error::Forbidden { message } => AppError::Forbidden(message),
             Error::Internal => AppError::Internal,
         }
     }

@@ -15,7 +15,10 @@ pub fn workbench() -> Result<Workbench, AppError> {
     })
 }
 
-/// Who this request is for. Local mode has exactly one user.
-pub fn actor() -> Actor {
-    Actor::local()
+/// Who this request is for, as the server's gate found it (local mode: the one local user).
+/// Nobody signed in reads as `Unauthenticated`.
+pub fn actor() -> Result<Actor, AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Actor>().cloned())
+        .ok_or(AppError::Unauthenticated)
 }

@@ -2,7 +2,6 @@
 //! status. Internals (database errors and the like) are logged here and never sent.
 
 use axum::Json;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -10,8 +9,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
-
-use crate::startup::AppState;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -74,6 +71,9 @@ impl From<rowbench_workbench::Error> for ApiError {
                 message,
                 details,
             } => ApiError::new(StatusCode::CONFLICT, code, message).with_details(details),
+            Error::Forbidden { message } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             // Logged where it happened.
             Error::Internal => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,8 +100,8 @@ impl IntoResponse for ApiError {
 }
 
 /// Any `/api/...` path no route has: a JSON 404 rather than the app's HTML page.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/api", any(unknown_path))
         .route("/api/", any(unknown_path))
         .route("/api/{*rest}", any(unknown_path))

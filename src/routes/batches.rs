@@ -3,29 +3,29 @@
 //! trial left out), delete it. Each handler parses the request, calls one use case of
 //! `rowbench_workbench` and answers its model as JSON.
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use rowbench_mapping::ColumnMapping;
 use rowbench_recipe::{PromptDraft, Recipe, RunSettings};
 use rowbench_schema::ResponseSchema;
+use rowbench_workbench::Workbench;
 use rowbench_workbench::batch_page::{QueueQuery, RowStatus};
 use rowbench_workbench::batches::{BatchAction, BatchRecord, StartBatch};
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
-use rowbench_workbench::{Actor, Workbench};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{
     ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys,
 };
-use crate::startup::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route(
             "/api/batches",
             get(list)
@@ -38,12 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
         .route("/api/batches/{id}/rows/{row}/retry", post(retry_row))
-        .layer(axum::middleware::from_fn(json_errors))
-}
-
-/// Who a request is for: local mode has one user.
-fn actor() -> Actor {
-    Actor::local()
+        .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
 /// `POST /api/batches` body: a dataset and the recipe to run over it.
@@ -137,6 +132,7 @@ fn each(
 
 async fn create(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<CreateBatch>,
 ) -> Result<impl IntoResponse, ApiError> {
     let start = StartBatch {
@@ -148,34 +144,37 @@ async fn create(
             settings: body.settings,
         },
     };
-    let id = workbench.start_batch(&actor(), start).await?;
+    let id = workbench.start_batch(&actor, start).await?;
     Ok((
         StatusCode::CREATED,
-        Json(workbench.batch(&actor(), id).await?),
+        Json(workbench.batch(&actor, id).await?),
     ))
 }
 
-async fn list(State(workbench): State<Workbench>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
-        json!({ "batches": workbench.batches(&actor()).await? }),
-    ))
+async fn list(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(json!({ "batches": workbench.batches(&actor).await? })))
 }
 
 async fn show(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BatchRecord>, ApiError> {
-    Ok(Json(workbench.batch(&actor(), id).await?))
+    Ok(Json(workbench.batch(&actor, id).await?))
 }
 
 /// `POST /api/batches/{id}/{start|pause|resume|cancel|retry-failed|run-remaining}`.
 async fn control(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath((id, action)): ApiPath<(i64, String)>,
 ) -> Result<Json<BatchRecord>, ApiError> {
     let Some(action) = BatchAction::parse(&action) else {
         // An unknown batch reads as such before an unknown action.
-        workbench.batch(&actor(), id).await?;
+        workbench.batch(&actor, id).await?;
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_action",
@@ -184,8 +183,8 @@ async fn control(
             ),
         ));
     };
-    workbench.control(&actor(), id, action).await?;
-    Ok(Json(workbench.batch(&actor(), id).await?))
+    workbench.control(&actor, id, action).await?;
+    Ok(Json(workbench.batch(&actor, id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +199,7 @@ struct RowsParams {
 /// The JSON twin of the batch page's queue table.
 async fn rows(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<RowsParams>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -232,23 +232,25 @@ async fn rows(
         before: None,
         limit,
     };
-    Ok(Json(workbench.rows_page(&actor(), id, query).await?))
+    Ok(Json(workbench.rows_page(&actor, id, query).await?))
 }
 
 async fn row(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath((id, row)): ApiPath<(i64, i64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (answer, _) = workbench.row(&actor(), id, row).await?;
+    let (answer, _) = workbench.row(&actor, id, row).await?;
     Ok(Json(answer))
 }
 
 /// Deletes a batch with its rows and call records (its dataset stays).
 async fn delete(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    workbench.delete_batch(&actor(), id).await?;
+    workbench.delete_batch(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,17 +258,19 @@ async fn delete(
 /// rows gave each answer, for each number field a histogram in equal bins.
 async fn charts(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(
-        json!({ "charts": workbench.charts(&actor(), id).await? }),
+        json!({ "charts": workbench.charts(&actor, id).await? }),
     ))
 }
 
 async fn retry_row(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath((id, row)): ApiPath<(i64, i64)>,
 ) -> Result<Json<BatchRecord>, ApiError> {
-    workbench.retry_row(&actor(), id, row).await?;
-    Ok(Json(workbench.batch(&actor(), id).await?))
+    workbench.retry_row(&actor, id, row).await?;
+    Ok(Json(workbench.batch(&actor, id).await?))
 }

@@ -2,7 +2,6 @@
 //! statistics, preview) and `GET /api/datasets/{id}/rows?after=&limit=` (keyset paged).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -10,12 +9,13 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use rowbench_ingest::{Delimiter, IngestError, IngestOptions, Ragged};
+use rowbench_workbench::Workbench;
 use rowbench_workbench::datasets::DatasetView;
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
-use rowbench_workbench::{Actor, Workbench};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{
     ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys,
@@ -23,8 +23,8 @@ use crate::routes::extract::{
 use crate::startup::AppState;
 use crate::uploads::{Upload, UploadError, store_upload};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         // The ingest limits bound the upload; axum's own 2 MB default would cut it short.
         .route(
             "/api/datasets",
@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
         )
         .route("/api/datasets/{id}/rows", get(rows))
-        .layer(axum::middleware::from_fn(json_errors))
+        .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
 /// How to read the upload; all optional.
@@ -55,6 +55,7 @@ struct UploadParams {
 
 async fn upload(
     State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiQuery(params): ApiQuery<UploadParams>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -87,7 +88,8 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let actor = Actor::local();
+    // Before a byte of the file is read: a viewer's upload would only be thrown away.
+    actor.must_edit("upload datasets")?;
     let owner = actor.owner();
 
     let id = if content_type.starts_with("multipart/form-data") {
@@ -269,9 +271,10 @@ fn ingest_error(err: IngestError) -> ApiError {
 
 async fn show(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DatasetView>, ApiError> {
-    Ok(Json(workbench.dataset(&Actor::local(), id).await?))
+    Ok(Json(workbench.dataset(&actor, id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,10 +292,10 @@ impl RequestBody for RenameBody {
 /// `PATCH /api/datasets/{id}` with `{"name": "…"}`: the display name only; the data is unchanged.
 async fn rename(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RenameBody>,
 ) -> Result<Json<DatasetView>, ApiError> {
-    let actor = Actor::local();
     workbench.rename_dataset(&actor, id, &body.name).await?;
     Ok(Json(workbench.dataset(&actor, id).await?))
 }
@@ -305,6 +308,7 @@ struct PageParams {
 
 async fn rows(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<rowbench_workbench::datasets::RowsAfter>, ApiError> {
@@ -319,7 +323,7 @@ async fn rows(
     }
     Ok(Json(
         workbench
-            .dataset_rows(&Actor::local(), id, page.after, limit)
+            .dataset_rows(&actor, id, page.after, limit)
             .await?,
     ))
 }

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::IntoResponse;
@@ -23,6 +22,7 @@ use rowbench_store::{Database, StoreError, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::ApiPath;
 use crate::startup::AppState;
@@ -40,20 +40,18 @@ const LATE_COMMIT_MS: i64 = 2_000;
 /// Idle connections get a comment this often, so proxies do not close them.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/api/batches/{id}/events", get(events))
-        .layer(axum::middleware::from_fn(json_errors))
+        .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
 async fn events(
     State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state
-        .workbench
-        .batch_summary(&rowbench_workbench::Actor::local(), id)
-        .await?;
+    state.workbench.batch_summary(&actor, id).await?;
     let watch = Watch::new(state.db.clone(), id);
     // Fused: layers around the body may poll once more after the end, which `unfold` forbids.
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(

@@ -7,7 +7,6 @@
 
 use std::io::{self, Write};
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -17,12 +16,12 @@ use bytes::Bytes;
 use rowbench_export::{ExportError, ExportOptions, Exporter, Format, Layout, download};
 use rowbench_store::export::{ExportCursor, ExportPage};
 use rowbench_store::{Database, StoreError};
-use rowbench_workbench::Actor;
 use rowbench_workbench::export::{PAGE_ROWS, export_row};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{ApiPath, ApiQuery};
 use crate::startup::AppState;
@@ -40,10 +39,10 @@ pub const ROWS_FINISHED_HEADER: &str = "x-rowbench-rows-finished";
 /// Rows in the batch.
 pub const ROWS_TOTAL_HEADER: &str = "x-rowbench-rows-total";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/api/batches/{id}/export", get(export_batch))
-        .layer(axum::middleware::from_fn(json_errors))
+        .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +68,7 @@ fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError
 
 async fn export_batch(
     State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
@@ -86,7 +86,7 @@ async fn export_batch(
     let metadata = flag("metadata", params.metadata.as_deref(), true)?;
     let formula_guard = flag("formula_guard", params.formula_guard.as_deref(), true)?;
 
-    let setup = state.workbench.export_setup(&Actor::local(), id).await?;
+    let setup = state.workbench.export_setup(&actor, id).await?;
     let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
     let layout = plan.layout(metadata);
     let options = ExportOptions {

@@ -1,16 +1,14 @@
 //! `GET /healthz`: 200 when the server can reach its database, 503 otherwise.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use rowbench_store::Database;
 use serde_json::{Value, json};
 
-use crate::startup::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new().route("/healthz", get(healthz))
 }
 
 async fn healthz(State(db): State<Database>) -> (StatusCode, Json<Value>) {

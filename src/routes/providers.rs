@@ -1,22 +1,22 @@
 //! The providers API: `POST /api/providers/check` makes one small call to a configured model,
 //! with the server's key for it, and says whether it works and, if not, what to fix.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::post;
-use axum::{Json, Router};
 use rowbench_workbench::providers::ConnectionReport;
-use rowbench_workbench::{Actor, Error, Workbench};
+use rowbench_workbench::{Error, Workbench};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{ApiJson, RequestBody, UnknownField, check_keys};
-use crate::startup::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/api/providers/check", post(check))
-        .layer(axum::middleware::from_fn(json_errors))
+        .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
 /// `POST /api/providers/check` body: which configured model to try.
@@ -36,10 +36,11 @@ impl RequestBody for CheckBody {
 /// provider or model this server does not have is refused.
 async fn check(
     State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
     ApiJson(body): ApiJson<CheckBody>,
 ) -> Result<Json<ConnectionReport>, ApiError> {
     match workbench
-        .check_connection(&Actor::local(), &body.provider, &body.model)
+        .check_connection(&actor, &body.provider, &body.model)
         .await
     {
         Ok(report) => Ok(Json(report)),

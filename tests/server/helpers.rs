@@ -34,6 +34,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         shutdown_grace: std::time::Duration::from_secs(10),
         allowed_hosts: Vec::new(),
         instance: None,
+        access: rowbench::config::AccessSettings::default(),
     }
 }
 

@@ -17,4 +17,5 @@ mod restarts;
 mod security;
 mod sessions;
 mod startup;
+mod teams;
 mod trials;

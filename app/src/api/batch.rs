@@ -19,19 +19,19 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "load_batch")]
 pub async fn load_batch(id: i64) -> Result<BatchView, AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.batch_view(&crate::server::actor(), id).await?)
+    Ok(workbench.batch_view(&crate::server::actor()?, id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "batch_screen")]
 pub async fn load_batch_screen(id: i64) -> Result<BatchScreenData, AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.batch_screen(&crate::server::actor(), id).await?)
+    Ok(workbench.batch_screen(&crate::server::actor()?, id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "batch_facts")]
 pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.batch_facts(&crate::server::actor(), id).await?)
+    Ok(workbench.batch_facts(&crate::server::actor()?, id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "queue_page")]
@@ -58,7 +58,7 @@ pub async fn fetch_queue_page(
     };
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .queue_page(&crate::server::actor(), id, query)
+        .queue_page(&crate::server::actor()?, id, query)
         .await?)
 }
 
@@ -66,7 +66,7 @@ pub async fn fetch_queue_page(
 pub async fn fetch_row_drill(id: i64, row: i64) -> Result<RowDrill, AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .row_drill(&crate::server::actor(), id, row)
+        .row_drill(&crate::server::actor()?, id, row)
         .await?)
 }
 
@@ -74,7 +74,7 @@ pub async fn fetch_row_drill(id: i64, row: i64) -> Result<RowDrill, AppError> {
 #[server(prefix = "/rpc", endpoint = "batch_charts")]
 pub async fn batch_charts(id: i64) -> Result<Vec<Chart>, AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.page_charts(&crate::server::actor(), id).await?)
+    Ok(workbench.page_charts(&crate::server::actor()?, id).await?)
 }
 
 /// `pause`, `resume`, `cancel` or `retry-failed`.
@@ -88,7 +88,7 @@ pub async fn control_batch(id: i64, action: String) -> Result<(), AppError> {
     };
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .control(&crate::server::actor(), id, action)
+        .control(&crate::server::actor()?, id, action)
         .await?)
 }
 
@@ -96,14 +96,14 @@ pub async fn control_batch(id: i64, action: String) -> Result<(), AppError> {
 pub async fn retry_batch_row(id: i64, row: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .retry_row(&crate::server::actor(), id, row)
+        .retry_row(&crate::server::actor()?, id, row)
         .await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_batch")]
 pub async fn delete_batch(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.delete_batch(&crate::server::actor(), id).await?)
+    Ok(workbench.delete_batch(&crate::server::actor()?, id).await?)
 }
 
 /// Makes this session's draft a copy of the batch's recipe and dataset ("run again with
@@ -113,7 +113,7 @@ pub async fn clone_batch(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .copy_batch_into_draft(&crate::server::actor(), id, &draft)
+        .copy_batch_into_draft(&crate::server::actor()?, id, &draft)
         .await?)
 }
 
@@ -122,7 +122,7 @@ pub async fn clone_batch(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "retry_trial_with_changes")]
 pub async fn retry_trial_with_changes(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
-    let actor = crate::server::actor();
+    let actor = crate::server::actor()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     workbench.copy_batch_into_draft(&actor, id, &draft).await?;
     let step = crate::wizard_step::WizardStep::Prompt.slug();
@@ -136,7 +136,7 @@ pub async fn run_remaining_rows(id: i64) -> Result<(), AppError> {
     use rowbench_workbench::batches::BatchAction;
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .control(&crate::server::actor(), id, BatchAction::RunRemaining)
+        .control(&crate::server::actor()?, id, BatchAction::RunRemaining)
         .await?)
 }
 
@@ -146,6 +146,6 @@ pub async fn run_remaining_rows(id: i64) -> Result<(), AppError> {
 pub async fn formula_cells(id: i64, metadata: bool) -> Result<FormulaCount, AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .formula_cells(&crate::server::actor(), id, metadata)
+        .formula_cells(&crate::server::actor()?, id, metadata)
         .await?)
 }

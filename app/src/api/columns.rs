@@ -14,7 +14,7 @@ pub async fn draft_mapping() -> Result<Option<MappingPage>, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .mapping_page(&crate::server::actor(), &draft)
+        .mapping_page(&crate::server::actor()?, &draft)
         .await?)
 }
 
@@ -24,6 +24,6 @@ pub async fn save_mapping(mapping: ColumnMapping) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .save_mapping(&crate::server::actor(), &draft, &mapping)
+        .save_mapping(&crate::server::actor()?, &draft, &mapping)
         .await?)
 }

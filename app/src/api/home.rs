@@ -10,5 +10,5 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "list_batches")]
 pub async fn list_batches() -> Result<Vec<BatchListItem>, AppError> {
     let workbench = crate::server::workbench()?;
-    Ok(workbench.batch_list(&crate::server::actor()).await?)
+    Ok(workbench.batch_list(&crate::server::actor()?).await?)
 }

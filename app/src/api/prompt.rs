@@ -16,7 +16,7 @@ pub async fn draft_prompt() -> Result<Option<PromptPage>, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .prompt_page(&crate::server::actor(), draft)
+        .prompt_page(&crate::server::actor()?, draft)
         .await?)
 }
 
@@ -29,7 +29,7 @@ pub async fn dataset_row(index: i64) -> Result<RowView, AppError> {
         return Err(AppError::Invalid("Upload a file first.".into()));
     };
     Ok(workbench
-        .dataset_row(&crate::server::actor(), dataset_id, index)
+        .dataset_row(&crate::server::actor()?, dataset_id, index)
         .await?)
 }
 
@@ -41,6 +41,6 @@ pub async fn save_prompt(prompt: PromptDraft) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .save_part(&crate::server::actor(), &draft, DraftPart::Prompt(prompt))
+        .save_part(&crate::server::actor()?, &draft, DraftPart::Prompt(prompt))
         .await?)
 }

@@ -18,7 +18,7 @@ pub async fn check_connection(
 ) -> Result<ConnectionReport, AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .check_connection(&crate::server::actor(), &provider, &model)
+        .check_connection(&crate::server::actor()?, &provider, &model)
         .await?)
 }
 
@@ -28,7 +28,7 @@ pub async fn draft_review() -> Result<Option<ReviewPage>, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .review_page(&crate::server::actor(), draft)
+        .review_page(&crate::server::actor()?, draft)
         .await?)
 }
 
@@ -40,7 +40,7 @@ pub async fn save_settings(settings: RunSettings) -> Result<(), AppError> {
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
         .save_part(
-            &crate::server::actor(),
+            &crate::server::actor()?,
             &draft,
             DraftPart::Settings(settings),
         )
@@ -55,7 +55,7 @@ pub async fn start_batch(settings: RunSettings) -> Result<i64, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .start_from_draft(&crate::server::actor(), draft, settings)
+        .start_from_draft(&crate::server::actor()?, draft, settings)
         .await?)
 }
 
@@ -66,6 +66,6 @@ pub async fn reset_draft() -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .reset_draft(&crate::server::actor(), &draft)
+        .reset_draft(&crate::server::actor()?, &draft)
         .await?)
 }

@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub async fn draft_schema() -> Result<ResponseSchema, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
-    Ok(workbench.draft_schema(&crate::server::actor(), &draft))
+    Ok(workbench.draft_schema(&crate::server::actor()?, &draft))
 }
 
 /// Saves the fields as they are, unfinished ones included (the Review step says what blocks the
@@ -23,6 +23,6 @@ pub async fn save_schema(schema: ResponseSchema) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .save_part(&crate::server::actor(), &draft, DraftPart::Schema(schema))
+        .save_part(&crate::server::actor()?, &draft, DraftPart::Schema(schema))
         .await?)
 }

@@ -13,7 +13,7 @@ pub async fn draft_dataset() -> Result<Option<DatasetView>, AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .draft_dataset(&crate::server::actor(), &draft)
+        .draft_dataset(&crate::server::actor()?, &draft)
         .await?)
 }
 
@@ -23,7 +23,7 @@ pub async fn use_dataset(id: i64) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = super::wizard::ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .use_dataset(&crate::server::actor(), &draft, id)
+        .use_dataset(&crate::server::actor()?, &draft, id)
         .await?)
 }
 
@@ -32,6 +32,6 @@ pub async fn use_dataset(id: i64) -> Result<(), AppError> {
 pub async fn rename_dataset(id: i64, name: String) -> Result<String, AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
-        .rename_dataset(&crate::server::actor(), id, &name)
+        .rename_dataset(&crate::server::actor()?, id, &name)
         .await?)
 }

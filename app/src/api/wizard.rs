@@ -29,7 +29,7 @@ pub async fn save_step(step: WizardStep) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     let draft = ssr::session_draft(&workbench).await?;
     Ok(workbench
-        .save_step(&crate::server::actor(), &draft, step.slug())
+        .save_step(&crate::server::actor()?, &draft, step.slug())
         .await?)
 }
 
@@ -64,14 +64,14 @@ pub mod ssr {
         if let Some(draft) = existing(workbench, &session).await? {
             return Ok(draft);
         }
-        let draft = workbench.new_draft(&crate::server::actor()).await?;
+        let draft = workbench.new_draft(&crate::server::actor()?).await?;
         session.insert(DRAFT_KEY, draft.id).await?;
         Ok(draft)
     }
 
     async fn existing(workbench: &Workbench, session: &Session) -> Result<Option<Draft>, AppError> {
         match session.get::<i64>(DRAFT_KEY).await? {
-            Some(id) => Ok(workbench.find_draft(&crate::server::actor(), id).await?),
+            Some(id) => Ok(workbench.find_draft(&crate::server::actor()?, id).await?),
             None => Ok(None),
         }
     }

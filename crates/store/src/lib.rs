@@ -2,6 +2,7 @@
 //!
 //! The rest of the server never writes SQL; it calls the functions in [`drafts`] and [`batches`].
 
+pub mod accounts;
 pub mod batch_view;
 pub mod batches;
 pub mod chart_cache;

@@ -308,6 +308,7 @@ mod server {
         /// model being configured here), then starts a batch over the dataset with a frozen copy
         /// of everything it runs with, and wakes the queue. Answers the batch's id.
         pub async fn start_batch(&self, actor: &Actor, start: StartBatch) -> Result<i64> {
+            actor.must_edit("start batches")?;
             let StartBatch { dataset_id, recipe } = start;
             check_limits(&recipe)?;
             let dataset = self.stored_dataset(actor, dataset_id).await?;
@@ -386,6 +387,7 @@ mod server {
         /// Does `action` to the batch `id`: a conflict when it does not apply to the batch in
         /// its current state.
         pub async fn control(&self, actor: &Actor, id: i64, action: BatchAction) -> Result<()> {
+            actor.must_edit("pause, resume, cancel or retry batches")?;
             let owner = actor.owner();
             let batch = self.stored_batch(actor, id).await?;
             let changed = match action {
@@ -441,6 +443,7 @@ mod server {
         /// Sends row `row` (0-based) of batch `id` back to the queue, its answer kept in the
         /// row's history. A conflict while the row is still waiting or running.
         pub async fn retry_row(&self, actor: &Actor, id: i64, row: i64) -> Result<()> {
+            actor.must_edit("retry rows")?;
             self.stored_batch(actor, id).await?;
             if !queue::retry_row(&self.db, actor.owner(), id, row).await? {
                 return Err(Error::conflict(
@@ -458,6 +461,7 @@ mod server {
 
         /// Deletes batch `id` with its rows and call records (its dataset stays).
         pub async fn delete_batch(&self, actor: &Actor, id: i64) -> Result<()> {
+            actor.must_edit("delete batches")?;
             if !stored::delete_batch(&self.db, actor.owner(), id).await? {
                 return Err(Error::not_found(format!("Batch {id}")));
             }

@@ -184,6 +184,7 @@ mod server {
 
         /// Renames dataset `id` (its display name only) and answers the name as saved.
         pub async fn rename_dataset(&self, actor: &Actor, id: i64, name: &str) -> Result<String> {
+            actor.must_edit("rename datasets")?;
             let name = check_name(name)?;
             if !stored::rename(&self.db, actor.owner(), id, name).await? {
                 return Err(Error::not_found("The dataset"));

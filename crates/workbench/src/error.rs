@@ -28,6 +28,9 @@ pub enum Error {
         message: String,
         details: Value,
     },
+    /// The actor is known but their role does not allow this, inside their own workspace.
+    #[error("{message}")]
+    Forbidden { message: String },
     /// Something failed on the server; its cause was logged where it happened.
     #[error("Something went wrong on the server; the server log has the details.")]
     Internal,
@@ -43,6 +46,12 @@ impl Error {
             code,
             message: message.into(),
             details: Value::Null,
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden {
+            message: message.into(),
         }
     }
 

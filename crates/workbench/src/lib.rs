@@ -33,6 +33,7 @@
 //! # }
 //! ```
 
+pub mod accounts;
 pub mod actor;
 pub mod batch_page;
 pub mod batches;

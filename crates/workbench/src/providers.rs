@@ -36,10 +36,11 @@ mod server {
         /// answers at once.
         pub async fn check_connection(
             &self,
-            _actor: &Actor,
+            actor: &Actor,
             provider: &str,
             model: &str,
         ) -> Result<ConnectionReport> {
+            actor.must_edit("check provider connections")?;
             let catalog = &self.catalog;
             let Some(config) = catalog.provider(provider) else {
                 return Err(Error::not_found(format!(

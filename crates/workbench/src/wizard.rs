@@ -227,11 +227,13 @@ mod server {
 
         /// A new empty draft for the actor.
         pub async fn new_draft(&self, actor: &Actor) -> Result<Draft> {
+            actor.must_edit("start new batches")?;
             Ok(stored::create(&self.db, actor.owner()).await?)
         }
 
         /// Remembers the wizard step the user is on.
         pub async fn save_step(&self, actor: &Actor, draft: &Draft, step: &str) -> Result<()> {
+            actor.must_edit("change drafts")?;
             stored::set_step(&self.db, actor.owner(), draft.id, step).await?;
             Ok(())
         }
@@ -243,6 +245,7 @@ mod server {
             draft: &Draft,
             dataset_id: i64,
         ) -> Result<()> {
+            actor.must_edit("change drafts")?;
             self.stored_dataset(actor, dataset_id).await?;
             stored::set_dataset(&self.db, actor.owner(), draft.id, dataset_id).await?;
             Ok(())
@@ -306,6 +309,7 @@ mod server {
             draft: &Draft,
             mapping: &ColumnMapping,
         ) -> Result<()> {
+            actor.must_edit("change drafts")?;
             if let Err(errors) = mapping.validate() {
                 let first = errors
                     .columns
@@ -362,6 +366,7 @@ mod server {
         /// Saves a step's part as it is, unfinished included (the Review step says what blocks
         /// the start); only a part too large to be a real one is refused.
         pub async fn save_part(&self, actor: &Actor, draft: &Draft, part: DraftPart) -> Result<()> {
+            actor.must_edit("change drafts")?;
             let (which, value) = match &part {
                 DraftPart::Prompt(prompt) => {
                     if prompt.system.len() + prompt.user.len() > MAX_TEMPLATE_BYTES {
@@ -395,6 +400,7 @@ mod server {
         /// Empties the draft: dataset link, mapping, prompt, schema and settings. The uploaded
         /// file stays stored; batches already started are not touched.
         pub async fn reset_draft(&self, actor: &Actor, draft: &Draft) -> Result<()> {
+            actor.must_edit("change drafts")?;
             stored::reset(&self.db, actor.owner(), draft.id).await?;
             Ok(())
         }
@@ -494,6 +500,7 @@ mod server {
             draft: Draft,
             settings: RunSettings,
         ) -> Result<i64> {
+            actor.must_edit("start batches")?;
             self.save_part(actor, &draft, DraftPart::Settings(settings))
                 .await?;
             // Read again: the settings just saved are part of it now.
@@ -524,6 +531,7 @@ mod server {
             id: i64,
             draft: &Draft,
         ) -> Result<()> {
+            actor.must_edit("copy batches into a draft")?;
             let (dataset_id, recipe) = self.recipe_of(actor, id).await?;
             let state = serde_json::json!({
                 "dataset_id": dataset_id,

@@ -18,6 +18,8 @@ pub struct Workbench {
     pub(crate) wake: Arc<tokio::sync::Notify>,
     /// Batches' answer charts, read again only when their answers change.
     pub(crate) charts: Arc<ChartCache>,
+    /// How wrong passwords slow sign-in down (team mode).
+    pub(crate) throttle: crate::accounts::Throttle,
 }
 
 impl Workbench {
@@ -32,7 +34,14 @@ impl Workbench {
             catalog,
             wake,
             charts,
+            throttle: crate::accounts::Throttle::default(),
         }
+    }
+
+    /// The same use cases with another sign-in throttle (tests shorten its locks).
+    pub fn with_throttle(mut self, throttle: crate::accounts::Throttle) -> Self {
+        self.throttle = throttle;
+        self
     }
 
     /// The database, for the parts of the server that are not use cases (sessions, uploads,
