@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
             <AppLayout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage />
-                    <Route path=path!("/batches/:id") view=BatchPage />
+                    <Route path=path!("/batches/:id") view=BatchPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/new") view=WizardLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=ResumeDraft />
                         <Route path=path!(":step") view=WizardStepPage />

@@ -9,6 +9,7 @@ mod export;
 mod health;
 mod helpers;
 mod instances;
+mod isolation;
 mod mapping;
 mod pages;
 mod providers;

@@ -51,6 +51,16 @@ pub fn BatchPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(error) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response
+                                .set_status(
+                                    http::StatusCode::from_u16(error.status())
+                                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                                );
+                        }
+                        // Rendered before the answer's head (the route awaits its resources),
+                        // so a batch that is not there, or not the reader's, is a real 404.
                         view! {
                             <ErrorNotice error />
                             <p>
