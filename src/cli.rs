@@ -102,3 +102,14 @@ pub async fn create_token(
     workbench.db().close().await;
     Ok(token)
 }
+
+/// `rowbench user password`.
+pub async fn set_password(config: &Config, email: &str, password: &str) -> anyhow::Result<()> {
+    let workbench = open(config).await?;
+    workbench
+        .reset_password(email, password)
+        .await
+        .map_err(said)?;
+    workbench.db().close().await;
+    Ok(())
+}

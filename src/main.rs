@@ -1,6 +1,6 @@
 //! `rowbench`: serves the web app on the configured address until Ctrl-C or SIGTERM, or runs
-//! one team-mode command (`rowbench user add`, `rowbench token create`) against the database the
-//! server uses, while it runs or not.
+//! one team-mode command (`rowbench user add`, `rowbench user password`, `rowbench token create`)
+//! against the database the server uses, while it runs or not.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -37,7 +37,8 @@ enum UserCommand {
     /// for twice without echo; it is never an argument.
     Add {
         email: String,
-        /// May invite people and make workspaces (and is admin of the workspace by default).
+        /// A server admin: sees every account and may disable one (and is admin of the
+        /// workspace by default).
         #[arg(long)]
         admin: bool,
         /// The workspace to put the account in, made if missing (default: "Default").
@@ -47,6 +48,9 @@ enum UserCommand {
         #[arg(long, value_parser = ["viewer", "editor", "admin"])]
         role: Option<String>,
     },
+    /// Set a new password for an account (someone who forgot theirs), read as for `add`; ends
+    /// a lock from wrong passwords.
+    Password { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +92,11 @@ async fn main() -> anyhow::Result<()> {
                 made.role.name(),
                 made.workspace
             );
+        }
+        Some(Command::User(UserCommand::Password { email })) => {
+            let password = cli::read_password()?;
+            cli::set_password(&config, &email, &password).await?;
+            println!("Set a new password for {}.", email.trim());
         }
         Some(Command::Token(TokenCommand::Create {
             email,

@@ -49,7 +49,13 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The use cases, which the pages' server functions and the JSON routes both call.
     pub workbench: Workbench,
+    /// Where browsers reach the server (`ROWBENCH_PUBLIC_URL`), for links such as invitations.
+    pub public_origin: PublicOrigin,
 }
+
+/// `ROWBENCH_PUBLIC_URL`'s origin (`https://rowbench.example.com`), when it is set.
+#[derive(Debug, Clone, Default)]
+pub struct PublicOrigin(pub Option<Arc<str>>);
 
 /// A configured server, bound to its port, ready to run.
 pub struct Application {
@@ -141,6 +147,13 @@ impl Application {
             wake: wake.clone(),
             workbench: Workbench::new(db.clone(), catalog, wake, Arc::new(ChartCache::default()))
                 .with_throttle(config.access.throttle),
+            public_origin: PublicOrigin(
+                config
+                    .access
+                    .public_url
+                    .as_ref()
+                    .map(|url| Arc::from(url.origin.as_str())),
+            ),
         };
         // Batches left running by the previous process continue where they were: the rows it
         // held went back to the queue above.

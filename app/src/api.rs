@@ -7,5 +7,6 @@ pub mod home;
 pub mod prompt;
 pub mod review;
 pub mod schema;
+pub mod settings;
 pub mod upload;
 pub mod wizard;

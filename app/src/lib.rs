@@ -22,8 +22,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    batch::BatchPage, home::HomePage, not_found::NotFound, wizard::ResumeDraft,
-    wizard::WizardLayout, wizard::WizardStepPage,
+    batch::BatchPage, home::HomePage, not_found::NotFound, settings::SettingsPage,
+    wizard::ResumeDraft, wizard::WizardLayout, wizard::WizardStepPage,
 };
 
 /// The full HTML document the server sends; the browser hydrates everything inside `<body>`.
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("/batches/:id") view=BatchPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage />
                     <ParentRoute path=path!("/new") view=WizardLayout ssr=SsrMode::Async>
                         <Route path=path!("") view=ResumeDraft />
                         <Route path=path!(":step") view=WizardStepPage />

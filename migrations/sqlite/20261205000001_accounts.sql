@@ -57,3 +57,35 @@ CREATE TABLE login_failures (
     last_at       INTEGER NOT NULL,
     locked_until  INTEGER NOT NULL DEFAULT 0
 );
+
+-- An admin's invitation into a workspace: a one-time link (only its hash is kept) that expires.
+CREATE TABLE invites (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id  INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    email         TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    code_hash     TEXT    NOT NULL UNIQUE,
+    invited_by    INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    used_at       INTEGER
+);
+
+-- Who did what to which batch or dataset, and when: shown to a workspace's admins.
+CREATE TABLE audit_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The workspace (its `owner_key`, as in the data tables); `local` in local mode.
+    owner       TEXT    NOT NULL,
+    -- Null in local mode, or once the account is gone.
+    user_id     INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    -- Kept with the event, so it still reads after the account is gone.
+    actor       TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    -- `batch 7`, `dataset 3`, `member 4`.
+    target      TEXT    NOT NULL,
+    -- What else a reader needs: the batch's name, an export's format, a role.
+    detail      TEXT    NOT NULL DEFAULT '',
+    at          INTEGER NOT NULL
+);
+
+CREATE INDEX audit_events_by_owner_newest ON audit_events (owner, at DESC, id DESC);

@@ -1,6 +1,7 @@
 //! Team mode's doors, as plain HTML forms that work without the app's script: `GET/POST /login`,
 //! `POST /logout`, the one-time `GET/POST /setup` (only while no account exists, only from
-//! loopback) and `POST /workspace` (the header's workspace switcher).
+//! loopback), `GET/POST /invite/{code}` (an invitation link: a new account sets its password,
+//! an existing one gives it) and `POST /workspace` (the header's workspace switcher).
 //!
 //! Signing in cycles the session id (so an id planted before sign-in is worthless after it) and
 //! records when, for the session's absolute lifetime; signing out deletes the session.
@@ -8,13 +9,14 @@
 use std::net::SocketAddr;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use rowbench_store::Timestamp;
 use rowbench_workbench::accounts::{DEFAULT_WORKSPACE, SignInError};
 use rowbench_workbench::actor::Role;
+use rowbench_workbench::invites::{AcceptError, Invitation};
 use rowbench_workbench::{Error, Workbench};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -29,6 +31,36 @@ pub fn router() -> crate::routes::Routes {
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup))
         .route("/workspace", post(switch_workspace))
+        .route("/invite/{code}", get(invite_page).post(accept_invite))
+}
+
+/// Starts a signed-in session for `user_id` (in `workspace_id`, else their first): a fresh id
+/// and nothing from before, so whoever planted or saw the old id gets nothing from it.
+async fn start_session(
+    session: &Session,
+    user_id: i64,
+    workspace_id: Option<i64>,
+) -> Result<(), ApiError> {
+    session.clear().await;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    if let Some(id) = workspace_id {
+        session
+            .insert(WORKSPACE_KEY, id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+    }
+    session
+        .insert(SIGNED_IN_AT_KEY, Timestamp::now().as_millis())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,21 +109,7 @@ async fn login(
         .await
     {
         Ok(user) => {
-            // A fresh id and nothing from before: whoever planted or saw the old id gets
-            // nothing from it.
-            session.clear().await;
-            session
-                .cycle_id()
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            session
-                .insert(USER_KEY, user.id)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            session
-                .insert(SIGNED_IN_AT_KEY, Timestamp::now().as_millis())
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
+            start_session(&session, user.id, None).await?;
             tracing::info!(user_id = user.id, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
@@ -172,19 +190,7 @@ async fn setup(
         .await
     {
         Ok(made) => {
-            session.clear().await;
-            session
-                .cycle_id()
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            session
-                .insert(USER_KEY, made.user.id)
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-            session
-                .insert(SIGNED_IN_AT_KEY, Timestamp::now().as_millis())
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
+            start_session(&session, made.user.id, None).await?;
             tracing::info!(user_id = made.user.id, "the first admin was set up");
             Ok(Redirect::to("/").into_response())
         }
@@ -209,6 +215,132 @@ fn setup_gone() -> Response {
         )),
     )
         .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+async fn invite_page(
+    State(workbench): State<Workbench>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(match workbench.invitation(&code).await? {
+        Some(invitation) => Html(invite_html(&code, &invitation, None)).into_response(),
+        None => invite_gone(),
+    })
+}
+
+async fn accept_invite(
+    State(workbench): State<Workbench>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Path(code): Path<String>,
+    session: Session,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, ApiError> {
+    let Some(invitation) = workbench.invitation(&code).await? else {
+        return Ok(invite_gone());
+    };
+    match workbench
+        .accept_invite(
+            &code,
+            &form.password,
+            form.confirm.as_deref(),
+            Some(peer.ip()),
+        )
+        .await
+    {
+        Ok((user, workspace_id)) => {
+            start_session(&session, user.id, Some(workspace_id)).await?;
+            tracing::info!(
+                user_id = user.id,
+                workspace_id,
+                "an invitation was taken up"
+            );
+            Ok(Redirect::to("/").into_response())
+        }
+        Err(AcceptError::Gone) => Ok(invite_gone()),
+        Err(refused) => {
+            let status = match &refused {
+                AcceptError::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AcceptError::SignIn(SignInError::Locked { .. }) => StatusCode::TOO_MANY_REQUESTS,
+                AcceptError::SignIn(SignInError::Internal) => StatusCode::INTERNAL_SERVER_ERROR,
+                AcceptError::SignIn(SignInError::Wrong) | AcceptError::Gone => {
+                    StatusCode::UNAUTHORIZED
+                }
+            };
+            let html = invite_html(&code, &invitation, Some(&refused.to_string()));
+            Ok((status, Html(html)).into_response())
+        }
+    }
+}
+
+fn invite_gone() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(page(
+            "Invitation",
+            "<div class=\"card auth-card\"><h1>This invitation is not valid</h1>\
+             <p class=\"muted\">It was used already, it expired, or it was withdrawn. Ask an \
+             admin of the workspace for a new one, or <a href=\"/login\">sign in</a> if you \
+             have an account.</p></div>",
+        )),
+    )
+        .into_response()
+}
+
+fn invite_html(code: &str, invitation: &Invitation, error: Option<&str>) -> String {
+    let fields = if invitation.has_account {
+        "<label class=\"field\"><span class=\"field__label\">Your password</span>\
+         <input class=\"input\" type=\"password\" name=\"password\" \
+         autocomplete=\"current-password\" required autofocus>\
+         <span class=\"field__help\">You have an account: give its password to join.</span>\
+         </label>"
+            .to_string()
+    } else {
+        format!(
+            "<label class=\"field\"><span class=\"field__label\">Choose a password</span>\
+             <input class=\"input\" type=\"password\" name=\"password\" minlength=\"{min}\" \
+             autocomplete=\"new-password\" required autofocus>\
+             <span class=\"field__help\">At least {min} characters.</span></label>\
+             <label class=\"field\"><span class=\"field__label\">The same password again</span>\
+             <input class=\"input\" type=\"password\" name=\"confirm\" minlength=\"{min}\" \
+             autocomplete=\"new-password\" required></label>",
+            min = rowbench_workbench::accounts::MIN_PASSWORD_CHARS
+        )
+    };
+    let button = if invitation.has_account {
+        "Join the workspace"
+    } else {
+        "Make my account"
+    };
+    page(
+        "Invitation",
+        &format!(
+            "<div class=\"card auth-card\">\
+             <h1>Join {workspace}</h1>\
+             <p class=\"muted\">You were invited to the workspace <strong>{workspace}</strong> \
+             as <strong>{role}</strong> ({what}).</p>\
+             {alert}\
+             <form method=\"post\" action=\"/invite/{code}\" class=\"auth-form\">\
+             <label class=\"field\"><span class=\"field__label\">Email</span>\
+             <input class=\"input\" type=\"email\" name=\"email\" autocomplete=\"username\" \
+             value=\"{email}\" readonly></label>\
+             {fields}\
+             <button class=\"btn btn--primary btn--lg\" type=\"submit\">{button}</button>\
+             </form></div>",
+            workspace = escape(&invitation.workspace),
+            role = invitation.role.name(),
+            what = invitation.role.describe(),
+            alert = alert(error),
+            code = escape(code),
+            email = escape(&invitation.email),
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,8 +419,8 @@ fn login_html(error: Option<&str>, email: &str, next: &str) -> String {
              autocomplete=\"current-password\" required{autofocus_password}></label>\
              <button class=\"btn btn--primary btn--lg\" type=\"submit\">Sign in</button>\
              </form>\
-             <p class=\"field__help\">Forgot your password? An admin of your workspace can \
-             send you a new invite.</p>\
+             <p class=\"field__help\">Forgot your password? The server's admin can set a new \
+             one with <code>rowbench user password</code>.</p>\
              </div>",
             alert = alert(error),
             next = escape(next),

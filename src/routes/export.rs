@@ -86,7 +86,10 @@ async fn export_batch(
     let metadata = flag("metadata", params.metadata.as_deref(), true)?;
     let formula_guard = flag("formula_guard", params.formula_guard.as_deref(), true)?;
 
-    let setup = state.workbench.export_setup(&actor, id).await?;
+    let setup = state
+        .workbench
+        .open_export(&actor, id, format.extension())
+        .await?;
     let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
     let layout = plan.layout(metadata);
     let options = ExportOptions {

@@ -2,6 +2,7 @@
 
 mod batches;
 mod crash;
+mod csrf;
 mod datasets;
 mod errors;
 mod events;
@@ -18,5 +19,6 @@ mod restarts;
 mod security;
 mod sessions;
 mod startup;
+mod team_admin;
 mod teams;
 mod trials;

@@ -24,13 +24,14 @@ pub async fn spawn_team_app() -> TestApp {
     .await
 }
 
-/// Makes an account as `rowbench user add` does.
+/// Makes an account as `rowbench user add` does (without `--admin`: `role` is its role in
+/// `workspace`, and it is no server admin).
 pub async fn add_user(app: &TestApp, email: &str, workspace: &str, role: &str) {
     rowbench::cli::add_user(
         &app.config,
         email,
         PASSWORD,
-        role == "admin",
+        false,
         Some(workspace.to_string()),
         Some(role.to_string()),
     )

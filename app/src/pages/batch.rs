@@ -25,6 +25,15 @@ use self::trial::TrialBanner;
 use crate::api::batch::{BatchScreenData, load_batch_screen};
 use crate::components::notice::ErrorNotice;
 
+/// Whether the reader may act on the batch shown; a viewer gets no action buttons.
+#[derive(Debug, Clone, Copy)]
+struct CanEdit(bool);
+
+/// What the batch screen's parts ask before they offer an action.
+fn can_edit() -> bool {
+    use_context::<CanEdit>().is_none_or(|CanEdit(yes)| yes)
+}
+
 #[component]
 pub fn BatchPage() -> impl IntoView {
     let params = use_params_map();
@@ -89,7 +98,9 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
         facts,
         charts,
         queue,
+        can_edit,
     } = data;
+    provide_context(CanEdit(can_edit));
     let live = RwSignal::new(Progress::from_page(&view, &facts));
     // Bumped after an action, which reopens the event stream.
     let generation = RwSignal::new(0u64);

@@ -24,10 +24,22 @@ pub fn HomePage() -> impl IntoView {
                     "Each batch runs one prompt over every row of a spreadsheet and checks every answer against your schema."
                 </p>
             </div>
-            <A href="/new" attr:class="btn btn--primary">
-                <PlusIcon />
-                "New batch"
-            </A>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    batches
+                        .await
+                        .ok()
+                        .filter(|list| list.can_edit)
+                        .map(|_| {
+                            view! {
+                                <A href="/new" attr:class="btn btn--primary">
+                                    <PlusIcon />
+                                    "New batch"
+                                </A>
+                            }
+                        })
+                })}
+            </Suspense>
         </div>
         <Suspense fallback=|| {
             view! {
@@ -38,9 +50,17 @@ pub fn HomePage() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match batches.await {
-                    Ok(items) if items.is_empty() => view! { <NoBatches /> }.into_any(),
-                    Ok(items) => {
-                        view! { <BatchTable items on_change=move || batches.refetch() /> }
+                    Ok(list) if list.items.is_empty() => {
+                        view! { <NoBatches can_edit=list.can_edit /> }.into_any()
+                    }
+                    Ok(list) => {
+                        view! {
+                            <BatchTable
+                                items=list.items
+                                can_edit=list.can_edit
+                                on_change=move || batches.refetch()
+                            />
+                        }
                             .into_any()
                     }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
@@ -51,7 +71,21 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn NoBatches() -> impl IntoView {
+fn NoBatches(can_edit: bool) -> impl IntoView {
+    if !can_edit {
+        return view! {
+            <EmptyState
+                title="No batches yet"
+                body="Nothing has run in this workspace yet. Once a batch starts, its results show up here."
+                icon=view! { <TableIcon /> }.into_any()
+            >
+                <span class="small muted">
+                    "You are a viewer here: an editor or admin of this workspace starts batches."
+                </span>
+            </EmptyState>
+        }
+            .into_any();
+    }
     view! {
         <EmptyState
             title="No batches yet — start one"
@@ -64,11 +98,13 @@ fn NoBatches() -> impl IntoView {
             </A>
         </EmptyState>
     }
+        .into_any()
 }
 
 #[component]
 fn BatchTable(
     items: Vec<BatchListItem>,
+    can_edit: bool,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
@@ -169,17 +205,20 @@ fn BatchTable(
                                         >
                                             "Open"
                                         </A>
-                                        <button
-                                            type="button"
-                                            class="btn btn--ghost btn--sm"
-                                            on:click={
+                                        {can_edit
+                                            .then(|| {
                                                 let clone = clone.clone();
-                                                move |_| clone(b.id)
-                                            }
-                                        >
-                                            "Clone"
-                                        </button>
-                                        <DeleteBatch id=b.id on_deleted=on_change />
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="btn btn--ghost btn--sm"
+                                                        on:click=move |_| clone(b.id)
+                                                    >
+                                                        "Clone"
+                                                    </button>
+                                                    <DeleteBatch id=b.id on_deleted=on_change />
+                                                }
+                                            })}
                                     </td>
                                 </tr>
                             }

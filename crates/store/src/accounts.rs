@@ -62,6 +62,8 @@ pub struct Membership {
     pub owner_key: String,
     /// `viewer`, `editor` or `admin`.
     pub role: String,
+    /// The workspace's [`Workspace::providers`].
+    pub providers: Option<String>,
 }
 
 /// A workspace's member as its admins see them.
@@ -304,7 +306,7 @@ pub async fn remove_membership(
     Ok(done == 1)
 }
 
-const MEMBERSHIP_SELECT: &str = "SELECT m.workspace_id, w.name AS workspace_name, w.owner_key, m.role \
+const MEMBERSHIP_SELECT: &str = "SELECT m.workspace_id, w.name AS workspace_name, w.owner_key, m.role, w.providers \
      FROM memberships m JOIN workspaces w ON w.id = m.workspace_id";
 
 /// The workspaces `user_id` belongs to, by name.
@@ -471,6 +473,165 @@ pub async fn clear_failures(db: &Database, subject: &str) -> Result<(), StoreErr
             .await?;
     });
     Ok(())
+}
+
+/// An invitation as its link finds it.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Invite {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub workspace_name: String,
+    pub email: String,
+    pub role: String,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// Stores an invitation by the hash of its code; its id.
+pub async fn create_invite(
+    db: &Database,
+    workspace_id: i64,
+    email: &str,
+    role: &str,
+    code_hash: &str,
+    invited_by: i64,
+    expires_at: Timestamp,
+) -> Result<i64, StoreError> {
+    Ok(on_pool!(db, |pool, _dialect| {
+        sqlx::query_scalar(
+            "INSERT INTO invites (workspace_id, email, role, code_hash, invited_by, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(email)
+        .bind(role)
+        .bind(code_hash)
+        .bind(invited_by)
+        .bind(Timestamp::now())
+        .bind(expires_at)
+        .fetch_one(pool)
+        .await?
+    }))
+}
+
+/// The invitation whose code hashes to `code_hash`, used or not.
+pub async fn invite(db: &Database, code_hash: &str) -> Result<Option<Invite>, StoreError> {
+    Ok(on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT i.id, i.workspace_id, w.name AS workspace_name, i.email, i.role, \
+             i.expires_at, i.used_at FROM invites i JOIN workspaces w ON w.id = i.workspace_id \
+             WHERE i.code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// Marks invitation `id` used, once: whether this call was the one that used it.
+pub async fn use_invite(db: &Database, id: i64) -> Result<bool, StoreError> {
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query("UPDATE invites SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(id)
+            .bind(Timestamp::now())
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// Deletes invitation `id` of `workspace_id` if it is still open: whether it was.
+pub async fn delete_invite(db: &Database, workspace_id: i64, id: i64) -> Result<bool, StoreError> {
+    let done = on_pool!(db, |pool, _dialect| {
+        sqlx::query("DELETE FROM invites WHERE id = $1 AND workspace_id = $2 AND used_at IS NULL")
+            .bind(id)
+            .bind(workspace_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// The invitations of `workspace_id` not used yet and not expired, newest first.
+pub async fn open_invites(db: &Database, workspace_id: i64) -> Result<Vec<Invite>, StoreError> {
+    Ok(on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT i.id, i.workspace_id, w.name AS workspace_name, i.email, i.role, \
+             i.expires_at, i.used_at FROM invites i JOIN workspaces w ON w.id = i.workspace_id \
+             WHERE i.workspace_id = $1 AND i.used_at IS NULL AND i.expires_at > $2 \
+             ORDER BY i.created_at DESC, i.id DESC",
+        )
+        .bind(workspace_id)
+        .bind(Timestamp::now())
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub at: Timestamp,
+}
+
+/// What one audit line says happened.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLine<'a> {
+    /// The workspace's owner key.
+    pub owner: &'a str,
+    pub user_id: Option<i64>,
+    /// The account's email, or `local`.
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a str,
+}
+
+/// Writes one line of an audit log.
+pub async fn record(db: &Database, line: AuditLine<'_>) -> Result<(), StoreError> {
+    on_pool!(db, |pool, _dialect| {
+        sqlx::query(
+            "INSERT INTO audit_events (owner, user_id, actor, action, target, detail, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(line.owner)
+        .bind(line.user_id)
+        .bind(line.actor)
+        .bind(line.action)
+        .bind(line.target)
+        .bind(line.detail)
+        .bind(Timestamp::now())
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// `owner`'s audit log, newest first, at most `limit` lines from before line `before`.
+pub async fn audit_log(
+    db: &Database,
+    owner: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    Ok(on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT id, actor, action, target, detail, at FROM audit_events \
+             WHERE owner = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(owner)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
 }
 
 #[cfg(test)]

@@ -153,6 +153,7 @@ mod server {
 
     use super::*;
     use crate::actor::{Actor, LOCAL_USER};
+    use crate::audit::Action;
     use crate::error::{Error, Result};
     use crate::workbench::Workbench;
 
@@ -190,7 +191,7 @@ mod server {
     }
 
     /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes).
-    fn hash_password(password: &str) -> Result<String> {
+    pub(crate) fn hash_password(password: &str) -> Result<String> {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -241,7 +242,18 @@ mod server {
             membership.workspace_id,
             membership.owner_key.clone(),
             role_of(membership)?,
-        ))
+        )
+        .with_providers(allowed_providers(membership.providers.as_deref())?))
+    }
+
+    /// A workspace's stored provider setting read back (`None`: every configured provider).
+    pub(crate) fn allowed_providers(stored: Option<&str>) -> Result<Option<Vec<String>>> {
+        stored
+            .map(|text| {
+                serde_json::from_str(text)
+                    .map_err(|e| Error::internal("reading a workspace's providers", &e))
+            })
+            .transpose()
     }
 
     fn ms(duration: Duration) -> i64 {
@@ -512,8 +524,12 @@ mod server {
             let member = actor
                 .team_member()
                 .ok_or_else(|| Error::invalid("local_mode", "Local mode needs no API tokens."))?;
-            self.new_token(member.user_id, member.workspace_id, name)
-                .await
+            let token = self
+                .new_token(member.user_id, member.workspace_id, name)
+                .await?;
+            self.audit(actor, Action::TokenCreate, "token", name.trim())
+                .await;
+            Ok(token)
         }
 
         async fn new_token(&self, user_id: i64, workspace_id: i64, name: &str) -> Result<String> {
@@ -556,6 +572,8 @@ mod server {
                 .team_member()
                 .ok_or_else(|| Error::not_found(format!("Token {id}")))?;
             if stored::revoke_token(&self.db, member.user_id, id).await? {
+                self.audit(actor, Action::TokenRevoke, &format!("token {id}"), "")
+                    .await;
                 Ok(())
             } else {
                 Err(Error::not_found(format!("Token {id}")))
@@ -580,6 +598,20 @@ mod server {
                 Error::invalid("weak_password", m).with_details(serde_json::json!({"field": "new"}))
             })?;
             stored::set_password(&self.db, member.user_id, &hash_password(new)?).await?;
+            Ok(())
+        }
+
+        /// Sets a new password for the account of `email` (the command line's `rowbench user
+        /// password`, for someone who forgot theirs) and ends any lock of its sign-in.
+        pub async fn reset_password(&self, email: &str, password: &str) -> Result<()> {
+            let email = normalise_email(email)
+                .ok_or_else(|| Error::invalid("invalid_email", "That is not an email address."))?;
+            check_new_password(password).map_err(|m| Error::invalid("weak_password", m))?;
+            let (user, _) = stored::user_with_hash(&self.db, &email)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("The account {email}")))?;
+            stored::set_password(&self.db, user.id, &hash_password(password)?).await?;
+            stored::clear_failures(&self.db, &format!("account:{email}")).await?;
             Ok(())
         }
 
@@ -626,6 +658,13 @@ mod server {
                 ));
             }
             stored::set_membership(&self.db, user.id, member.workspace_id, role.name()).await?;
+            self.audit(
+                actor,
+                Action::MemberSet,
+                &format!("member {}", user.id),
+                &format!("{} as {}", user.email, role.name()),
+            )
+            .await;
             Ok(MemberView {
                 user_id: user.id,
                 email: user.email,
@@ -644,6 +683,13 @@ mod server {
                 ));
             }
             if stored::remove_membership(&self.db, user_id, member.workspace_id).await? {
+                self.audit(
+                    actor,
+                    Action::MemberRemove,
+                    &format!("member {user_id}"),
+                    "",
+                )
+                .await;
                 Ok(())
             } else {
                 Err(Error::not_found(format!("Member {user_id}")))

@@ -55,6 +55,8 @@ pub struct Actor {
     role: Role,
     /// The account and workspace in team mode; `None` in local mode.
     member: Option<Member>,
+    /// The providers the workspace may run, by id; `None` allows every configured one.
+    providers: Option<std::sync::Arc<[String]>>,
 }
 
 /// An account acting in one of its workspaces.
@@ -71,6 +73,7 @@ impl Actor {
             owner: LOCAL_USER.to_string(),
             role: Role::Admin,
             member: None,
+            providers: None,
         }
     }
 
@@ -83,7 +86,26 @@ impl Actor {
                 user_id,
                 workspace_id,
             }),
+            providers: None,
         }
+    }
+
+    /// The same actor in a workspace that may run only `providers` (by id; `None`: all).
+    pub fn with_providers(mut self, providers: Option<Vec<String>>) -> Self {
+        self.providers = providers.map(Into::into);
+        self
+    }
+
+    /// Whether the workspace may run provider `id`.
+    pub fn may_use(&self, provider: &str) -> bool {
+        self.providers
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|p| p == provider))
+    }
+
+    /// The providers the workspace may run, when it is limited to some.
+    pub fn allowed_providers(&self) -> Option<&[String]> {
+        self.providers.as_deref()
     }
 
     /// The owner name the store files this actor's data under.
@@ -157,5 +179,15 @@ mod tests {
             assert_eq!(Role::parse(role.name()), Some(role));
         }
         assert_eq!(Role::parse("owner"), None);
+    }
+
+    #[test]
+    fn a_workspace_limited_to_some_providers_may_use_only_those() {
+        let member = Actor::member(1, 1, "w-1", Role::Editor);
+        assert!(member.may_use("openai"));
+        let limited = member.with_providers(Some(vec!["demo".to_string()]));
+        assert!(limited.may_use("demo"));
+        assert!(!limited.may_use("openai"));
+        assert!(Actor::local().may_use("anything"));
     }
 }

@@ -144,6 +144,9 @@ pub struct BatchScreenData {
     pub charts: Vec<Chart>,
     /// The table's first page, every state.
     pub queue: QueuePage,
+    /// Whether the reader may act on the batch (pause, cancel, retry, delete, clone); a
+    /// viewer sees no such buttons.
+    pub can_edit: bool,
 }
 
 #[cfg(feature = "server")]
@@ -286,6 +289,7 @@ mod server {
                 facts,
                 charts,
                 queue,
+                can_edit: actor.can_edit(),
             })
         }
 

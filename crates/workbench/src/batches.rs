@@ -138,6 +138,7 @@ mod server {
     use serde_json::{Value, json};
 
     use super::{BatchAction, BatchListItem, BatchState, BatchView};
+    use crate::audit::Action;
     use crate::error::{Error, Result};
     use crate::limits::{LIST_LIMIT, MAX_FIELDS, MAX_TEMPLATE_BYTES};
     use crate::{Actor, Workbench, display_time, model_rates};
@@ -326,7 +327,7 @@ mod server {
                 )
                 .with_details(json!({ "columns": columns })));
             }
-            let blockers = self.blockers(&recipe);
+            let blockers = self.blockers(actor, &recipe);
             if let Some(first) = blockers.first() {
                 return Err(Error::invalid(
                     "invalid_recipe",
@@ -381,6 +382,13 @@ mod server {
                 return Err(Error::not_found("The dataset"));
             };
             self.wake_queue();
+            self.audit(
+                actor,
+                Action::BatchStart,
+                &format!("batch {id}"),
+                &dataset.name,
+            )
+            .await;
             Ok(id)
         }
 
@@ -396,7 +404,15 @@ mod server {
                 BatchAction::Cancel => queue::cancel(&self.db, owner, id).await?,
                 BatchAction::RetryFailed => queue::retry_failed(&self.db, owner, id).await?,
                 BatchAction::RunRemaining => {
-                    return self.run_remaining(actor, id).await;
+                    self.run_remaining(actor, id).await?;
+                    self.audit(
+                        actor,
+                        Action::BatchRunRemaining,
+                        &format!("batch {id}"),
+                        &batch.summary.name,
+                    )
+                    .await;
+                    return Ok(());
                 }
             };
             if !changed {
@@ -416,6 +432,14 @@ mod server {
                 .with_details(json!({ "status": status })));
             }
             self.wake_queue();
+            let logged = match action {
+                BatchAction::Pause => Action::BatchPause,
+                BatchAction::Resume => Action::BatchResume,
+                BatchAction::Cancel => Action::BatchCancel,
+                BatchAction::RetryFailed | BatchAction::RunRemaining => Action::BatchRetryFailed,
+            };
+            self.audit(actor, logged, &format!("batch {id}"), &batch.summary.name)
+                .await;
             Ok(())
         }
 
@@ -444,7 +468,7 @@ mod server {
         /// row's history. A conflict while the row is still waiting or running.
         pub async fn retry_row(&self, actor: &Actor, id: i64, row: i64) -> Result<()> {
             actor.must_edit("retry rows")?;
-            self.stored_batch(actor, id).await?;
+            let batch = self.stored_batch(actor, id).await?;
             if !queue::retry_row(&self.db, actor.owner(), id, row).await? {
                 return Err(Error::conflict(
                     "not_applicable",
@@ -456,15 +480,25 @@ mod server {
                 .with_details(json!({ "row_index": row })));
             }
             self.wake_queue();
+            self.audit(
+                actor,
+                Action::RowRetry,
+                &format!("batch {id}"),
+                &format!("row {} of {}", row.saturating_add(1), batch.summary.name),
+            )
+            .await;
             Ok(())
         }
 
         /// Deletes batch `id` with its rows and call records (its dataset stays).
         pub async fn delete_batch(&self, actor: &Actor, id: i64) -> Result<()> {
             actor.must_edit("delete batches")?;
+            let name = self.stored_batch(actor, id).await?.summary.name;
             if !stored::delete_batch(&self.db, actor.owner(), id).await? {
                 return Err(Error::not_found(format!("Batch {id}")));
             }
+            self.audit(actor, Action::BatchDelete, &format!("batch {id}"), &name)
+                .await;
             Ok(())
         }
 

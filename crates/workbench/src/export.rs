@@ -25,6 +25,7 @@ mod server {
     use rowbench_store::export::{ExportCursor, ExportRecord};
 
     use super::FormulaCount;
+    use crate::audit::Action;
     use crate::error::{Error, Result};
     use crate::{Actor, Workbench};
 
@@ -87,6 +88,21 @@ mod server {
                 plan: plan_of(&batch.config),
                 summary,
             })
+        }
+
+        /// What a download of batch `id` in `format` is made of; the download goes in the
+        /// workspace's audit log.
+        pub async fn open_export(
+            &self,
+            actor: &Actor,
+            id: i64,
+            format: &str,
+        ) -> Result<ExportSetup> {
+            let setup = self.export_setup(actor, id).await?;
+            let detail = format!("{} ({format})", setup.summary.name);
+            self.audit(actor, Action::BatchExport, &format!("batch {id}"), &detail)
+                .await;
+            Ok(setup)
         }
 
         /// Writes batch `id`'s CSV export to nowhere and counts its formula cells: the count is

@@ -35,11 +35,14 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod administration;
+pub mod audit;
 pub mod batch_page;
 pub mod batches;
 pub mod datasets;
 pub mod error;
 pub mod export;
+pub mod invites;
 pub mod limits;
 pub mod providers;
 pub mod wizard;

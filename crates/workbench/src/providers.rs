@@ -42,12 +42,16 @@ mod server {
         ) -> Result<ConnectionReport> {
             actor.must_edit("check provider connections")?;
             let catalog = &self.catalog;
-            let Some(config) = catalog.provider(provider) else {
+            let Some(config) = catalog
+                .provider(provider)
+                .filter(|_| actor.may_use(provider))
+            else {
                 return Err(Error::not_found(format!(
-                    "The provider \"{provider}\" (this server has: {})",
+                    "The provider \"{provider}\" (this workspace may use: {})",
                     catalog
                         .providers
                         .iter()
+                        .filter(|p| actor.may_use(&p.id))
                         .map(|p| p.id.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")

@@ -405,11 +405,13 @@ mod server {
             Ok(())
         }
 
-        /// The providers and models the actor may pick from (today: every configured one).
-        pub fn choices(&self, _actor: &Actor) -> Vec<ProviderChoice> {
+        /// The providers and models the actor may pick from: every configured one the workspace
+        /// may run.
+        pub fn choices(&self, actor: &Actor) -> Vec<ProviderChoice> {
             self.catalog
                 .providers
                 .iter()
+                .filter(|p| actor.may_use(&p.id))
                 .map(|p| ProviderChoice {
                     id: p.id.clone(),
                     label: p.label.clone(),
@@ -427,10 +429,10 @@ mod server {
                 .collect()
         }
 
-        /// The draft's settings, or the first configured model run sequentially.
-        fn settings_or_default(&self, loaded: &LoadedDraft) -> RunSettings {
+        /// The draft's settings, or the first model the actor may run, run sequentially.
+        fn settings_or_default(&self, actor: &Actor, loaded: &LoadedDraft) -> RunSettings {
             loaded.settings.clone().unwrap_or_else(|| {
-                let provider = self.catalog.providers.first();
+                let provider = self.catalog.providers.iter().find(|p| actor.may_use(&p.id));
                 RunSettings::new(
                     provider.map_or("", |p| p.id.as_str()),
                     provider
@@ -441,21 +443,30 @@ mod server {
         }
 
         /// The recipe the draft makes now.
-        fn recipe(&self, loaded: &LoadedDraft) -> Recipe {
+        fn recipe(&self, actor: &Actor, loaded: &LoadedDraft) -> Recipe {
             Recipe {
                 mapping: loaded.mapping.clone(),
                 prompt: loaded.prompt(),
                 schema: loaded.schema.clone().unwrap_or_default(),
-                settings: self.settings_or_default(loaded),
+                settings: self.settings_or_default(actor, loaded),
             }
         }
 
         /// Everything that blocks the recipe, including a provider or model this server does not
-        /// know (any more).
-        pub(crate) fn blockers(&self, recipe: &Recipe) -> Vec<Blocker> {
+        /// know (any more) or the actor's workspace may not run.
+        pub(crate) fn blockers(&self, actor: &Actor, recipe: &Recipe) -> Vec<Blocker> {
             let mut blockers = recipe.blockers();
             let settings = &recipe.settings;
-            if !settings.provider.is_empty()
+            if !settings.provider.is_empty() && !actor.may_use(&settings.provider) {
+                blockers.push(Blocker {
+                    step: BlockerStep::Review,
+                    message: format!(
+                        "This workspace may not run provider \"{}\" (its admins chose: {}); choose another.",
+                        settings.provider,
+                        actor.allowed_providers().unwrap_or_default().join(", ")
+                    ),
+                });
+            } else if !settings.provider.is_empty()
                 && self
                     .catalog
                     .model(&settings.provider, &settings.model)
@@ -477,14 +488,14 @@ mod server {
             let Some(loaded) = self.load_draft(actor, draft).await? else {
                 return Ok(None);
             };
-            let recipe = self.recipe(&loaded);
+            let recipe = self.recipe(actor, &loaded);
             let (per_row, sampled_rows) = per_row_cost(&recipe, &loaded);
             Ok(Some(ReviewPage {
                 dataset_name: loaded.dataset.name.clone(),
                 row_count: u64::try_from(loaded.dataset.row_count).unwrap_or(0),
                 field_count: recipe.schema.fields.len(),
                 providers: self.choices(actor),
-                blockers: self.blockers(&recipe),
+                blockers: self.blockers(actor, &recipe),
                 settings: recipe.settings,
                 per_row,
                 sampled_rows,
@@ -513,7 +524,7 @@ mod server {
                     "Upload a file before starting a batch.",
                 ));
             };
-            let recipe = self.recipe(&loaded);
+            let recipe = self.recipe(actor, &loaded);
             self.start_batch(
                 actor,
                 StartBatch {

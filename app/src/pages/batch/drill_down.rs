@@ -95,11 +95,16 @@ pub(super) fn DrillDown(
                     "Close"
                 </button>
             </header>
-            <div class="drill__actions">
-                <button type="button" class="btn btn--secondary btn--sm" on:click=retry>
-                    "Retry this row"
-                </button>
-            </div>
+            {super::can_edit()
+                .then(|| {
+                    view! {
+                        <div class="drill__actions">
+                            <button type="button" class="btn btn--secondary btn--sm" on:click=retry>
+                                "Retry this row"
+                            </button>
+                        </div>
+                    }
+                })}
             {move || {
                 retry_error
                     .get()

@@ -45,7 +45,7 @@ pub(super) fn BatchProgress(
                         })
                     }}
                 </p>
-                <BatchControls id live generation action_error />
+                {super::can_edit().then(|| view! { <BatchControls id live generation action_error /> })}
             </div>
             <div
                 class="progress progress--wide"
@@ -84,11 +84,16 @@ pub(super) fn BatchProgress(
                 finished
                 total_rows
             />
-            <div class="batch-actions batch-actions--end">
-                <button type="button" class="btn btn--ghost btn--sm" on:click=clone>
-                    "Clone into a new draft"
-                </button>
-            </div>
+            {super::can_edit()
+                .then(|| {
+                    view! {
+                        <div class="batch-actions batch-actions--end">
+                            <button type="button" class="btn btn--ghost btn--sm" on:click=clone>
+                                "Clone into a new draft"
+                            </button>
+                        </div>
+                    }
+                })}
         </section>
     }
 }

@@ -90,6 +90,7 @@ pub(super) fn TrialBanner(
                             )
                         }
                     }}
+                    {super::can_edit().then(|| view! {
                     <div class="batch-actions trial__actions">
                         {move || {
                             (!cancelled())
@@ -115,6 +116,7 @@ pub(super) fn TrialBanner(
                             "Change the prompt and try again"
                         </button>
                     </div>
+                    })}
                     {move || {
                         error
                             .get()
