@@ -548,3 +548,114 @@ async fn the_settings_page_shows_a_viewer_their_tokens_but_not_the_members_or_th
         assert!(!html.contains(hidden), "a viewer does not see {hidden}");
     }
 }
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_the_new_one_twice() {
+    let app = spawn_team_app().await;
+    add_user(&app, "ann@example.com", "Alpha", "editor").await;
+    let ann = signed_in(&app, "ann@example.com").await;
+    let change = |current: &str, new: &str, confirm: &str| {
+        ann.post(app.url("/rpc/change_password"))
+            .header("origin", &app.address)
+            .header("accept", "application/json")
+            .form(&[("current", current), ("new", new), ("confirm", confirm)])
+            .send()
+    };
+    let wrong = change("not it at all", "a brand new secret", "a brand new secret")
+        .await
+        .expect("answered");
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("text")
+            .contains("current password is not right")
+    );
+    let differ = change(PASSWORD, "a brand new secret", "another new secret")
+        .await
+        .expect("answered");
+    assert_eq!(differ.status(), StatusCode::BAD_REQUEST);
+    let short = change(PASSWORD, "short", "short").await.expect("answered");
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        short
+            .text()
+            .await
+            .expect("text")
+            .contains("at least 10 characters")
+    );
+    let done = change(PASSWORD, "a brand new secret", "a brand new secret")
+        .await
+        .expect("answered");
+    assert_eq!(done.status(), StatusCode::OK);
+    let old = post_login(&app, &browser(), "ann@example.com", PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = post_login(&app, &browser(), "ann@example.com", "a brand new secret").await;
+    assert_eq!(new.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn each_workspace_keeps_its_own_draft_across_a_switch() {
+    let app = spawn_team_app().await;
+    add_user(&app, "ann@example.com", "Alpha", "editor").await;
+    add_user(&app, "ben@example.com", "Beta", "admin").await;
+    let ben = signed_in(&app, "ben@example.com").await;
+    let added = ben
+        .put(app.url("/api/workspace/members"))
+        .json(&json!({"email": "ann@example.com", "role": "editor"}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(added.status(), StatusCode::OK);
+    let ann = signed_in(&app, "ann@example.com").await;
+    let draft = || async {
+        let answer = ann
+            .post(app.url("/rpc/current_draft"))
+            .header("origin", &app.address)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answer.status(), StatusCode::OK);
+        json_of(answer).await["id"].as_i64().expect("draft id")
+    };
+    let (_, who) = me(&app, &ann).await;
+    let workspace = |name: &str| {
+        who["workspaces"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|w| w["name"] == name)
+            .and_then(|w| w["id"].as_i64())
+            .expect("a workspace")
+    };
+    let (alpha, beta) = (workspace("Alpha"), workspace("Beta"));
+    let switch = |id: i64| {
+        ann.post(app.url("/workspace"))
+            .header("origin", &app.address)
+            .form(&[("workspace", id.to_string())])
+            .send()
+    };
+    assert_eq!(
+        switch(alpha).await.expect("answered").status(),
+        StatusCode::SEE_OTHER
+    );
+    let in_alpha = draft().await;
+    assert_eq!(draft().await, in_alpha, "the same draft on the next visit");
+    assert_eq!(
+        switch(beta).await.expect("answered").status(),
+        StatusCode::SEE_OTHER
+    );
+    let in_beta = draft().await;
+    assert_ne!(in_beta, in_alpha);
+    assert_eq!(
+        switch(alpha).await.expect("answered").status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        draft().await,
+        in_alpha,
+        "Alpha's draft is still there after Beta"
+    );
+}

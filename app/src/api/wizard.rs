@@ -46,8 +46,14 @@ pub mod ssr {
 
     pub use rowbench_store::drafts::Draft;
 
-    /// The session key holding the id of the session's draft.
-    const DRAFT_KEY: &str = "draft_id";
+    /// The session key holding the id of the session's draft in the workspace the actor acts
+    /// in (one per workspace, so switching back finds the draft left there).
+    fn draft_key(actor: &rowbench_workbench::Actor) -> String {
+        match actor.owner() {
+            crate::server::LOCAL_USER => "draft_id".to_string(),
+            owner => format!("draft_id:{owner}"),
+        }
+    }
 
     /// Held while a session's first draft is created: several resources of one page ask for the
     /// draft at once, and all of them must get the same one.
@@ -64,14 +70,16 @@ pub mod ssr {
         if let Some(draft) = existing(workbench, &session).await? {
             return Ok(draft);
         }
-        let draft = workbench.new_draft(&crate::server::actor()?).await?;
-        session.insert(DRAFT_KEY, draft.id).await?;
+        let actor = crate::server::actor()?;
+        let draft = workbench.new_draft(&actor).await?;
+        session.insert(&draft_key(&actor), draft.id).await?;
         Ok(draft)
     }
 
     async fn existing(workbench: &Workbench, session: &Session) -> Result<Option<Draft>, AppError> {
-        match session.get::<i64>(DRAFT_KEY).await? {
-            Some(id) => Ok(workbench.find_draft(&crate::server::actor()?, id).await?),
+        let actor = crate::server::actor()?;
+        match session.get::<i64>(&draft_key(&actor)).await? {
+            Some(id) => Ok(workbench.find_draft(&actor, id).await?),
             None => Ok(None),
         }
     }
