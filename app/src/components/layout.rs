@@ -34,7 +34,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             let viewer = matches!(
-                                account.await, Ok(Some(ref a)) if a.role == Role::Viewer
+                                account.await,
+                                Ok(Some(ref a))
+                                if a.role == Role::Viewer
                             );
                             (!viewer)
                                 .then(|| {
@@ -66,7 +68,6 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            // Signed out meanwhile: the next page load goes to sign-in.
                             Err(_) => ().into_any(),
                         }
                     })}

@@ -402,9 +402,7 @@ fn MembersSection(
                                         match set_member_role(email.clone(), now).await {
                                             Ok(()) => {
                                                 outcome
-                                                    .set(
-                                                        Some(Ok(format!("{email} is now {}.", now.name()))),
-                                                    );
+                                                    .set(Some(Ok(format!("{email} is now {}.", now.name()))));
                                                 reload();
                                             }
                                             Err(error) => outcome.set(Some(Err(error.to_string()))),
@@ -516,10 +514,11 @@ fn InvitesSection(
                 class="settings__form settings__form--row"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    invite.dispatch(InviteMember {
-                        email: email.get_untracked(),
-                        role: role.get_untracked(),
-                    });
+                    invite
+                        .dispatch(InviteMember {
+                            email: email.get_untracked(),
+                            role: role.get_untracked(),
+                        });
                 }
             >
                 <label class="field">
@@ -788,7 +787,9 @@ fn UsersSection(
                                     <td data-label="Made">{u.created}</td>
                                     <td data-label="State">
                                         {if disabled {
-                                            view! { <span class="badge badge--danger">"disabled"</span> }
+                                            view! {
+                                                <span class="badge badge--danger">"disabled"</span>
+                                            }
                                                 .into_any()
                                         } else {
                                             view! { <span class="badge badge--success">"active"</span> }

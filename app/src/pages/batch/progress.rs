@@ -45,7 +45,8 @@ pub(super) fn BatchProgress(
                         })
                     }}
                 </p>
-                {super::can_edit().then(|| view! { <BatchControls id live generation action_error /> })}
+                {super::can_edit()
+                    .then(|| view! { <BatchControls id live generation action_error /> })}
             </div>
             <div
                 class="progress progress--wide"

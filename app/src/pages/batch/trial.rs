@@ -90,33 +90,36 @@ pub(super) fn TrialBanner(
                             )
                         }
                     }}
-                    {super::can_edit().then(|| view! {
-                    <div class="batch-actions trial__actions">
-                        {move || {
-                            (!cancelled())
-                                .then(|| {
-                                    view! {
-                                        <button
-                                            type="button"
-                                            class="btn btn--primary btn--sm"
-                                            disabled=move || busy.get()
-                                            on:click=run_rest
-                                        >
-                                            "Run the remaining rows"
-                                        </button>
-                                    }
-                                })
-                        }}
-                        <button
-                            type="button"
-                            class="btn btn--secondary btn--sm"
-                            disabled=move || busy.get()
-                            on:click=try_again.clone()
-                        >
-                            "Change the prompt and try again"
-                        </button>
-                    </div>
-                    })}
+                    {super::can_edit()
+                        .then(|| {
+                            view! {
+                                <div class="batch-actions trial__actions">
+                                    {move || {
+                                        (!cancelled())
+                                            .then(|| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="btn btn--primary btn--sm"
+                                                        disabled=move || busy.get()
+                                                        on:click=run_rest
+                                                    >
+                                                        "Run the remaining rows"
+                                                    </button>
+                                                }
+                                            })
+                                    }}
+                                    <button
+                                        type="button"
+                                        class="btn btn--secondary btn--sm"
+                                        disabled=move || busy.get()
+                                        on:click=try_again.clone()
+                                    >
+                                        "Change the prompt and try again"
+                                    </button>
+                                </div>
+                            }
+                        })}
                     {move || {
                         error
                             .get()
