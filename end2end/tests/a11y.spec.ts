@@ -1,8 +1,7 @@
 // Accessibility (issue 13, item 9): axe-core checks every page in light and dark, and any
 // serious or critical violation fails the suite, named with the elements it was found on.
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
 import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
+import { violations } from "./checks";
 
 const csv = [
   "ticket,Subject,Customer message,language",
@@ -10,16 +9,6 @@ const csv = [
   "T-2,Crash,The app closes on start.,en",
 ].join("\n");
 
-/// The serious and critical violations on the page as it is now, one line each.
-async function violations(page: Page): Promise<string[]> {
-  await page.waitForTimeout(150);
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(" | ")}${v.nodes.length > 4 ? ` and ${v.nodes.length - 4} more` : ""}`);
-}
 
 for (const scheme of ["light", "dark"] as const) {
   test(`every page has no serious or critical accessibility violation in ${scheme} mode`, async ({ browser, request }) => {
@@ -67,6 +56,10 @@ for (const scheme of ["light", "dark"] as const) {
 
     await page.goto("/no/such/page");
     await check("the page-not-found page");
+
+    await page.goto("/settings");
+    await waitForHydration(page);
+    await check("the settings page");
 
     await request.post(`/api/batches/${batch}/cancel`); // refused if it already finished
     expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);

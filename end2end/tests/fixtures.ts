@@ -8,10 +8,11 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       const errors: string[] = [];
       page.on("console", (msg) => {
         if (msg.type() !== "error") return;
-        // A page answered with 404 on purpose logs its own status, and an API refusal (4xx) is
-        // shown to the user by the page; anything else is a fault.
+        // A page answered with 404 on purpose (or a sign-in form refused with 401, 422 or 429)
+        // logs its own status, and an API refusal (4xx) is shown to the user by the page;
+        // anything else is a fault.
         const url = msg.location().url;
-        const ownNotFound = url === page.url() && /status of 404/.test(msg.text());
+        const ownNotFound = url === page.url() && /status of (401|404|422|429)/.test(msg.text());
         const apiRefusal = new URL(url, page.url()).pathname.startsWith("/api/") && /status of 4\d\d/.test(msg.text());
         if (!ownNotFound && !apiRefusal) errors.push(`${msg.text()} (${url})`);
       });
@@ -52,9 +53,9 @@ export async function runningBatch(request: APIRequestContext, rows = 300): Prom
 }
 
 /// A batch over `csv` (columns `id` and `review`) on the demo provider, `concurrency` rows at
-/// once, made through the JSON API.
-export async function batchOver(request: APIRequestContext, csv: string, concurrency: number): Promise<number> {
-  const upload = await request.post("/api/datasets?filename=reviews.csv", {
+/// once, made through the JSON API; the dataset and batch are named after `file`.
+export async function batchOver(request: APIRequestContext, csv: string, concurrency: number, file = "reviews"): Promise<number> {
+  const upload = await request.post(`/api/datasets?filename=${file}.csv`, {
     headers: { "content-type": "text/csv" },
     data: csv,
   });

@@ -1,7 +1,7 @@
 // Every page fits a phone (issue 13, item 4): at 360 and 390 px wide, the page itself never
 // scrolls sideways and every control can be reached; wide tables scroll inside their own frame.
 import { test, expect, waitForHydration, dropFile, runningBatch } from "./fixtures";
-import type { Page } from "@playwright/test";
+import { fits } from "./checks";
 
 const csv = [
   "ticket,Subject,Customer message,language,gold_label",
@@ -10,39 +10,6 @@ const csv = [
   "T-1003,Lieferung verspätet,Meine Bestellung ist seit zwei Wochen unterwegs.,de,delivery",
 ].join("\n");
 
-/// What sticks out of the viewport on the right: the page's own width, and every visible control
-/// or text block that ends past the edge without a scrolling frame of its own around it.
-async function sticksOut(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const out: string[] = [];
-    if (document.documentElement.scrollWidth > width + 1) {
-      out.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${width} px window`);
-    }
-    const scrolls = (el: Element | null): boolean => {
-      for (let e = el?.parentElement; e; e = e.parentElement) {
-        const style = getComputedStyle(e);
-        if (["auto", "scroll"].includes(style.overflowX) && e.getBoundingClientRect().right <= width + 1) return true;
-      }
-      return false;
-    };
-    for (const el of document.querySelectorAll("button, a, input, select, textarea, label, h1, h2, p, dd, summary")) {
-      const rect = el.getBoundingClientRect();
-      if (rect.width === 0 || rect.height === 0) continue;
-      if (rect.right > width + 1 && !scrolls(el)) {
-        const name = (el.getAttribute("aria-label") || el.textContent || el.getAttribute("name") || "").trim().slice(0, 40);
-        out.push(`${el.tagName.toLowerCase()} "${name}" ends at ${Math.round(rect.right)} px`);
-      }
-    }
-    return out;
-  });
-}
-
-/// Fails with every offender named, so one run shows all that is wrong on the page.
-async function fits(page: Page, what: string) {
-  await page.waitForTimeout(150);
-  expect(await sticksOut(page), `${what} fits the window`).toEqual([]);
-}
 
 for (const width of [360, 390]) {
   test(`every page fits a ${width} px phone with nothing off-screen`, async ({ browser, request }) => {
@@ -99,6 +66,10 @@ for (const width of [360, 390]) {
 
     await page.goto("/no/such/page");
     await fits(page, "the page-not-found page");
+
+    await page.goto("/settings");
+    await waitForHydration(page);
+    await fits(page, "the settings page");
 
     await request.post(`/api/batches/${batch}/cancel`); // refused if it already finished
     expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);

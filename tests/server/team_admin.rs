@@ -26,6 +26,11 @@ async fn invite(app: &TestApp, admin: &reqwest::Client, email: &str, role: &str)
     url[app.address.len()..].to_string()
 }
 
+/// `path`'s JSON as `client` gets it.
+async fn get_json(app: &TestApp, client: &reqwest::Client, path: &str) -> Value {
+    json_of(client.get(app.url(path)).send().await.expect("answered")).await
+}
+
 async fn me(app: &TestApp, client: &reqwest::Client) -> (StatusCode, Value) {
     let response = client
         .get(app.url("/api/me"))
@@ -167,13 +172,7 @@ async fn a_withdrawn_invitation_is_not_valid_and_only_admins_invite() {
     add_user(&app, "eve@example.com", "Alpha", "editor").await;
     let ann = signed_in(&app, "ann@example.com").await;
     let link = invite(&app, &ann, "zoe@example.com", "editor").await;
-    let open = json_of(
-        ann.get(app.url("/api/workspace/invites"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let open = get_json(&app, &ann, "/api/workspace/invites").await;
     let listed = open["invites"].as_array().expect("list");
     assert_eq!(listed.len(), 1, "{open}");
     assert_eq!(listed[0]["email"], "zoe@example.com");
@@ -243,13 +242,7 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_and_token_stop_workin
     }
 
     let root = signed_in(&app, "root@example.com").await;
-    let users = json_of(
-        root.get(app.url("/api/users"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let users = get_json(&app, &root, "/api/users").await;
     let eve_id = users["users"]
         .as_array()
         .expect("list")
@@ -329,13 +322,7 @@ async fn the_audit_log_says_who_started_cancelled_exported_and_deleted_which_bat
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 
     let ann = signed_in(&app, "ann@example.com").await;
-    let log = json_of(
-        ann.get(app.url("/api/workspace/audit"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let log = get_json(&app, &ann, "/api/workspace/audit").await;
     let lines: Vec<(String, String, String)> = log["events"]
         .as_array()
         .expect("events")
@@ -382,13 +369,7 @@ async fn the_audit_log_says_who_started_cancelled_exported_and_deleted_which_bat
         .expect("answered");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let ben = signed_in(&app, "ben@example.com").await;
-    let theirs = json_of(
-        ben.get(app.url("/api/workspace/audit"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let theirs = get_json(&app, &ben, "/api/workspace/audit").await;
     assert_eq!(
         theirs["events"],
         json!([]),
@@ -416,13 +397,7 @@ async fn a_workspace_limited_to_some_providers_cannot_start_or_check_another() {
     add_user(&app, "ann@example.com", "Alpha", "admin").await;
     add_user(&app, "eve@example.com", "Alpha", "editor").await;
     let ann = signed_in(&app, "ann@example.com").await;
-    let settings = json_of(
-        ann.get(app.url("/api/workspace/settings"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let settings = get_json(&app, &ann, "/api/workspace/settings").await;
     assert_eq!(
         settings["providers"],
         Value::Null,
@@ -502,13 +477,7 @@ async fn a_workspace_limited_to_some_providers_cannot_start_or_check_another() {
         .expect("answered");
     assert_eq!(check.status(), StatusCode::NOT_FOUND);
 
-    let audit = json_of(
-        ann.get(app.url("/api/workspace/audit"))
-            .send()
-            .await
-            .expect("answered"),
-    )
-    .await;
+    let audit = get_json(&app, &ann, "/api/workspace/audit").await;
     assert!(audit.to_string().contains("settings.providers"), "{audit}");
 }
 

@@ -20,6 +20,33 @@ use crate::components::notice::ErrorNotice;
 /// What a page section's last action said: done (with a message) or refused.
 type Outcome = RwSignal<Option<Result<String, String>>>;
 
+/// What the sections say after an action, kept by the page: an action reloads the settings,
+/// which renders the sections anew, and a token or link shown once must survive that.
+#[derive(Clone, Copy)]
+struct Kept {
+    new_token: RwSignal<Option<String>>,
+    tokens: Outcome,
+    invite_link: RwSignal<Option<String>>,
+    invites: Outcome,
+    members: Outcome,
+    providers: Outcome,
+    users: Outcome,
+}
+
+impl Kept {
+    fn new() -> Self {
+        Kept {
+            new_token: RwSignal::new(None),
+            tokens: RwSignal::new(None),
+            invite_link: RwSignal::new(None),
+            invites: RwSignal::new(None),
+            members: RwSignal::new(None),
+            providers: RwSignal::new(None),
+            users: RwSignal::new(None),
+        }
+    }
+}
+
 #[component]
 fn OutcomeLine(outcome: Outcome) -> impl IntoView {
     move || match outcome.get() {
@@ -43,6 +70,7 @@ fn OutcomeLine(outcome: Outcome) -> impl IntoView {
 pub fn SettingsPage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| load_settings());
     let reload = move || settings.refetch();
+    let kept = Kept::new();
     view! {
         <Title text="Settings" />
         <div class="page-header">
@@ -53,7 +81,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        <Suspense fallback=|| {
+        <Transition fallback=|| {
             view! {
                 <div class="card skeleton" aria-busy="true">
                     "Loading settings…"
@@ -62,17 +90,18 @@ pub fn SettingsPage() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(view) => view! { <SettingsSections view reload /> }.into_any(),
+                    Ok(view) => view! { <SettingsSections view kept reload /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
 fn SettingsSections(
     view: SettingsView,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let SettingsView {
@@ -106,14 +135,14 @@ fn SettingsSections(
                 .then(|| {
                     view! {
                         <PasswordSection />
-                        <TokensSection tokens reload />
+                        <TokensSection tokens kept reload />
                     }
                 })}
-            {members.map(|members| view! { <MembersSection members me=me.clone() reload /> })}
-            {invites.map(|invites| view! { <InvitesSection invites reload /> })}
-            {workspace.map(|workspace| view! { <ProvidersSection workspace reload /> })}
+            {members.map(|members| view! { <MembersSection members me=me.clone() kept reload /> })}
+            {invites.map(|invites| view! { <InvitesSection invites kept reload /> })}
+            {workspace.map(|workspace| view! { <ProvidersSection workspace kept reload /> })}
             {audit.map(|events| view! { <AuditSection events /> })}
-            {users.map(|users| view! { <UsersSection users me reload /> })}
+            {users.map(|users| view! { <UsersSection users me kept reload /> })}
         </div>
     }
 }
@@ -207,11 +236,12 @@ fn PasswordSection() -> impl IntoView {
 #[component]
 fn TokensSection(
     tokens: Vec<TokenView>,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let made: RwSignal<Option<String>> = RwSignal::new(None);
-    let outcome: Outcome = RwSignal::new(None);
+    let made = kept.new_token;
+    let outcome = kept.tokens;
     let create = move || {
         let wanted = name.get_untracked();
         leptos::task::spawn_local(async move {
@@ -369,9 +399,10 @@ fn RoleSelect(
 fn MembersSection(
     members: Vec<MemberView>,
     me: String,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let outcome: Outcome = RwSignal::new(None);
+    let outcome = kept.members;
     view! {
         <section class="card settings__section" data-testid="members">
             <h2 class="section-title">"Members"</h2>
@@ -470,13 +501,14 @@ fn MembersSection(
 #[component]
 fn InvitesSection(
     invites: Vec<InviteView>,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Editor);
-    let outcome: Outcome = RwSignal::new(None);
-    let link: RwSignal<Option<String>> = RwSignal::new(None);
+    let outcome = kept.invites;
+    let link = kept.invite_link;
     Effect::new(move |_| {
         if let Some(result) = invite.value().get() {
             match result {
@@ -598,11 +630,12 @@ fn InvitesSection(
 #[component]
 fn ProvidersSection(
     workspace: WorkspaceSettings,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let all = RwSignal::new(workspace.providers.is_none());
     let chosen = RwSignal::new(workspace.providers.clone().unwrap_or_default());
-    let outcome: Outcome = RwSignal::new(None);
+    let outcome = kept.providers;
     let save = move |_| {
         let (every, list) = (all.get_untracked(), chosen.get_untracked());
         leptos::task::spawn_local(async move {
@@ -737,9 +770,10 @@ fn AuditSection(events: Vec<AuditEntry>) -> impl IntoView {
 fn UsersSection(
     users: Vec<UserView>,
     me: String,
+    kept: Kept,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let outcome: Outcome = RwSignal::new(None);
+    let outcome = kept.users;
     let toggle = move |id: i64, disabled: bool| {
         leptos::task::spawn_local(async move {
             match set_account_disabled(id, disabled).await {
