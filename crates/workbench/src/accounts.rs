@@ -285,7 +285,14 @@ mod server {
             let user = stored::create_user(&self.db, &email, &hash, is_admin)
                 .await?
                 .ok_or_else(|| {
-                    Error::conflict("email_taken", format!("An account for {email} exists."))
+                    Error::conflict(
+                        "email_taken",
+                        format!(
+                            "An account for {email} exists. To put it in another workspace too, \
+                             an admin of that workspace adds it under Settings → Members or \
+                             invites it."
+                        ),
+                    )
                 })?;
             stored::set_membership(&self.db, user.id, workspace.id, role.name()).await?;
             Ok(NewAccount {
