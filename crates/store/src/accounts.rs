@@ -675,6 +675,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_invitation_is_open_until_it_is_used_once_or_expires() {
+        let (db, _place) = testing::fresh_database().await;
+        let ann = create_user(&db, "ann@example.com", "hash", true)
+            .await
+            .expect("insert")
+            .expect("new");
+        let team = create_workspace(&db, "Team", "w-1")
+            .await
+            .expect("insert")
+            .expect("new");
+        let later = Timestamp(Timestamp::now().as_millis() + 60_000);
+        let earlier = Timestamp(Timestamp::now().as_millis() - 1);
+        let open = create_invite(
+            &db,
+            team.id,
+            "bo@example.com",
+            "viewer",
+            "h1",
+            ann.id,
+            later,
+        )
+        .await
+        .expect("invite");
+        create_invite(
+            &db,
+            team.id,
+            "cy@example.com",
+            "editor",
+            "h2",
+            ann.id,
+            earlier,
+        )
+        .await
+        .expect("invite");
+        let listed = open_invites(&db, team.id).await.expect("list");
+        assert_eq!(listed.len(), 1, "the expired one is not open");
+        assert_eq!(listed[0].email, "bo@example.com");
+        let found = invite(&db, "h1").await.expect("read").expect("found");
+        assert_eq!(
+            (found.workspace_name.as_str(), found.used_at),
+            ("Team", None)
+        );
+        assert!(use_invite(&db, open).await.expect("use"));
+        assert!(!use_invite(&db, open).await.expect("use"), "only once");
+        assert!(open_invites(&db, team.id).await.expect("list").is_empty());
+        assert!(
+            !delete_invite(&db, team.id, open).await.expect("delete"),
+            "a used one stays"
+        );
+    }
+
+    #[tokio::test]
     async fn a_revoked_token_speaks_for_nobody() {
         let (db, _place) = testing::fresh_database().await;
         let ann = create_user(&db, "ann@example.com", "hash", false)

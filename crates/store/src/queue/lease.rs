@@ -163,6 +163,10 @@ async fn claim_postgres(
     lease: Duration,
     max: i64,
 ) -> Result<(Vec<ClaimRecord>, bool), StoreError> {
+    // The clock is read again once a connection is held: waiting for one is no part of a row's
+    // run (the function adds the wait for the claim lock itself).
+    let mut connection = pool.acquire().await?;
+    let now = now.max(Timestamp::now());
     let claimed: Vec<(i64, i64, i64, Option<String>, bool)> =
         sqlx::query_as("SELECT * FROM rowbench_claim($1, $2, $3, $4, $5)")
             .bind(now)
@@ -170,7 +174,7 @@ async fn claim_postgres(
             .bind(max)
             .bind(CLAIM_LOCK)
             .bind(instance)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await?;
     let more = claimed.first().is_some_and(|row| row.4);
     let rows = claimed
