@@ -1,6 +1,6 @@
 //! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row, run the rows a
-//! trial left out), delete it. Each handler parses the request, calls one use case of
+//! trial left out), review a row's answer, delete it. Each handler parses the request, calls one use case of
 //! `rowbench_workbench` and answers its model as JSON.
 
 use axum::Json;
@@ -15,6 +15,7 @@ use rowbench_workbench::Workbench;
 use rowbench_workbench::batch_page::{QueueQuery, RowStatus};
 use rowbench_workbench::batches::{BatchAction, BatchRecord, StartBatch};
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
+use rowbench_workbench::reviews::{Decision, ReviewInput};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -38,6 +39,7 @@ pub fn router() -> crate::routes::Routes {
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
         .route("/api/batches/{id}/rows/{row}/retry", post(retry_row))
+        .route("/api/batches/{id}/rows/{row}/review", post(review_row))
         .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
@@ -242,6 +244,38 @@ async fn row(
 ) -> Result<impl IntoResponse, ApiError> {
     let (answer, _) = workbench.row(&actor, id, row).await?;
     Ok(Json(answer))
+}
+
+/// `POST /api/batches/{id}/rows/{row}/review` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    decision: Decision,
+    #[serde(default)]
+    answer: Option<Value>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+impl RequestBody for ReviewBody {
+    fn unknown_field(body: &Value) -> Option<UnknownField> {
+        check_keys(body, "", &["decision", "answer", "reason"])
+    }
+}
+
+/// A person's review of a row's answer: the row as `GET …/rows/{row}` answers it, with it.
+async fn review_row(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, row)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let input = ReviewInput {
+        decision: body.decision,
+        answer: body.answer,
+        reason: body.reason,
+    };
+    Ok(Json(workbench.review_row(&actor, id, row, input).await?))
 }
 
 /// Deletes a batch with its rows and call records (its dataset stays).

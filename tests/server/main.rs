@@ -16,6 +16,7 @@ mod pages;
 mod providers;
 mod queue;
 mod restarts;
+mod reviews;
 mod security;
 mod sessions;
 mod startup;

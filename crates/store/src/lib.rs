@@ -16,6 +16,7 @@ mod fixtures;
 pub mod progress;
 pub mod queue;
 pub mod rate_budget;
+pub mod reviews;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod timestamp;

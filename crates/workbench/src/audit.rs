@@ -97,17 +97,7 @@ mod server {
             detail: &str,
         ) {
             let member = actor.team_member();
-            let email = match member {
-                Some(m) => match stored::user(&self.db, m.user_id).await {
-                    Ok(Some(user)) => user.email,
-                    Ok(None) => format!("user {}", m.user_id),
-                    Err(err) => {
-                        tracing::error!(error = %err, "reading the account for an audit line");
-                        format!("user {}", m.user_id)
-                    }
-                },
-                None => LOCAL_USER.to_string(),
-            };
+            let email = self.actor_name(actor).await;
             let line = AuditLine {
                 owner: actor.owner(),
                 user_id: member.map(|m| m.user_id),
@@ -118,6 +108,21 @@ mod server {
             };
             if let Err(err) = stored::record(&self.db, line).await {
                 tracing::error!(error = %err, action = action.name(), target, "the audit line was not written");
+            }
+        }
+
+        /// Who `actor` is, as logs and reviews name them: the account's email, or `local`.
+        pub(crate) async fn actor_name(&self, actor: &Actor) -> String {
+            match actor.team_member() {
+                Some(m) => match stored::user(&self.db, m.user_id).await {
+                    Ok(Some(user)) => user.email,
+                    Ok(None) => format!("user {}", m.user_id),
+                    Err(err) => {
+                        tracing::error!(error = %err, "reading the account for its name");
+                        format!("user {}", m.user_id)
+                    }
+                },
+                None => LOCAL_USER.to_string(),
             }
         }
 

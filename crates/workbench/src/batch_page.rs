@@ -201,6 +201,8 @@ mod server {
         pub messages: Option<RenderedPrompt>,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub messages_error: Option<String>,
+        /// A person's review of the answer, beside the model's `result` (`null` if none).
+        pub review: Option<crate::reviews::ReviewView>,
     }
 
     /// One field's chart as `GET /api/batches/{id}/charts` answers it.
@@ -463,12 +465,14 @@ mod server {
                     ),
                 },
             };
+            let review = self.review_of(id, row, detail.attempt).await?;
             Ok((
                 RowAnswer {
                     detail,
                     columns,
                     messages,
                     messages_error,
+                    review,
                 },
                 config,
             ))

@@ -45,6 +45,7 @@ pub mod export;
 pub mod invites;
 pub mod limits;
 pub mod providers;
+pub mod reviews;
 pub mod wizard;
 #[cfg(feature = "server")]
 mod workbench;

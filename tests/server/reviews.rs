@@ -1,0 +1,179 @@
+//! Reviews through the JSON API: a person's accept, fix or reject sits beside the model's
+//! answer and never replaces it; a fix must fit the batch's schema; only editors review.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::teams::{add_user, run_batch, signed_in, spawn_team_app};
+
+const CSV: &str = "id,review\n1,Great phone\n2,Broke in a week\n3,It is a phone\n";
+
+async fn review(
+    app: &TestApp,
+    client: &reqwest::Client,
+    batch: i64,
+    row: i64,
+    body: Value,
+) -> (StatusCode, Value) {
+    let response = client
+        .post(app.url(&format!("/api/batches/{batch}/rows/{row}/review")))
+        .json(&body)
+        .send()
+        .await
+        .expect("answered");
+    let status = response.status();
+    (status, response.json().await.expect("JSON"))
+}
+
+async fn row(app: &TestApp, client: &reqwest::Client, batch: i64, row: i64) -> Value {
+    client
+        .get(app.url(&format!("/api/batches/{batch}/rows/{row}")))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn a_review_sits_beside_the_model_answer_and_a_fix_must_fit_the_schema() {
+    let app = spawn_app().await;
+    let client = app.client.clone();
+    let (_, batch) = run_batch(&app, &client, "reviewed", CSV).await;
+    let model: Vec<Value> = {
+        let mut answers = Vec::new();
+        for index in 0..3 {
+            answers.push(row(&app, &client, batch, index).await["result"].clone());
+        }
+        answers
+    };
+    assert!(
+        model.iter().all(|a| a["sentiment"].is_string()),
+        "{model:?}"
+    );
+    assert_eq!(row(&app, &client, batch, 0).await["review"], Value::Null);
+
+    let (status, accepted) = review(&app, &client, batch, 0, json!({"decision": "accept"})).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["review"]["decision"], "accept");
+    assert_eq!(accepted["review"]["answer"], model[0]);
+    assert_eq!(accepted["review"]["reviewed_by"], "local");
+    assert!(
+        accepted["review"]["reviewed_at_ms"]
+            .as_i64()
+            .unwrap_or_default()
+            > 0
+    );
+    assert_eq!(accepted["result"], model[0], "the model's answer stays");
+
+    let other = if model[1]["sentiment"] == "positive" {
+        "negative"
+    } else {
+        "positive"
+    };
+    let (status, refused) = review(
+        &app,
+        &client,
+        batch,
+        1,
+        json!({"decision": "fix", "answer": {"sentiment": "neutral"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_answer");
+    assert_eq!(refused["error"]["details"]["field"], "sentiment");
+    assert_eq!(
+        row(&app, &client, batch, 1).await["review"],
+        Value::Null,
+        "nothing saved"
+    );
+    let (status, missing) = review(&app, &client, batch, 1, json!({"decision": "fix"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(missing["error"]["details"]["field"], "answer");
+
+    let (status, fixed) = review(
+        &app,
+        &client,
+        batch,
+        1,
+        json!({"decision": "fix", "answer": {"sentiment": other}, "reason": " sarcasm "}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{fixed}");
+    assert_eq!(fixed["review"]["answer"]["sentiment"], other);
+    assert_eq!(fixed["review"]["reason"], "sarcasm");
+    assert_eq!(
+        fixed["result"], model[1],
+        "the model's answer stays beside the fix"
+    );
+    let read = row(&app, &client, batch, 1).await;
+    assert_eq!(read["review"], fixed["review"]);
+
+    let (status, rejected) = review(
+        &app,
+        &client,
+        batch,
+        2,
+        json!({"decision": "reject", "reason": "not a review"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rejected["review"]["answer"], Value::Null);
+    assert_eq!(rejected["review"]["decision"], "reject");
+
+    for (body, code) in [
+        (json!({"decision": "maybe"}), "invalid_field"),
+        (json!({"decision": "accept", "score": 1}), "unknown_field"),
+    ] {
+        let (status, answer) = review(&app, &client, batch, 0, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    let (status, _) = review(&app, &client, batch, 99, json!({"decision": "reject"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = review(&app, &client, 987_654, 0, json!({"decision": "reject"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The model answers row 1 again: its review stays, and says the model's answer changed.
+    let retried = client
+        .post(app.url(&format!("/api/batches/{batch}/rows/0/retry")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(retried.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    loop {
+        let now = row(&app, &client, batch, 0).await;
+        if now["status"] == "succeeded" && now["attempt"].as_i64() > Some(1) {
+            assert_eq!(now["review"]["decision"], "accept", "{now}");
+            assert_eq!(now["review"]["model_changed"], true, "{now}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{now}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_review_and_an_editor_is_named_as_the_reviewer() {
+    let app = spawn_team_app().await;
+    add_user(&app, "eve@example.com", "Alpha", "editor").await;
+    add_user(&app, "vic@example.com", "Alpha", "viewer").await;
+    let eve = signed_in(&app, "eve@example.com").await;
+    let (_, batch) = run_batch(&app, &eve, "team-reviewed", CSV).await;
+    let vic = signed_in(&app, "vic@example.com").await;
+    let (status, refused) = review(&app, &vic, batch, 0, json!({"decision": "accept"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, accepted) = review(&app, &eve, batch, 0, json!({"decision": "accept"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(accepted["review"]["reviewed_by"], "eve@example.com");
+    assert_eq!(
+        row(&app, &vic, batch, 0).await["review"]["decision"],
+        "accept",
+        "a viewer reads the review"
+    );
+}
