@@ -35,6 +35,7 @@ pub fn router() -> crate::routes::Routes {
         )
         .route("/api/batches/{id}", get(show).delete(delete))
         .route("/api/batches/{id}/charts", get(charts))
+        .route("/api/batches/{id}/accuracy", get(accuracy))
         .route("/api/batches/{id}/{action}", post(control))
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
@@ -276,6 +277,33 @@ async fn review_row(
         reason: body.reason,
     };
     Ok(Json(workbench.review_row(&actor, id, row, input).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccuracyParams {
+    /// Numbers within this of each other count as equal (default 0: exactly).
+    tolerance: Option<f64>,
+}
+
+/// Per answer field, how often the model was right on the rows people reviewed, with a 95%
+/// Wilson interval, and for enum and boolean fields the confusion matrix.
+async fn accuracy(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<AccuracyParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tolerance = params.tolerance.unwrap_or(0.0);
+    if !tolerance.is_finite() || tolerance < 0.0 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("tolerance must be a number of 0 or more, not {tolerance}"),
+        )
+        .with_details(json!({ "parameter": "tolerance" })));
+    }
+    Ok(Json(workbench.accuracy(&actor, id, tolerance).await?))
 }
 
 /// Deletes a batch with its rows and call records (its dataset stays).

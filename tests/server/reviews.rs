@@ -125,6 +125,48 @@ async fn a_review_sits_beside_the_model_answer_and_a_fix_must_fit_the_schema() {
     assert_eq!(rejected["review"]["answer"], Value::Null);
     assert_eq!(rejected["review"]["decision"], "reject");
 
+    // Two rows judged (one accepted, one fixed away from the model's answer), one rejected.
+    let accuracy: Value = client
+        .get(app.url(&format!("/api/batches/{batch}/accuracy")))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        (
+            &accuracy["accepted"],
+            &accuracy["fixed"],
+            &accuracy["rejected"]
+        ),
+        (&json!(1), &json!(1), &json!(1)),
+        "{accuracy}"
+    );
+    let sentiment = &accuracy["fields"][0];
+    assert_eq!(sentiment["field"], "sentiment");
+    assert_eq!(
+        (&sentiment["reviewed"], &sentiment["correct"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(sentiment["accuracy"], 0.5);
+    let (low, high) = rowbench_workbench::accuracy::wilson(1, 2).expect("counted");
+    assert_eq!(
+        (sentiment["ci_low"].as_f64(), sentiment["ci_high"].as_f64()),
+        (Some(low), Some(high))
+    );
+    assert_eq!(
+        sentiment["confusion"].as_array().map(Vec::len),
+        Some(2),
+        "{sentiment}"
+    );
+    let bad = client
+        .get(app.url(&format!("/api/batches/{batch}/accuracy?tolerance=-1")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
     for (body, code) in [
         (json!({"decision": "maybe"}), "invalid_field"),
         (json!({"decision": "accept", "score": 1}), "unknown_field"),

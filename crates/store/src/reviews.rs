@@ -88,6 +88,29 @@ pub async fn review(
     }))
 }
 
+/// A reviewed row's answers: the model's (JSON text) beside the review's.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ReviewedRow {
+    pub row_index: i64,
+    pub model: Option<String>,
+    pub decision: String,
+    pub answer: Option<String>,
+}
+
+/// Every reviewed row of batch `batch_id`, in row order.
+pub async fn reviewed_rows(db: &Database, batch_id: i64) -> Result<Vec<ReviewedRow>, StoreError> {
+    Ok(on_pool!(db, |pool, _dialect| {
+        sqlx::query_as(
+            "SELECT v.row_index, r.result AS model, v.decision, v.answer FROM row_reviews v \
+             JOIN batch_rows r ON r.batch_id = v.batch_id AND r.row_index = v.row_index \
+             WHERE v.batch_id = $1 ORDER BY v.row_index",
+        )
+        .bind(batch_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +163,8 @@ mod tests {
         )
         .await;
         assert_eq!(model, [None], "the model's answer is untouched");
+        let rows = reviewed_rows(&db, id).await.expect("read");
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].row_index, rows[0].decision.as_str()), (0, "fix"));
     }
 }

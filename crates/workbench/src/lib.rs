@@ -34,6 +34,7 @@
 //! ```
 
 pub mod accounts;
+pub mod accuracy;
 pub mod actor;
 pub mod administration;
 pub mod audit;
