@@ -1,5 +1,5 @@
-//! `GET /api/batches/{id}/export?format=csv|json|jsonl&metadata=&formula_guard=`: a batch's
-//! rows and answers as a download, streamed straight from the database in constant memory.
+//! `GET /api/batches/{id}/export?format=csv|json|jsonl&metadata=&formula_guard=&model_answers=`:
+//! a batch's rows and answers (the reviewed answer where a person reviewed the row) as a download, streamed straight from the database in constant memory.
 //!
 //! Three stages run side by side, joined by small bounded channels so none can run ahead of the
 //! client: a task reads keyset pages of rows, a blocking thread turns them into bytes with
@@ -50,6 +50,8 @@ struct ExportParams {
     format: Option<String>,
     metadata: Option<String>,
     formula_guard: Option<String>,
+    /// Adds `<field>_model`, the model's own answer, beside each reviewed one.
+    model_answers: Option<String>,
 }
 
 fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
@@ -85,13 +87,14 @@ async fn export_batch(
     };
     let metadata = flag("metadata", params.metadata.as_deref(), true)?;
     let formula_guard = flag("formula_guard", params.formula_guard.as_deref(), true)?;
+    let model_answers = flag("model_answers", params.model_answers.as_deref(), false)?;
 
     let setup = state
         .workbench
         .open_export(&actor, id, format.extension())
         .await?;
     let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
-    let layout = plan.layout(metadata);
+    let layout = plan.layout(metadata).with_model_answers(model_answers);
     let options = ExportOptions {
         format,
         formula_guard,

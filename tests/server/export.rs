@@ -53,7 +53,7 @@ const ROWS: [[(&str, bool); 4]; 6] = [
 /// The answer fields; `note` clashes with a dataset column and exports as `note_result`.
 const FIELDS: [&str; 5] = ["sentiment", "score", "tags", "flagged", "note"];
 const FIELD_COLUMNS: [&str; 5] = ["sentiment", "score", "tags", "flagged", "note_result"];
-const METADATA: [&str; 9] = [
+const METADATA: [&str; 12] = [
     "_row",
     "_status",
     "_error",
@@ -63,6 +63,9 @@ const METADATA: [&str; 9] = [
     "_output_tokens",
     "_cost_usd",
     "_model",
+    "_review",
+    "_reviewed_by",
+    "_reviewed_at",
 ];
 
 /// Every cell quoted, quotes doubled: a CSV any reader takes back exactly.
@@ -83,7 +86,7 @@ fn upload_body() -> String {
 
 /// RFC 4180, read independently of the writer: quoted fields with doubled quotes and any
 /// character inside, records ending in CRLF.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut records = Vec::new();
     let mut record = Vec::new();
     let mut field = String::new();

@@ -167,6 +167,72 @@ async fn a_review_sits_beside_the_model_answer_and_a_fix_must_fit_the_schema() {
         .expect("answered");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
+    // The export: the reviewed answer where there is one, with who and when; the model's own
+    // beside it on request.
+    let csv = client
+        .get(app.url(&format!("/api/batches/{batch}/export?model_answers=true")))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    let records = crate::export::parse_csv(&csv);
+    let (header, lines) = records.split_first().expect("a header");
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    assert_eq!(lines.len(), 3);
+    let cell = |row: usize, name: &str| lines[row][at(name)].clone();
+    let model_of = |row: usize| {
+        model[row]["sentiment"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        cell(0, "sentiment"),
+        model_of(0),
+        "accepted: the model's answer"
+    );
+    assert_eq!(cell(1, "sentiment"), other, "fixed: the fix");
+    assert_eq!(cell(2, "sentiment"), "", "rejected: no answer");
+    for row in 0..3 {
+        assert_eq!(cell(row, "sentiment_model"), model_of(row));
+        assert_eq!(cell(row, "_reviewed_by"), "local");
+        let when = cell(row, "_reviewed_at");
+        assert!(
+            when.len() == 24 && when.ends_with('Z') && when.as_bytes()[10] == b'T',
+            "{when}"
+        );
+    }
+    assert_eq!(
+        [cell(0, "_review"), cell(1, "_review"), cell(2, "_review")],
+        ["accepted", "fixed", "rejected"]
+    );
+    let plain = client
+        .get(app.url(&format!("/api/batches/{batch}/export")))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        !plain.lines().next().unwrap_or_default().contains("sentiment_model"),
+        "{plain:.200}"
+    );
+    let json: Value = client
+        .get(app.url(&format!("/api/batches/{batch}/export?format=json")))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(json[1]["sentiment"], other);
+    assert_eq!(json[1]["_review"], "fixed");
+    assert_eq!(json[2]["sentiment"], Value::Null);
+    assert_eq!(json[0]["_reviewed_by"], "local");
+
     for (body, code) in [
         (json!({"decision": "maybe"}), "invalid_field"),
         (json!({"decision": "accept", "score": 1}), "unknown_field"),

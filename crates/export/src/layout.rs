@@ -3,7 +3,8 @@
 use std::collections::HashSet;
 
 /// The metadata columns, in order, written after the answer fields unless switched off.
-pub const METADATA_COLUMNS: [&str; 9] = [
+/// `_review` is `accepted`, `fixed`, `rejected` or empty; `_reviewed_at` is RFC 3339 in UTC.
+pub const METADATA_COLUMNS: [&str; 12] = [
     "_row",
     "_status",
     "_error",
@@ -13,6 +14,9 @@ pub const METADATA_COLUMNS: [&str; 9] = [
     "_output_tokens",
     "_cost_usd",
     "_model",
+    "_review",
+    "_reviewed_by",
+    "_reviewed_at",
 ];
 
 /// The columns of an export: the dataset's columns, one per answer field, and the metadata.
@@ -30,6 +34,8 @@ pub struct Layout {
     names: Vec<String>,
     model: String,
     metadata: bool,
+    /// Whether each field's model answer follows the answers, as `<field>_model`.
+    model_answers: bool,
 }
 
 impl Layout {
@@ -41,6 +47,23 @@ impl Layout {
         fields: Vec<String>,
         model: impl Into<String>,
         metadata: bool,
+    ) -> Self {
+        Self::build(columns, fields, model.into(), metadata, false)
+    }
+
+    /// The same layout with (or without) a `<field>_model` column per answer field after the
+    /// answers: the model's own answer beside the reviewed one.
+    pub fn with_model_answers(self, on: bool) -> Self {
+        let columns = self.names[..self.columns].to_vec();
+        Self::build(columns, self.fields, self.model, self.metadata, on)
+    }
+
+    fn build(
+        columns: Vec<String>,
+        fields: Vec<String>,
+        model: String,
+        metadata: bool,
+        model_answers: bool,
     ) -> Self {
         let mut taken = HashSet::new();
         let mut names = Vec::with_capacity(columns.len() + fields.len() + METADATA_COLUMNS.len());
@@ -60,13 +83,19 @@ impl Layout {
         for field in &fields {
             names.push(unique(&mut taken, field, "_result"));
         }
+        if model_answers {
+            for field in &fields {
+                names.push(unique(&mut taken, &format!("{field}_model"), ""));
+            }
+        }
         names.extend(metadata_names);
         Layout {
             columns: columns.len(),
             fields,
             names,
-            model: model.into(),
+            model,
             metadata,
+            model_answers,
         }
     }
 
@@ -91,6 +120,10 @@ impl Layout {
 
     pub fn metadata(&self) -> bool {
         self.metadata
+    }
+
+    pub fn model_answers(&self) -> bool {
+        self.model_answers
     }
 }
 
@@ -123,6 +156,14 @@ mod tests {
         let mut expected = strings(&["id", "text", "topic"]);
         expected.extend(METADATA_COLUMNS.iter().map(|n| n.to_string()));
         assert_eq!(layout.names(), expected);
+    }
+
+    #[test]
+    fn the_model_answers_follow_the_answers_as_field_model() {
+        let layout =
+            Layout::new(strings(&["id"]), strings(&["topic"]), "m", false).with_model_answers(true);
+        assert_eq!(layout.names(), strings(&["id", "topic", "topic_model"]));
+        assert!(layout.model_answers());
     }
 
     #[test]

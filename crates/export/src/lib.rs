@@ -41,7 +41,7 @@ mod writer;
 pub use guard::FormulaCells;
 pub use layout::{Layout, METADATA_COLUMNS};
 pub use plan::ExportPlan;
-pub use writer::{Exporter, Row, export};
+pub use writer::{Exporter, Row, RowReview, export};
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -26,6 +26,43 @@ pub struct Row<'a> {
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
+    /// A person's review: its answer is the one exported (none for a rejection), the model's
+    /// stays in `result`.
+    pub review: Option<RowReview<'a>>,
+}
+
+/// A row's review as the export sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowReview<'a> {
+    /// `accept`, `fix` or `reject`.
+    pub decision: &'a str,
+    /// The answer vouched for (JSON text); `None` for a rejection.
+    pub answer: Option<&'a str>,
+    pub reviewed_by: &'a str,
+    /// Milliseconds since the Unix epoch.
+    pub reviewed_at_ms: i64,
+}
+
+impl RowReview<'_> {
+    /// What `_review` says.
+    fn label(&self) -> &'static str {
+        match self.decision {
+            "accept" => "accepted",
+            "fix" => "fixed",
+            "reject" => "rejected",
+            _ => "",
+        }
+    }
+}
+
+/// `ms` since the Unix epoch as RFC 3339 in UTC, to the millisecond.
+fn rfc3339(ms: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.format(&format).unwrap_or_default()
 }
 
 impl<'a> Row<'a> {
@@ -42,6 +79,7 @@ impl<'a> Row<'a> {
             input_tokens: None,
             output_tokens: None,
             cost_usd: None,
+            review: None,
         }
     }
 }
@@ -165,15 +203,15 @@ impl<W: Write> Exporter<W> {
     }
 
     pub fn write_row(&mut self, row: &Row<'_>) -> Result<(), ExportError> {
-        let answers = match row.result {
-            Some(text) => {
-                field_values(text, self.layout.fields()).map_err(|e| ExportError::Answer {
-                    row: row.row_index,
-                    reason: e.to_string(),
-                })?
-            }
-            None => vec![None; self.layout.fields().len()],
+        let fields = self.layout.fields();
+        // The reviewed answer where there is one; a rejected row has none.
+        let mut answers = match row.review {
+            Some(review) => values(review.answer, fields, row.row_index)?,
+            None => values(row.result, fields, row.row_index)?,
         };
+        if self.layout.model_answers() {
+            answers.extend(values(row.result, fields, row.row_index)?);
+        }
         match &mut self.sink {
             Sink::Csv(csv) => write_csv_row(
                 csv,
@@ -214,6 +252,21 @@ impl<W: Write> Exporter<W> {
         };
         out.flush()?;
         Ok(out)
+    }
+}
+
+/// Each of `fields`' value in the answer `text` (none at all without one).
+fn values<'t>(
+    text: Option<&'t str>,
+    fields: &[String],
+    row: i64,
+) -> Result<Vec<Option<&'t RawValue>>, ExportError> {
+    match text {
+        Some(text) => field_values(text, fields).map_err(|e| ExportError::Answer {
+            row,
+            reason: e.to_string(),
+        }),
+        None => Ok(vec![None; fields.len()]),
     }
 }
 
@@ -313,6 +366,18 @@ fn write_csv_row<W: Write>(
             None => csv.write_field(b"")?,
         }
         out.field(csv, first + 8, layout.model().as_bytes())?;
+        match row.review {
+            Some(review) => {
+                csv.write_field(review.label())?;
+                out.field(csv, first + 10, review.reviewed_by.as_bytes())?;
+                csv.write_field(rfc3339(review.reviewed_at_ms))?;
+            }
+            None => {
+                for _ in 0..3 {
+                    csv.write_field(b"")?;
+                }
+            }
+        }
     }
     csv.write_record(None::<&[u8]>)?;
     Ok(())
@@ -384,6 +449,15 @@ fn write_json_object<W: Write>(
         }
         key(out, false)?;
         json_string(out, Some(layout.model()))?;
+        key(out, false)?;
+        json_string(out, row.review.map(|r| r.label()))?;
+        key(out, false)?;
+        json_string(out, row.review.map(|r| r.reviewed_by))?;
+        key(out, false)?;
+        json_string(
+            out,
+            row.review.map(|r| rfc3339(r.reviewed_at_ms)).as_deref(),
+        )?;
     }
     out.write_all(b"}")
 }
@@ -439,8 +513,70 @@ mod tests {
         assert_eq!(
             lines.next().expect("row"),
             "1,\"'@home, \"\"quoted\"\"\r\nline\",'=bad(),-12.50,a; b,true,\
-             1,succeeded,,1,150,42,7,0.000125,demo-synthetic\r\n"
+             1,succeeded,,1,150,42,7,0.000125,demo-synthetic,,,\r\n"
         );
+    }
+
+    #[test]
+    fn a_reviewed_row_exports_the_reviewed_answer_and_says_who_and_when() {
+        let cells = strings(&["1", "text"]);
+        let fix = r#"{"label":"fixed","score":3,"tags":[],"ok":false}"#;
+        let review = |decision, answer| RowReview {
+            decision,
+            answer,
+            reviewed_by: "=ann@example.com",
+            reviewed_at_ms: 1_796_300_000_123,
+        };
+        let fixed = Row {
+            review: Some(review("fix", Some(fix))),
+            ..succeeded(&cells)
+        };
+        let rejected = Row {
+            review: Some(review("reject", None)),
+            ..succeeded(&cells)
+        };
+        let layout = Layout::new(
+            strings(&["id", "text"]),
+            strings(&["label", "score", "tags", "ok"]),
+            "m",
+            true,
+        )
+        .with_model_answers(true);
+        let options = ExportOptions {
+            format: Format::Csv,
+            formula_guard: true,
+        };
+        let bytes = export(Vec::new(), layout.clone(), options, [fixed, rejected]).expect("export");
+        let csv = String::from_utf8(bytes).expect("UTF-8");
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "id,text,label,score,tags,ok,label_model,score_model,tags_model,ok_model,{}",
+                METADATA_COLUMNS.join(",")
+            )
+        );
+        assert_eq!(
+            lines[1],
+            "1,text,fixed,3,,false,'=bad(),-12.50,a; b,true,1,succeeded,,1,150,42,7,0.000125,m,\
+             fixed,'=ann@example.com,2026-12-03T12:13:20.123Z"
+        );
+        assert_eq!(
+            lines[2],
+            "1,text,,,,,'=bad(),-12.50,a; b,true,1,succeeded,,1,150,42,7,0.000125,m,\
+             rejected,'=ann@example.com,2026-12-03T12:13:20.123Z"
+        );
+        let options = ExportOptions {
+            format: Format::Jsonl,
+            formula_guard: true,
+        };
+        let bytes = export(Vec::new(), layout, options, [fixed]).expect("export");
+        let line: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(line["label"], "fixed");
+        assert_eq!(line["label_model"], "=bad()");
+        assert_eq!(line["_review"], "fixed");
+        assert_eq!(line["_reviewed_by"], "=ann@example.com");
+        assert_eq!(line["_reviewed_at"], "2026-12-03T12:13:20.123Z");
     }
 
     #[test]

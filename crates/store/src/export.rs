@@ -8,6 +8,7 @@ use serde::Deserialize;
 use sqlx::postgres::PgPool;
 use sqlx::{ConnectOptions, SqliteConnection};
 
+use crate::Timestamp;
 use crate::database::Backend;
 use crate::queue::RowStatus;
 use crate::{Database, StoreError};
@@ -35,6 +36,20 @@ pub struct ExportRecord {
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
+    /// A person's review of the row, if it has one.
+    #[serde(default)]
+    pub review: Option<ExportReview>,
+}
+
+/// A row's review as an export reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExportReview {
+    /// `accept`, `fix` or `reject`.
+    pub decision: String,
+    /// The answer vouched for, JSON text as stored; `None` for a rejection.
+    pub answer: Option<String>,
+    pub reviewed_by: String,
+    pub reviewed_at: Timestamp,
 }
 
 /// A page of rows as the database wrote it: one JSON object per row, a line each.
@@ -91,13 +106,18 @@ const EXPORT_PAGE: &str = "\
 SELECT group_concat(line, char(10)), count(*), max(row_index) FROM (
     SELECT r.row_index, printf(
         '{\"row_index\":%d,\"status\":\"%s\",\"attempt\":%d,\"cells\":%s,\"result\":%s,\"error\":%s,'
-        || '\"latency_ms\":%s,\"input_tokens\":%s,\"output_tokens\":%s,\"cost_usd\":%s}',
+        || '\"latency_ms\":%s,\"input_tokens\":%s,\"output_tokens\":%s,\"cost_usd\":%s',
         r.row_index, r.status, r.attempt, COALESCE(d.cells, 'null'), json_quote(r.result),
         json_quote(r.error), COALESCE(r.latency_ms, 'null'), COALESCE(r.input_tokens, 'null'),
         COALESCE(r.output_tokens, 'null'),
-        CASE WHEN r.cost_usd IS NULL THEN 'null' ELSE printf('%!.17g', r.cost_usd) END) AS line
+        CASE WHEN r.cost_usd IS NULL THEN 'null' ELSE printf('%!.17g', r.cost_usd) END)
+        || CASE WHEN v.decision IS NULL THEN '}' ELSE printf(
+            ',\"review\":{\"decision\":%s,\"answer\":%s,\"reviewed_by\":%s,\"reviewed_at\":%d}}',
+            json_quote(v.decision), json_quote(v.answer), json_quote(v.reviewed_by), v.reviewed_at)
+        END AS line
     FROM batch_rows r
     LEFT JOIN dataset_rows d ON d.dataset_id = $1 AND d.row_index = r.row_index
+    LEFT JOIN row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index
     WHERE r.batch_id = $2 AND r.row_index > $3
     ORDER BY r.row_index LIMIT $4
 )";
@@ -120,9 +140,15 @@ SELECT string_agg(line, chr(10)), count(*), max(row_index) FROM (
         || ',\"latency_ms\":' || COALESCE(r.latency_ms::text, 'null')
         || ',\"input_tokens\":' || COALESCE(r.input_tokens::text, 'null')
         || ',\"output_tokens\":' || COALESCE(r.output_tokens::text, 'null')
-        || ',\"cost_usd\":' || COALESCE(r.cost_usd::text, 'null') || '}' AS line
+        || ',\"cost_usd\":' || COALESCE(r.cost_usd::text, 'null')
+        || CASE WHEN v.decision IS NULL THEN '}' ELSE
+            ',\"review\":{\"decision\":' || to_json(v.decision)::text
+            || ',\"answer\":' || COALESCE(to_json(v.answer)::text, 'null')
+            || ',\"reviewed_by\":' || to_json(v.reviewed_by)::text
+            || ',\"reviewed_at\":' || v.reviewed_at || '}}' END AS line
     FROM batch_rows r
     LEFT JOIN dataset_rows d ON d.dataset_id = $1 AND d.row_index = r.row_index
+    LEFT JOIN row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index
     WHERE r.batch_id = $2 AND r.row_index > $3
     ORDER BY r.row_index LIMIT $4
 ) page";

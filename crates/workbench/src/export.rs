@@ -19,7 +19,7 @@ pub use server::{ExportSetup, PAGE_ROWS, export_row, plan_of};
 
 #[cfg(feature = "server")]
 mod server {
-    use rowbench_export::{ExportOptions, ExportPlan, Exporter, Format, Row};
+    use rowbench_export::{ExportOptions, ExportPlan, Exporter, Format, Row, RowReview};
     use rowbench_recipe::BatchConfig;
     use rowbench_store::batches::{BatchStatus, BatchSummary};
     use rowbench_store::export::{ExportCursor, ExportRecord};
@@ -73,6 +73,12 @@ mod server {
             input_tokens: record.input_tokens,
             output_tokens: record.output_tokens,
             cost_usd: record.cost_usd,
+            review: record.review.as_ref().map(|r| RowReview {
+                decision: r.decision.as_str(),
+                answer: r.answer.as_deref(),
+                reviewed_by: r.reviewed_by.as_str(),
+                reviewed_at_ms: r.reviewed_at.as_millis(),
+            }),
         }
     }
 
