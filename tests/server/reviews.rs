@@ -217,7 +217,11 @@ async fn a_review_sits_beside_the_model_answer_and_a_fix_must_fit_the_schema() {
         .await
         .expect("text");
     assert!(
-        !plain.lines().next().unwrap_or_default().contains("sentiment_model"),
+        !plain
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("sentiment_model"),
         "{plain:.200}"
     );
     let json: Value = client
