@@ -12,7 +12,7 @@ use rowbench_mapping::ColumnMapping;
 use rowbench_recipe::{PromptDraft, Recipe, RunSettings};
 use rowbench_schema::ResponseSchema;
 use rowbench_workbench::Workbench;
-use rowbench_workbench::batch_page::{QueueQuery, RowStatus};
+use rowbench_workbench::batch_page::{QueueQuery, ReviewFilter, RowStatus};
 use rowbench_workbench::batches::{BatchAction, BatchRecord, StartBatch};
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
 use rowbench_workbench::reviews::{Decision, ReviewInput};
@@ -193,6 +193,8 @@ async fn control(
 #[derive(Debug, Deserialize)]
 struct RowsParams {
     status: Option<String>,
+    /// `unreviewed`, `accepted`, `fixed` or `rejected`.
+    review: Option<String>,
     /// Text searched (case-insensitively) in the batch's key columns.
     q: Option<String>,
     after: Option<i64>,
@@ -219,6 +221,17 @@ async fn rows(
             .with_details(json!({ "parameter": "status" }))
         })?),
     };
+    let review = match params.review.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(ReviewFilter::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                format!("review must be unreviewed, accepted, fixed or rejected, not \"{text}\""),
+            )
+            .with_details(json!({ "parameter": "review" }))
+        })?),
+    };
     let limit = params.limit.unwrap_or(API_PAGE);
     if !(1..=MAX_API_PAGE).contains(&limit) {
         return Err(ApiError::new(
@@ -230,6 +243,7 @@ async fn rows(
     }
     let query = QueueQuery {
         status,
+        review,
         search: params.q.unwrap_or_default(),
         after: params.after,
         before: None,

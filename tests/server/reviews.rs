@@ -289,3 +289,70 @@ async fn a_viewer_cannot_review_and_an_editor_is_named_as_the_reviewer() {
         "a viewer reads the review"
     );
 }
+
+async fn rows_reviewed(app: &TestApp, client: &reqwest::Client, batch: i64, filter: &str) -> Value {
+    let response = client
+        .get(app.url(&format!("/api/batches/{batch}/rows?review={filter}")))
+        .send()
+        .await
+        .expect("answered");
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{filter}: {body}");
+    body
+}
+
+fn indexes(page: &Value) -> Vec<i64> {
+    page["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["row_index"].as_i64().expect("row index"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_rows_filter_by_their_review_and_a_fix_that_changes_nothing_is_an_acceptance() {
+    let app = spawn_app().await;
+    let client = app.client.clone();
+    let (_, batch) = run_batch(&app, &client, "filtered", CSV).await;
+    let model = row(&app, &client, batch, 1).await["result"].clone();
+    let (status, same) = review(
+        &app,
+        &client,
+        batch,
+        1,
+        json!({"decision": "fix", "answer": model}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    assert_eq!(same["review"]["decision"], "accept");
+    let (status, _) = review(&app, &client, batch, 2, json!({"decision": "reject"})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    assert_eq!(
+        indexes(&rows_reviewed(&app, &client, batch, "unreviewed").await),
+        [0]
+    );
+    assert_eq!(
+        indexes(&rows_reviewed(&app, &client, batch, "accepted").await),
+        [1]
+    );
+    assert_eq!(
+        indexes(&rows_reviewed(&app, &client, batch, "rejected").await),
+        [2]
+    );
+    assert!(indexes(&rows_reviewed(&app, &client, batch, "fixed").await).is_empty());
+    let accepted = rows_reviewed(&app, &client, batch, "accepted").await;
+    assert_eq!(accepted["rows"][0]["review"]["decision"], "accept");
+    assert_eq!(accepted["rows"][0]["review"]["answer"], model);
+
+    let response = client
+        .get(app.url(&format!("/api/batches/{batch}/rows?review=maybe")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["details"]["parameter"], "review", "{body}");
+}

@@ -6,8 +6,8 @@
 
 use leptos::prelude::*;
 pub use rowbench_workbench::batch_page::{
-    AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, QueueLine, QueuePage, RowDrill,
-    Trial, answer_text, cut,
+    AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, FieldEditor, QueueLine,
+    QueuePage, REVIEW_FILTERS, RowDrill, Trial, answer_text, cut,
 };
 pub use rowbench_workbench::batches::BatchView;
 pub use rowbench_workbench::export::FormulaCount;
@@ -38,6 +38,7 @@ pub async fn fetch_batch_facts(id: i64) -> Result<BatchFacts, AppError> {
 pub async fn fetch_queue_page(
     id: i64,
     status: Option<String>,
+    review: Option<String>,
     search: String,
     after: Option<i64>,
     before: Option<i64>,
@@ -49,8 +50,16 @@ pub async fn fetch_queue_page(
                 .ok_or_else(|| AppError::Invalid(format!("\"{s}\" is not a row state.")))?,
         ),
     };
+    let review = match review.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(
+            rowbench_workbench::batch_page::ReviewFilter::parse(s)
+                .ok_or_else(|| AppError::Invalid(format!("\"{s}\" is not a review filter.")))?,
+        ),
+    };
     let query = rowbench_workbench::batch_page::QueueQuery {
         status,
+        review,
         search,
         after,
         before,
@@ -60,6 +69,36 @@ pub async fn fetch_queue_page(
     Ok(workbench
         .queue_page(&crate::server::actor()?, id, query)
         .await?)
+}
+
+/// A reviewer's verdict on row `row` of batch `id`: `accept`, `reject` (with an optional
+/// reason) or `fix` with the whole answer as JSON text; answers the row's new table line.
+#[server(prefix = "/rpc", endpoint = "review_row")]
+pub async fn review_batch_row(
+    id: i64,
+    row: i64,
+    decision: String,
+    answer: Option<String>,
+    reason: Option<String>,
+) -> Result<QueueLine, AppError> {
+    use rowbench_workbench::reviews::{Decision, ReviewInput};
+    let decision = Decision::parse(&decision)
+        .ok_or_else(|| AppError::Invalid(format!("\"{decision}\" is not a review decision.")))?;
+    let answer = answer
+        .map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| AppError::Invalid(format!("The fixed answer is not JSON: {e}")))
+        })
+        .transpose()?;
+    let workbench = crate::server::workbench()?;
+    let actor = crate::server::actor()?;
+    let input = ReviewInput {
+        decision,
+        answer,
+        reason,
+    };
+    workbench.review_row(&actor, id, row, input).await?;
+    Ok(workbench.queue_line(&actor, id, row).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "row_drill")]

@@ -5,6 +5,8 @@ mod charts;
 mod controls;
 mod delete;
 mod drill_down;
+mod editors;
+mod grid;
 mod header;
 mod live;
 mod progress;

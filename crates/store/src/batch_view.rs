@@ -23,12 +23,48 @@ pub struct QueueRow {
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub latency_ms: Option<i64>,
+    /// A person's review of the row, if it has one.
+    pub review: Option<LineReview>,
+}
+
+/// A row's review as the queue table shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineReview {
+    /// `accept`, `reject` or `fix`.
+    pub decision: String,
+    /// The answer vouched for (the fix, or the model's answer accepted); `None` when rejected.
+    pub answer: Option<Value>,
+    /// The row's attempt the review saw.
+    pub attempt: i64,
+}
+
+/// Which rows to show by their review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewFilter {
+    /// Rows with a model answer that no one has reviewed.
+    Unreviewed,
+    /// Rows reviewed with this decision (`accept`, `reject` or `fix`).
+    Decided(&'static str),
+}
+
+impl ReviewFilter {
+    /// The filter the address names: `unreviewed`, `accepted`, `fixed` or `rejected`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "unreviewed" => Some(ReviewFilter::Unreviewed),
+            "accepted" => Some(ReviewFilter::Decided("accept")),
+            "fixed" => Some(ReviewFilter::Decided("fix")),
+            "rejected" => Some(ReviewFilter::Decided("reject")),
+            _ => None,
+        }
+    }
 }
 
 /// Which rows of the queue table to show.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter<'a> {
     pub status: Option<RowStatus>,
+    pub review: Option<ReviewFilter>,
     /// Case-insensitive text looked for in the cells at these column positions.
     pub search: Option<(&'a [usize], &'a str)>,
     /// Rows after this index (keyset paging).
@@ -47,6 +83,9 @@ type QueueRecord = (
     Option<String>,
     Option<Timestamp>,
     Option<Timestamp>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
     Option<i64>,
 );
 
@@ -84,6 +123,9 @@ pub async fn queue_page(
         if let Some(status) = filter.status {
             query = query.bind(status);
         }
+        if let Some(ReviewFilter::Decided(decision)) = filter.review {
+            query = query.bind(decision);
+        }
         if let Some(before) = filter.before {
             query = query.bind(before);
         } else if let Some(after) = filter.after {
@@ -107,8 +149,26 @@ pub async fn queue_page(
                 started_at,
                 finished_at,
                 latency_ms,
+                decision,
+                vouched,
+                reviewed_attempt,
             )| {
+                let review = match (decision, reviewed_attempt) {
+                    (Some(decision), Some(attempt)) => Some(LineReview {
+                        decision,
+                        answer: vouched
+                            .map(|a| serde_json::from_str(&a))
+                            .transpose()
+                            .map_err(|e| StoreError::Corrupt {
+                                what: "review answer",
+                                reason: e.to_string(),
+                            })?,
+                        attempt,
+                    }),
+                    _ => None,
+                };
                 Ok(QueueRow {
+                    review,
                     row_index,
                     status,
                     attempt,
@@ -160,16 +220,32 @@ fn page_sql(dialect: Dialect, filter: &QueueFilter<'_>, search: Option<&[usize]>
         (Dialect::Sqlite, Some(_)) => "INDEXED BY batch_rows_by_status",
         _ => "",
     };
+    // A decision filter reads only reviewed rows (an inner join the planner can start from the
+    // reviews' index); every other page keeps the review beside its row.
+    let join = match filter.review {
+        Some(ReviewFilter::Decided(_)) => "JOIN",
+        _ => "LEFT JOIN",
+    };
     let mut sql = format!(
         "SELECT r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
-         r.finished_at, r.latency_ms FROM batch_rows r {index} \
+         r.finished_at, r.latency_ms, v.decision, v.answer, v.attempt FROM batch_rows r {index} \
          JOIN dataset_rows d ON d.dataset_id = {} AND d.row_index = r.row_index \
+         {join} row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index \
          WHERE r.batch_id = {}",
         param.next(),
         param.next()
     );
     if filter.status.is_some() {
         sql.push_str(&format!(" AND r.status = {}", param.next()));
+    }
+    match filter.review {
+        None => {}
+        Some(ReviewFilter::Unreviewed) => {
+            sql.push_str(" AND v.row_index IS NULL AND r.status = 'succeeded'");
+        }
+        Some(ReviewFilter::Decided(_)) => {
+            sql.push_str(&format!(" AND v.decision = {}", param.next()));
+        }
     }
     let backwards = filter.before.is_some();
     if backwards {
@@ -701,6 +777,74 @@ mod tests {
             queue_page(&db, "bob", batch, page(3)).await.expect("query"),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn the_queue_filters_by_review_and_carries_each_rows_review() {
+        use crate::reviews::{NewReview, set_review};
+        let (db, _dir) = fresh_database().await;
+        let rows: Vec<(&str, &str, Option<&str>)> = vec![
+            ("a", "succeeded", Some(r#"{"s":"pos"}"#)),
+            ("b", "succeeded", Some(r#"{"s":"neg"}"#)),
+            ("c", "succeeded", Some(r#"{"s":"pos"}"#)),
+            ("d", "failed", None),
+            ("e", "queued", None),
+        ];
+        let batch = batch_with_rows(&db, &rows).await;
+        let review = |decision, answer| NewReview {
+            decision,
+            answer,
+            reason: None,
+            reviewer_id: None,
+            reviewed_by: "local",
+            attempt: 0,
+        };
+        for (row, decision, answer) in [
+            (0, "accept", Some(r#"{"s":"pos"}"#)),
+            (1, "fix", Some(r#"{"s":"pos"}"#)),
+            (3, "reject", None),
+        ] {
+            assert!(
+                set_review(&db, "alice", batch, row, review(decision, answer))
+                    .await
+                    .expect("saved")
+            );
+        }
+        let shown = |review| {
+            let db = db.clone();
+            async move {
+                queue_page(
+                    &db,
+                    "alice",
+                    batch,
+                    QueueFilter {
+                        review: ReviewFilter::parse(review),
+                        ..page(10)
+                    },
+                )
+                .await
+                .expect("query")
+                .expect("mine")
+            }
+        };
+        let indexes = |rows: Vec<QueueRow>| rows.iter().map(|r| r.row_index).collect::<Vec<_>>();
+        // Unreviewed: answered by the model, not yet by a person (not the failed or queued rows).
+        assert_eq!(indexes(shown("unreviewed").await), [2]);
+        assert_eq!(indexes(shown("accepted").await), [0]);
+        assert_eq!(indexes(shown("rejected").await), [3]);
+        let fixed = shown("fixed").await;
+        assert_eq!(indexes(fixed.clone()), [1]);
+        let line = fixed[0].review.clone().expect("its review");
+        assert_eq!(line.decision, "fix");
+        assert_eq!(line.answer, Some(serde_json::json!({"s": "pos"})));
+        assert_eq!(
+            fixed[0].result,
+            Some(serde_json::json!({"s": "neg"})),
+            "the model's stays"
+        );
+        let all = shown("all").await;
+        assert_eq!(all.len(), 5);
+        assert!(all[2].review.is_none() && all[4].review.is_none());
     }
 
     #[tokio::test]

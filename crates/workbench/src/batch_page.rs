@@ -16,6 +16,8 @@ pub struct BatchFacts {
     pub shown_columns: Vec<usize>,
     /// Schema field names and their kind (`string`, `enum`, `boolean`…), in schema order.
     pub fields: Vec<(String, String)>,
+    /// What a reviewer's editor needs of each field, in the same order.
+    pub editors: Vec<FieldEditor>,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
@@ -25,6 +27,17 @@ pub struct BatchFacts {
     pub ran_for_ms: Option<i64>,
     /// Set while the batch is a trial over the first rows of its dataset.
     pub trial: Option<Trial>,
+}
+
+/// One answer field as the review editor edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldEditor {
+    pub name: String,
+    /// `string`, `number`, `integer`, `boolean`, `enum` or `string_list`.
+    pub kind: String,
+    /// An enum's options, in order (the digits pick them).
+    pub options: Vec<String>,
+    pub required: bool,
 }
 
 /// A batch that runs only the first rows of its dataset ("Test on the first N rows").
@@ -46,9 +59,30 @@ pub struct QueueLine {
     pub started: Option<String>,
     pub finished: Option<String>,
     pub latency_ms: Option<i64>,
-    /// Every answer field, as text, cut like the cells.
+    /// Every answer field, as text, cut like the cells: the reviewed answer where a person
+    /// fixed or accepted it, else the model's.
     pub answers: Vec<String>,
+    /// Per field, the model's answer where a fix changed it (for the cell's tooltip).
+    pub model_answers: Vec<Option<String>>,
+    /// The whole answer the editor starts from (reviewed, else the model's).
+    pub answer: Option<serde_json::Value>,
+    /// `accepted`, `fixed` or `rejected`, once someone reviewed the row.
+    pub review: Option<String>,
+    /// The model answered the row again after it was reviewed.
+    pub model_changed: bool,
     pub error: Option<String>,
+}
+
+/// The review filters of the queue table, as the address names them (`all` for none).
+pub const REVIEW_FILTERS: [&str; 5] = ["all", "unreviewed", "accepted", "fixed", "rejected"];
+
+/// What a review decision is called in the table, the export and the filters.
+pub fn review_label(decision: &str) -> &'static str {
+    match decision {
+        "accept" => "accepted",
+        "fix" => "fixed",
+        _ => "rejected",
+    }
 }
 
 /// A page of the queue table.
@@ -150,6 +184,8 @@ pub struct BatchScreenData {
 }
 
 #[cfg(feature = "server")]
+pub use rowbench_store::batch_view::ReviewFilter;
+#[cfg(feature = "server")]
 pub use rowbench_store::queue::RowStatus;
 #[cfg(feature = "server")]
 pub use server::{AnswerCount, Bin, ChartData, FieldChart, QueueQuery, RowAnswer, RowsPage};
@@ -158,13 +194,15 @@ pub use server::{AnswerCount, Bin, ChartData, FieldChart, QueueQuery, RowAnswer,
 mod server {
     use rowbench_recipe::{BatchConfig, RenderedPrompt};
     use rowbench_schema::{FieldType, ResponseSchema};
-    use rowbench_store::batch_view::{Chart as Data, ChartKind, QueueFilter, QueueRow, queue_page};
+    use rowbench_store::batch_view::{
+        Chart as Data, ChartKind, QueueFilter, QueueRow, ReviewFilter, queue_page,
+    };
     use rowbench_store::queue::{self, RowDetail, RowStatus};
     use serde::Serialize;
 
     use super::{
-        AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, QueueLine, QueuePage,
-        RowDrill, Trial, answer_text, cut,
+        AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, FieldEditor, QueueLine,
+        QueuePage, RowDrill, Trial, answer_text, cut, review_label,
     };
     use crate::error::{Error, Result};
     use crate::limits::QUEUE_PAGE;
@@ -174,6 +212,7 @@ mod server {
     #[derive(Debug, Clone, Default)]
     pub struct QueueQuery {
         pub status: Option<RowStatus>,
+        pub review: Option<ReviewFilter>,
         /// Text looked for (case-insensitively) in the batch's key columns.
         pub search: String,
         pub after: Option<i64>,
@@ -262,6 +301,50 @@ mod server {
             .collect()
     }
 
+    /// One line of the queue table from its stored row.
+    fn queue_line(r: QueueRow, fields: &[&str], shown: &[usize]) -> QueueLine {
+        let text = |answer: Option<&serde_json::Value>, field: &str| {
+            answer
+                .and_then(|v| v.get(field))
+                .map(|v| cut(&answer_text(v)))
+                .unwrap_or_default()
+        };
+        // A rejected row shows the model's answer it rejected; the others what was vouched for.
+        let vouched = r
+            .review
+            .as_ref()
+            .and_then(|v| v.answer.as_ref())
+            .or(r.result.as_ref());
+        let fixed = r.review.as_ref().is_some_and(|v| v.decision == "fix");
+        QueueLine {
+            row_index: r.row_index,
+            status: r.status.as_str().to_string(),
+            cells: shown
+                .iter()
+                .map(|&i| r.cells.get(i).map(|c| cut(c)).unwrap_or_default())
+                .collect(),
+            started: r.started_at.map(display_time),
+            finished: r.finished_at.map(display_time),
+            latency_ms: r.latency_ms,
+            answers: fields.iter().map(|f| text(vouched, f)).collect(),
+            model_answers: fields
+                .iter()
+                .map(|f| {
+                    let model = r.result.as_ref().and_then(|v| v.get(*f));
+                    let mine = vouched.and_then(|v| v.get(*f));
+                    (fixed && model != mine).then(|| text(r.result.as_ref(), f))
+                })
+                .collect(),
+            answer: vouched.cloned(),
+            review: r
+                .review
+                .as_ref()
+                .map(|v| review_label(&v.decision).to_string()),
+            model_changed: r.review.as_ref().is_some_and(|v| r.attempt > v.attempt),
+            error: r.error,
+        }
+    }
+
     fn short_number(x: f64) -> String {
         if x.fract().abs() < 1e-9 {
             format!("{x:.0}")
@@ -316,6 +399,21 @@ mod server {
                     .iter()
                     .map(|f| (f.name.clone(), f.kind.kind_id().to_string()))
                     .collect(),
+                editors: config
+                    .recipe
+                    .schema
+                    .fields
+                    .iter()
+                    .map(|f| FieldEditor {
+                        name: f.name.clone(),
+                        kind: f.kind.kind_id().to_string(),
+                        options: match &f.kind {
+                            FieldType::Enum { options } => options.clone(),
+                            _ => Vec::new(),
+                        },
+                        required: f.required,
+                    })
+                    .collect(),
                 input_tokens: totals.input_tokens,
                 output_tokens: totals.output_tokens,
                 cost_usd: totals.cost_usd,
@@ -360,6 +458,7 @@ mod server {
             let keys = key_columns(&batch.config);
             let filter = QueueFilter {
                 status: query.status,
+                review: query.review,
                 search: Some((&keys, query.search.as_str())),
                 after: query.after,
                 before: query.before,
@@ -412,30 +511,26 @@ mod server {
             let shown = shown_columns(&config);
             let lines = rows
                 .into_iter()
-                .map(|r| QueueLine {
-                    row_index: r.row_index,
-                    status: r.status.as_str().to_string(),
-                    cells: shown
-                        .iter()
-                        .map(|&i| r.cells.get(i).map(|c| cut(c)).unwrap_or_default())
-                        .collect(),
-                    started: r.started_at.map(display_time),
-                    finished: r.finished_at.map(display_time),
-                    latency_ms: r.latency_ms,
-                    answers: fields
-                        .iter()
-                        .map(|f| {
-                            r.result
-                                .as_ref()
-                                .and_then(|v| v.get(f))
-                                .map(|v| cut(&answer_text(v)))
-                                .unwrap_or_default()
-                        })
-                        .collect(),
-                    error: r.error,
-                })
+                .map(|r| queue_line(r, &fields, &shown))
                 .collect();
             Ok(QueuePage { lines, has_more })
+        }
+
+        /// Row `row` (0-based) of batch `id` as one line of the queue table.
+        pub async fn queue_line(&self, actor: &Actor, id: i64, row: i64) -> Result<QueueLine> {
+            let query = QueueQuery {
+                after: Some(row.saturating_sub(1)),
+                limit: 1,
+                ..QueueQuery::default()
+            };
+            self.queue_page(actor, id, query)
+                .await?
+                .lines
+                .into_iter()
+                .find(|l| l.row_index == row)
+                .ok_or_else(|| {
+                    Error::not_found(format!("Row {} of batch {id}", row.saturating_add(1)))
+                })
         }
 
         /// Row `row` (0-based) of batch `id`: its record, cells, calls and earlier answers, and

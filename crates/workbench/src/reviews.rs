@@ -124,7 +124,13 @@ mod server {
                 )
                 .with_details(json!({ "field": "reason" })));
             }
-            let vouched = match input.decision {
+            // A "fix" that leaves the model's answer as it was is an acceptance (the grid's
+            // editor and the digit keys send the whole answer either way).
+            let decision = match (&input.decision, &input.answer, &detail.result) {
+                (Decision::Fix, Some(fix), Some(model)) if fix == model => Decision::Accept,
+                (decision, _, _) => *decision,
+            };
+            let vouched = match decision {
                 Decision::Accept => Some(detail.result.clone().ok_or_else(|| {
                     Error::conflict(
                         "no_answer",
@@ -170,7 +176,7 @@ mod server {
                 id,
                 row,
                 NewReview {
-                    decision: input.decision.name(),
+                    decision: decision.name(),
                     answer: text.as_deref(),
                     reason,
                     reviewer_id: actor.team_member().map(|m| m.user_id),

@@ -1,6 +1,6 @@
-//! The queue table of a batch's page: status filters with their counts, the search of the key
-//! columns, one line per row with its answers, keyset paging, and the open row, all named in the
-//! address so a reload or a shared link shows the same.
+//! The results grid of a batch's page: status and review filters, the search of the key
+//! columns, one line per row with its answers and its review, keyset paging, and the open row,
+//! all named in the address so a reload or a shared link shows the same.
 
 use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
@@ -8,15 +8,16 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::hooks::use_query_map;
 
 use super::drill_down::DrillDown;
+use super::grid::{Grid, GridRows, Mode};
 use super::live::Progress;
-use crate::api::batch::{BatchFacts, QueuePage, fetch_queue_page};
+use crate::api::batch::{BatchFacts, QueuePage, REVIEW_FILTERS, fetch_queue_page};
 use crate::components::refresh::{fetch_in_browser_when, refetch_when};
 use crate::components::table_region::TableRegion;
 use crate::error::AppError;
 
 /// Where the table is: first page, after a row, or before a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Cursor {
+pub(super) enum Cursor {
     Start,
     After(i64),
     Before(i64),
@@ -32,12 +33,16 @@ const STATUS_FILTERS: [&str; 6] = [
     "cancelled",
 ];
 
-/// The batch page's address for an open row (0-based), a status filter and a search.
+/// The batch page's address for an open row (0-based), a status filter, a review filter and a
+/// search.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn queue_address(id: i64, row: Option<i64>, status: &str, search: &str) -> String {
+fn queue_address(id: i64, row: Option<i64>, status: &str, review: &str, search: &str) -> String {
     let mut query = Vec::new();
     if status != "all" {
         query.push(format!("status={status}"));
+    }
+    if review != "all" {
+        query.push(format!("review={review}"));
     }
     if !search.is_empty() {
         query.push(format!("q={}", crate::text::url_encoded(search)));
@@ -62,16 +67,20 @@ pub(super) fn QueueTable(
 ) -> impl IntoView {
     // The filter and the search are in the address too (`?status=failed&q=T-12`), so a
     // reload or a shared link shows the same rows.
-    let (url_status, url_search) = use_query_map().with_untracked(|q| {
+    let (url_status, url_review, url_search) = use_query_map().with_untracked(|q| {
         (
             q.get("status")
                 .filter(|s| STATUS_FILTERS.contains(&s.as_str()))
                 .unwrap_or_else(|| "all".to_string()),
+            q.get("review")
+                .filter(|s| REVIEW_FILTERS.contains(&s.as_str()))
+                .unwrap_or_else(|| "all".to_string()),
             q.get("q").unwrap_or_default(),
         )
     });
-    let filtered_from_url = url_status != "all" || !url_search.is_empty();
+    let filtered_from_url = url_status != "all" || url_review != "all" || !url_search.is_empty();
     let status = RwSignal::new(url_status);
+    let review = RwSignal::new(url_review);
     let search = RwSignal::new(url_search);
     let cursor = RwSignal::new(Cursor::Start);
     // The open row is named in the address (`?row=12`, as the table numbers it), so a link to
@@ -86,9 +95,9 @@ pub(super) fn QueueTable(
     {
         let navigate = use_navigate();
         Effect::watch(
-            move || (selected.get(), status.get(), search.get()),
-            move |(row, status, search), _, _| {
-                let path = queue_address(id, *row, status, search);
+            move || (selected.get(), status.get(), review.get(), search.get()),
+            move |(row, status, review, search), _, _| {
+                let path = queue_address(id, *row, status, review, search);
                 let options = leptos_router::NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -103,6 +112,31 @@ pub(super) fn QueueTable(
     let total = Memo::new(move |_| live.with(|p| p.total_rows));
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
     let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
+    let editors = facts.with_value(|f| f.editors.clone());
+    let enum_field = editors
+        .iter()
+        .find(|e| e.kind == "enum")
+        .map(|e| (e.name.clone(), e.options.len().min(9)));
+    let grid = Grid {
+        id,
+        page,
+        cursor,
+        selected,
+        mode: RwSignal::new(Mode::Browse),
+        drafts: RwSignal::new(Vec::new()),
+        reason: RwSignal::new(String::new()),
+        problem: RwSignal::new(None),
+        saving: RwSignal::new(false),
+        landing: RwSignal::new(None),
+        held: StoredValue::new(None),
+        editors: StoredValue::new(editors),
+        can_edit: super::can_edit(),
+    };
+    // After a page change asked for by the keyboard, the focus lands on its first or last row.
+    Effect::new(move |_| {
+        page.track();
+        grid.land();
+    });
     // The first screen came unfiltered from the server; a filter named in the address is
     // applied as soon as the page is live.
     let watch = if filtered_from_url {
@@ -114,21 +148,22 @@ pub(super) fn QueueTable(
         move || {
             (
                 status.get(),
+                review.get(),
                 search.get(),
                 cursor.get(),
                 finished.get(),
                 running.get(),
             )
         },
-        move |(status, search, cursor, _, _)| {
+        move |(status, review, search, cursor, _, _)| {
             let (after, before) = match cursor {
                 Cursor::Start => (None, None),
                 Cursor::After(i) => (Some(i), None),
                 Cursor::Before(i) => (None, Some(i)),
             };
-            fetch_queue_page(id, Some(status), search, after, before)
+            fetch_queue_page(id, Some(status), Some(review), search, after, before)
         },
-        move |answer| page.set(answer),
+        move |answer| grid.show(answer),
     );
     let (key_names, shown_names, field_names) = facts.with_value(|f| {
         let names = |positions: &[usize]| {
@@ -144,10 +179,14 @@ pub(super) fn QueueTable(
         )
     });
     let has_keys = !key_names.is_empty();
+    // Row, shown columns, status, review, answers, started, finished, latency.
+    let columns = shown_names.len() + field_names.len() + 6;
+    let keys_hint = grid.can_edit.then(|| view! { <ReviewKeys enum_field /> });
     view! {
         <section class="card card--flush queue">
             <div class="queue__tools">
                 <FilterChips live status cursor />
+                <ReviewChips review cursor />
                 {has_keys
                     .then(|| {
                         view! {
@@ -165,6 +204,7 @@ pub(super) fn QueueTable(
                         }
                     })}
             </div>
+            {keys_hint}
             <TableRegion label="Rows of the batch">
                 <table class="table queue__table">
                     <thead>
@@ -177,6 +217,7 @@ pub(super) fn QueueTable(
                                 .map(|k| view! { <th scope="col">{k.clone()}</th> })
                                 .collect_view()}
                             <th scope="col">"Status"</th>
+                            <th scope="col">"Review"</th>
                             {field_names
                                 .iter()
                                 .map(|f| {
@@ -205,7 +246,7 @@ pub(super) fn QueueTable(
                             }
                                 .into_any()
                         }
-                        Ok(page) => view! { <QueueRows page selected /> }.into_any(),
+                        Ok(page) => view! { <GridRows grid page columns /> }.into_any(),
                     }}
                 </table>
             </TableRegion>
@@ -261,89 +302,78 @@ fn FilterChips(
     }
 }
 
+/// One chip per review filter.
 #[component]
-fn QueueRows(page: QueuePage, selected: RwSignal<Option<i64>>) -> impl IntoView {
-    if page.lines.is_empty() {
-        return view! {
-            <tbody>
-                <tr>
-                    <td colspan="100" class="muted">
-                        "No rows here."
-                    </td>
-                </tr>
-            </tbody>
+fn ReviewChips(review: RwSignal<String>, cursor: RwSignal<Cursor>) -> impl IntoView {
+    let chip = move |value: &'static str, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="filter-chip"
+                class:is-active=move || review.get() == value
+                aria-pressed=move || (review.get() == value).to_string()
+                on:click=move |_| {
+                    review.set(value.to_string());
+                    cursor.set(Cursor::Start);
+                }
+            >
+                {label}
+            </button>
         }
-        .into_any();
-    }
+    };
     view! {
-        <tbody>
-            {page
-                .lines
-                .into_iter()
-                .map(|line| {
-                    let row = line.row_index;
-                    let tone = match line.status.as_str() {
-                        "succeeded" => "badge--success",
-                        "failed" => "badge--danger",
-                        "running" => "badge--info",
-                        "cancelled" => "badge--muted",
-                        _ => "badge--neutral",
-                    };
-                    view! {
-                        <tr
-                            class="queue__row"
-                            class:is-selected=move || selected.get() == Some(row)
-                            tabindex="0"
-                            data-testid="queue-row"
-                            on:click=move |_| selected.set(Some(row))
-                            on:keydown=move |ev| {
-                                if ev.key() == "Enter" {
-                                    selected.set(Some(row))
-                                }
-                            }
-                        >
-                            <td class="num">{row + 1}</td>
-                            {line
-                                .cells
-                                .into_iter()
-                                .map(|k| {
-                                    let full = k.clone();
-                                    view! {
-                                        <td class="truncate" title=full>
-                                            {k}
-                                        </td>
-                                    }
-                                })
-                                .collect_view()}
-                            <td>
-                                <span class=format!("badge {tone}")>{line.status.clone()}</span>
-                            </td>
-                            {line
-                                .answers
-                                .into_iter()
-                                .map(|a| {
-                                    let full = a.clone();
-                                    view! {
-                                        <td class="truncate" title=full>
-                                            {a}
-                                        </td>
-                                    }
-                                })
-                                .collect_view()}
-                            <td class="muted small">{line.started.clone().unwrap_or_default()}</td>
-                            <td class="muted small" title=line.error.clone().unwrap_or_default()>
-                                {line.finished.clone().unwrap_or_default()}
-                            </td>
-                            <td class="num">
-                                {line.latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view()}
-        </tbody>
+        <div class="filter-chips" role="group" aria-label="Show rows by review">
+            {chip("all", "Any review")}
+            {chip("unreviewed", "To review")}
+            {chip("accepted", "Accepted")}
+            {chip("fixed", "Fixed")}
+            {chip("rejected", "Rejected")}
+        </div>
     }
-    .into_any()
+}
+
+/// The reviewer's keys, one line above the grid.
+#[component]
+fn ReviewKeys(enum_field: Option<(String, usize)>) -> impl IntoView {
+    let digits = enum_field.map(|(name, count)| {
+        view! {
+            <span>
+                <kbd>{format!("1–{count}")}</kbd>
+                " set "
+                <code>{name}</code>
+            </span>
+        }
+    });
+    view! {
+        <p class="grid__keys" data-testid="review-keys">
+            <span>
+                <kbd>"↑"</kbd>
+                <kbd>"↓"</kbd>
+                " move"
+            </span>
+            <span>
+                <kbd>"a"</kbd>
+                " accept"
+            </span>
+            <span>
+                <kbd>"e"</kbd>
+                " fix"
+            </span>
+            <span>
+                <kbd>"r"</kbd>
+                " reject"
+            </span>
+            {digits}
+            <span>
+                <kbd>"Enter"</kbd>
+                " open · in a fix, save"
+            </span>
+            <span>
+                <kbd>"Esc"</kbd>
+                " back"
+            </span>
+        </p>
+    }
 }
 
 /// Previous and Next, from the first and last row shown (keyset paging).
@@ -402,11 +432,14 @@ mod tests {
 
     #[test]
     fn the_address_names_the_filter_the_search_and_the_open_row() {
-        assert_eq!(queue_address(3, None, "all", ""), "/batches/3");
-        assert_eq!(queue_address(3, Some(11), "all", ""), "/batches/3?row=12");
+        assert_eq!(queue_address(3, None, "all", "all", ""), "/batches/3");
         assert_eq!(
-            queue_address(3, Some(0), "failed", "T-1 & co"),
-            "/batches/3?status=failed&q=T-1%20%26%20co&row=1"
+            queue_address(3, Some(11), "all", "all", ""),
+            "/batches/3?row=12"
+        );
+        assert_eq!(
+            queue_address(3, Some(0), "failed", "fixed", "T-1 & co"),
+            "/batches/3?status=failed&review=fixed&q=T-1%20%26%20co&row=1"
         );
     }
 }
