@@ -130,6 +130,8 @@ pub struct RowDrill {
     pub attempts: Vec<AttemptLine>,
     /// The answers retries replaced, oldest first.
     pub earlier: Vec<EarlierLine>,
+    /// A person's review of the answer, if any.
+    pub review: Option<crate::reviews::ReviewView>,
 }
 
 /// An answer (or error) a row had before it was retried.
@@ -577,7 +579,10 @@ mod server {
         pub async fn row_drill(&self, actor: &Actor, id: i64, row: i64) -> Result<RowDrill> {
             let (answer, config) = self.row(actor, id, row).await?;
             let RowAnswer {
-                detail, messages, ..
+                detail,
+                messages,
+                review,
+                ..
             } = answer;
             let pretty =
                 |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
@@ -612,6 +617,7 @@ mod server {
                 .collect();
             let cells = detail.cells.clone().unwrap_or_default();
             Ok(RowDrill {
+                review,
                 earlier,
                 row_index: detail.row_index,
                 status: detail.status.as_str().to_string(),

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use rowbench_recipe::estimate::human_usd;
 
+use super::grid::Grid;
 use crate::api::batch::{AttemptLine, EarlierLine, RowDrill, fetch_row_drill, retry_batch_row};
 use crate::components::notice::ErrorNotice;
 use crate::components::refresh::refetch_when;
@@ -16,6 +17,7 @@ pub(super) fn DrillDown(
     total: Memo<i64>,
     selected: RwSignal<Option<i64>>,
     finished: Memo<i64>,
+    grid: Grid,
 ) -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     // The panel only ever opens in the browser, after a click: it loads there, like the table.
@@ -23,7 +25,7 @@ pub(super) fn DrillDown(
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move { drill.set(Some(fetch_row_drill(id, row).await)) });
     refetch_when(
-        move || (refresh.get(), finished.get()),
+        move || (refresh.get(), finished.get(), grid.reviews_saved.get()),
         move |_| fetch_row_drill(id, row),
         move |answer| drill.set(Some(answer)),
     );
@@ -99,6 +101,7 @@ pub(super) fn DrillDown(
                 .then(|| {
                     view! {
                         <div class="drill__actions">
+                            <ReviewButtons grid row />
                             <button type="button" class="btn btn--secondary btn--sm" on:click=retry>
                                 "Retry this row"
                             </button>
@@ -125,9 +128,73 @@ pub(super) fn DrillDown(
     }
 }
 
+/// Accept, fix or reject the open row, for those who review with the mouse: the fix opens in
+/// the row's line of the grid, where its editors are.
+#[component]
+fn ReviewButtons(grid: Grid, row: i64) -> impl IntoView {
+    let reviewable = move || {
+        grid.page.with(|p| {
+            p.as_ref().is_ok_and(|p| {
+                p.lines.iter().any(|l| {
+                    l.row_index == row && matches!(l.status.as_str(), "succeeded" | "failed")
+                })
+            })
+        })
+    };
+    view! {
+        <span class="drill__review" role="group" aria-label="Review this row">
+            <button
+                type="button"
+                class="btn btn--secondary btn--sm"
+                disabled=move || !reviewable() || grid.saving.get()
+                on:click=move |_| grid.accept(row)
+            >
+                "Accept"
+            </button>
+            <button
+                type="button"
+                class="btn btn--secondary btn--sm"
+                disabled=move || !reviewable()
+                on:click=move |_| grid.start_fix(row)
+            >
+                "Fix…"
+            </button>
+            <button
+                type="button"
+                class="btn btn--secondary btn--sm"
+                disabled=move || !reviewable()
+                on:click=move |_| grid.start_reject(row)
+            >
+                "Reject…"
+            </button>
+        </span>
+    }
+}
+
 #[component]
 fn DrillBody(d: RowDrill) -> impl IntoView {
+    let review = d.review.clone().map(|r| {
+        let what = match r.decision {
+            rowbench_workbench::reviews::Decision::Accept => "Accepted",
+            rowbench_workbench::reviews::Decision::Fix => "Fixed",
+            rowbench_workbench::reviews::Decision::Reject => "Rejected",
+        };
+        let reason = r.reason.clone().map(|reason| view! { <q>{reason}</q> });
+        let changed = r.model_changed.then(
+            || view! { <span class="badge badge--warning">"model answered again since"</span> },
+        );
+        view! {
+            <p class="drill__reviewed" data-testid="drill-review">
+                {format!("{what} by {} on {}", r.reviewed_by, r.reviewed_at)}
+                " "
+                {reason}
+                " "
+                {changed}
+            </p>
+        }
+    });
     view! {
+        {review}
         <div class="drill__grid">
             <div>
                 <h3 class="section-title">"Original row"</h3>

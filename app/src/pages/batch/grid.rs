@@ -41,6 +41,8 @@ pub(super) struct Grid {
     /// A refused review and its row.
     pub problem: RwSignal<Option<(i64, String)>>,
     pub saving: RwSignal<bool>,
+    /// Counts the reviews saved, for what shows them elsewhere on the page to refresh.
+    pub reviews_saved: RwSignal<u64>,
     pub landing: RwSignal<Option<Landing>>,
     /// A page fetched while the reviewer was editing, shown once they are done.
     pub held: StoredValue<Option<Result<QueuePage, AppError>>>,
@@ -253,6 +255,7 @@ impl Grid {
             grid.saving.set(false);
             match saved {
                 Ok(line) => {
+                    grid.reviews_saved.update(|n| *n += 1);
                     grid.mode.set(Mode::Browse);
                     grid.problem.set(None);
                     grid.release_held(Some(line));

@@ -127,6 +127,7 @@ pub(super) fn QueueTable(
         reason: RwSignal::new(String::new()),
         problem: RwSignal::new(None),
         saving: RwSignal::new(false),
+        reviews_saved: RwSignal::new(0),
         landing: RwSignal::new(None),
         held: StoredValue::new(None),
         editors: StoredValue::new(editors),
@@ -252,7 +253,9 @@ pub(super) fn QueueTable(
             </TableRegion>
             <QueuePaging page cursor />
         </section>
-        {move || selected.get().map(|row| view! { <DrillDown id row total selected finished /> })}
+        {move || {
+            selected.get().map(|row| view! { <DrillDown id row total selected finished grid /> })
+        }}
     }
 }
 

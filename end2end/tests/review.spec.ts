@@ -1,0 +1,89 @@
+// The annotator's loop on the batch page: rows reviewed with the keyboard alone, kept over a
+// reload, and carried by the export.
+import { test, expect, waitForHydration, batchOver } from "./fixtures";
+
+const csv = ["id,review", ...Array.from({ length: 14 }, (_, i) => `R-${i + 1},review number ${i + 1}`)].join("\n");
+
+test("ten rows reviewed with the keyboard only (accept, a digit, a fix, a rejection) are there after a reload and in the export", async ({ page, request }) => {
+  const batch = await batchOver(request, csv, 4, "keyboard-review");
+  await expect
+    .poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status, { timeout: 20_000 })
+    .toBe("completed");
+  const model: string[] = [];
+  for (let row = 0; row < 10; row++) {
+    model.push((await (await request.get(`/api/batches/${batch}/rows/${row}`)).json()).result.sentiment);
+  }
+  // The digit for the option the model did not give (1 positive, 2 negative).
+  const other = (row: number) => (model[row] === "positive" ? { digit: "2", option: "negative" } : { digit: "1", option: "positive" });
+
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  await expect(page.getByTestId("review-keys")).toContainText("set sentiment");
+  const rows = page.getByTestId("queue-row");
+  await expect(rows).toHaveCount(14);
+  const focused = (row: number) => expect(page.locator(`tr[data-row="${row}"]`)).toBeFocused();
+
+  // Where the reviewer starts; from here on only keys are pressed.
+  await rows.first().focus();
+  for (let row = 0; row < 3; row++) {
+    await page.keyboard.press("a");
+    await focused(row + 1);
+  }
+  // Row 4: a digit sets the first enum field straight from the row.
+  await page.keyboard.press(other(3).digit);
+  await focused(4);
+  // Row 5: e opens the editors; a digit picks the option; Enter saves.
+  await page.keyboard.press("e");
+  await expect(page.getByLabel("Fix sentiment")).toBeFocused();
+  await page.keyboard.press(other(4).digit);
+  await page.keyboard.press("Enter");
+  await focused(5);
+  // Row 6: r asks why; Enter rejects.
+  await page.keyboard.press("r");
+  await page.keyboard.type("not a review");
+  await page.keyboard.press("Enter");
+  await focused(6);
+  // Up and back down, then four more acceptances.
+  await page.keyboard.press("ArrowUp");
+  await focused(5);
+  await page.keyboard.press("j");
+  await focused(6);
+  for (let row = 6; row < 10; row++) {
+    await page.keyboard.press("a");
+    await focused(row + 1);
+  }
+
+  const expected = ["accepted", "accepted", "accepted", "fixed", "fixed", "rejected", "accepted", "accepted", "accepted", "accepted"];
+  const shown = async () => Promise.all(expected.map((_, row) => page.locator(`tr[data-row="${row}"]`).getAttribute("data-review")));
+  expect(await shown()).toEqual(expected);
+  await expect(page.locator('tr[data-row="10"]')).toHaveAttribute("data-review", "");
+
+  await page.reload();
+  await waitForHydration(page);
+  expect(await shown()).toEqual(expected);
+  await expect(page.locator('tr[data-row="3"] .grid__answer').first()).toHaveText(other(3).option);
+  await expect(page.locator('tr[data-row="3"] .grid__answer').first()).toHaveAttribute("title", new RegExp(`The model answered: ${model[3]}`));
+
+  // The review filters.
+  await page.getByRole("button", { name: "Rejected" }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(page).toHaveURL(/review=rejected/);
+  await page.getByRole("button", { name: "To review" }).click();
+  await expect(rows).toHaveCount(4);
+
+  const exported = await request.get(`/api/batches/${batch}/export?format=csv&model_answers=true`);
+  expect(exported.status()).toBe(200);
+  const lines = (await exported.text()).trim().split(/\r?\n/);
+  const head = lines[0].split(",");
+  const at = (name: string) => head.indexOf(name);
+  expect(at("_review")).toBeGreaterThan(-1);
+  for (let row = 0; row < 10; row++) {
+    const cells = lines[row + 1].split(",");
+    expect(cells[at("_review")]).toBe(expected[row]);
+    expect(cells[at("sentiment_model")]).toBe(model[row]);
+    const final = expected[row] === "fixed" ? other(row).option : expected[row] === "rejected" ? "" : model[row];
+    expect(cells[at("sentiment")]).toBe(final);
+  }
+  expect(lines[11].split(",")[at("_review")]).toBe("");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});
