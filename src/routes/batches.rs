@@ -72,9 +72,9 @@ impl RequestBody for CreateBatch {
                 "mapping.columns",
                 |column, at| {
                     if column["role"] == "param" {
-                        check_keys(column, at, &["name", "role", "key", "is_key"])
+                        check_keys(column, at, &["name", "role", "key", "is_key", "gold_for"])
                     } else {
-                        check_keys(column, at, &["name", "role", "is_key"])
+                        check_keys(column, at, &["name", "role", "is_key", "gold_for"])
                     }
                 },
             )

@@ -356,3 +356,134 @@ async fn the_rows_filter_by_their_review_and_a_fix_that_changes_nothing_is_an_ac
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["details"]["parameter"], "review", "{body}");
 }
+
+#[tokio::test]
+async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning_over_it() {
+    let app = spawn_app().await;
+    let client = app.client.clone();
+    let csv = "id,review,label\n1,Great phone,positive\n2,Broke in a week,negative\n\
+               3,It is a phone,negative\n4,Fine,\n5,Love it,positive\n";
+    let dataset: Value = client
+        .post(app.url("/api/datasets?name=gold"))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let mut recipe = crate::teams::recipe(dataset["id"].as_i64().expect("id"));
+    recipe["mapping"]["columns"]
+        .as_array_mut()
+        .expect("columns")
+        .push(json!({ "name": "label", "role": "include", "gold_for": "sentiment" }));
+    let refused = client
+        .post(app.url("/api/batches"))
+        .json(&recipe)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.expect("JSON");
+    assert!(
+        body.to_string().contains("must not be sent to the model"),
+        "{body}"
+    );
+    recipe["mapping"]["columns"][2]["role"] = json!("ignore");
+    let created: Value = client
+        .post(app.url("/api/batches"))
+        .json(&recipe)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let batch = created["id"].as_i64().expect("batch id");
+    let started = std::time::Instant::now();
+    loop {
+        let state: Value = client
+            .get(app.url(&format!("/api/batches/{batch}")))
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("JSON");
+        if state["status"] == "completed" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let gold = ["positive", "negative", "negative", "", "positive"];
+    let mut model = Vec::new();
+    for index in 0..5 {
+        let answer = row(&app, &client, batch, index).await;
+        let user = answer["messages"]["user"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !user.contains("positive") && !user.contains("negative"),
+            "the gold label never reaches the prompt: {user}"
+        );
+        model.push(
+            answer["result"]["sentiment"]
+                .as_str()
+                .expect("answer")
+                .to_string(),
+        );
+    }
+    let accuracy = |client: reqwest::Client| {
+        let url = app.url(&format!("/api/batches/{batch}/accuracy"));
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .expect("answered")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    // Four rows have a gold label (row 4's is empty).
+    let right = (0..5)
+        .filter(|&i| !gold[i].is_empty() && model[i] == gold[i])
+        .count() as i64;
+    let measured = accuracy(client.clone()).await;
+    let sentiment = &measured["fields"][0];
+    assert_eq!(sentiment["reviewed"], 4, "{measured}");
+    assert_eq!(sentiment["gold"], 4, "{measured}");
+    assert_eq!(sentiment["correct"], right, "{measured}");
+
+    // A fix on row 1 says the right answer is the opposite of its gold label: the review wins.
+    let opposite = if gold[0] == "positive" {
+        "negative"
+    } else {
+        "positive"
+    };
+    let (status, _) = review(
+        &app,
+        &client,
+        batch,
+        0,
+        json!({"decision": "fix", "answer": {"sentiment": opposite}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = accuracy(client.clone()).await;
+    let sentiment = &after["fields"][0];
+    let right_after = right - i64::from(model[0] == gold[0]) + i64::from(model[0] == opposite);
+    assert_eq!(
+        (
+            &sentiment["reviewed"],
+            &sentiment["gold"],
+            &sentiment["correct"]
+        ),
+        (&json!(4), &json!(3), &json!(right_after)),
+        "{after}"
+    );
+}

@@ -43,6 +43,10 @@ pub struct ColumnSetting {
     /// Shown in the queue and the export to recognise a row.
     #[serde(default)]
     pub is_key: bool,
+    /// The answer field this column holds the expected (gold) answer for: compared with the
+    /// model's answer for the batch's accuracy, and never sent to the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_for: Option<String>,
 }
 
 impl ColumnSetting {
@@ -69,6 +73,12 @@ pub enum ColumnProblem {
     InvalidKey(String),
     #[error("the parameter key \"{key}\" is also used by column \"{other}\"")]
     DuplicateKey { key: String, other: String },
+    #[error(
+        "this column holds the expected answer for \"{field}\", so it must not be sent to the model: set Use to Ignore"
+    )]
+    GoldIsSent { field: String },
+    #[error("column \"{other}\" already holds the expected answer for \"{field}\"")]
+    DuplicateGold { field: String, other: String },
 }
 
 /// A problem with the mapping as a whole.
@@ -109,6 +119,7 @@ impl ColumnMapping {
                     name: h.as_ref().to_string(),
                     role: Role::Include,
                     is_key: false,
+                    gold_for: None,
                 })
                 .collect(),
         }
@@ -120,6 +131,14 @@ impl ColumnMapping {
             .iter()
             .filter(|c| c.role == Role::Include)
             .map(|c| c.name.as_str())
+    }
+
+    /// `(position, field)` of every column holding expected answers, in order.
+    pub fn gold(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.gold_for.as_deref().map(|f| (i, f)))
     }
 
     /// `(key, column name)` of every parameter column, in order.
@@ -134,6 +153,25 @@ impl ColumnMapping {
     pub fn validate(&self) -> Result<(), MappingErrors> {
         let mut errors = MappingErrors::default();
         for (position, column) in self.columns.iter().enumerate() {
+            if let Some(field) = column.gold_for.as_deref() {
+                let problem = if column.role != Role::Ignore {
+                    Some(ColumnProblem::GoldIsSent {
+                        field: field.to_string(),
+                    })
+                } else {
+                    self.columns[..position]
+                        .iter()
+                        .find(|other| other.gold_for.as_deref() == Some(field))
+                        .map(|other| ColumnProblem::DuplicateGold {
+                            field: field.to_string(),
+                            other: other.name.clone(),
+                        })
+                };
+                if let Some(problem) = problem {
+                    errors.columns.push((position, problem));
+                    continue;
+                }
+            }
             let Role::Param { key } = &column.role else {
                 continue;
             };
@@ -201,6 +239,40 @@ mod tests {
             [("lang", "Lang"), ("tone", "Tone")]
         );
         assert_eq!(mapping.included().collect::<Vec<_>>(), ["Body"]);
+    }
+
+    #[test]
+    fn a_gold_column_must_be_ignored_and_only_one_holds_each_field() {
+        let mut mapping = ColumnMapping::from_headers(&["text", "label", "label2"]);
+        mapping.columns[1].gold_for = Some("sentiment".into());
+        let errors = mapping
+            .validate()
+            .expect_err("a gold column sent to the model");
+        assert_eq!(
+            errors.for_column(1),
+            Some(&ColumnProblem::GoldIsSent {
+                field: "sentiment".into()
+            })
+        );
+        mapping.columns[1].role = Role::Ignore;
+        assert!(mapping.validate().is_ok());
+        assert_eq!(mapping.gold().collect::<Vec<_>>(), [(1, "sentiment")]);
+        mapping.columns[2].role = Role::Ignore;
+        mapping.columns[2].gold_for = Some("sentiment".into());
+        let errors = mapping
+            .validate()
+            .expect_err("two gold columns for one field");
+        assert_eq!(
+            errors.for_column(2),
+            Some(&ColumnProblem::DuplicateGold {
+                field: "sentiment".into(),
+                other: "label".into()
+            })
+        );
+        // Saved mappings from before gold columns read as none.
+        let old: ColumnMapping =
+            serde_json::from_str(r#"{"columns":[{"name":"a","role":"include"}]}"#).expect("reads");
+        assert_eq!(old.columns[0].gold_for, None);
     }
 
     #[test]

@@ -101,6 +101,7 @@ impl ColumnMapping {
                     name: name.to_string(),
                     role: if include { Role::Include } else { Role::Ignore },
                     is_key,
+                    gold_for: None,
                 }
             })
             .collect();

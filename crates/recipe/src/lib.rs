@@ -180,6 +180,23 @@ impl Recipe {
                 message,
             });
         }
+        if let Some((position, field)) = self
+            .mapping
+            .gold()
+            .find(|(_, field)| !self.schema.fields.iter().any(|f| f.name == *field))
+        {
+            let name = self
+                .mapping
+                .columns
+                .get(position)
+                .map_or("?", |c| c.name.as_str());
+            blockers.push(Blocker {
+                step: BlockerStep::Columns,
+                message: format!(
+                    "Column \"{name}\" holds the expected answer for \"{field}\", which the response schema has no field for: rename the field or choose another."
+                ),
+            });
+        }
         if let Err(problem) = self.settings.check() {
             blockers.push(Blocker {
                 step: BlockerStep::Review,
@@ -321,6 +338,24 @@ mod tests {
             .expect("renders");
         assert_eq!(messages.system, "Answer in fr.");
         assert_eq!(messages.user, "Great & cheap");
+    }
+
+    #[test]
+    fn a_gold_column_for_a_field_the_schema_lacks_blocks_the_columns_step() {
+        let mut r = recipe();
+        r.mapping.columns[0].gold_for = Some("positive".into());
+        assert_eq!(r.blockers(), [], "column 0 is ignored and the field exists");
+        r.mapping.columns[0].gold_for = Some("sentiment".into());
+        let blockers = r.blockers();
+        assert_eq!(blockers.len(), 1, "{blockers:?}");
+        assert_eq!(blockers[0].step, BlockerStep::Columns);
+        assert!(
+            blockers[0].message.contains("\"sentiment\""),
+            "{blockers:?}"
+        );
+        // A gold column never reaches the prompt, even when the template names it.
+        let context = r.context(&cells(&["secret gold", "text", "de"]));
+        assert!(context.columns.iter().all(|(_, v)| v != "secret gold"));
     }
 
     #[test]

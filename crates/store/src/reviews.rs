@@ -42,7 +42,7 @@ pub async fn set_review(
     review: NewReview<'_>,
 ) -> Result<bool, StoreError> {
     let done = on_writer!(db, |conn, _dialect| {
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO row_reviews (batch_id, row_index, decision, answer, reason, reviewer_id, \
              reviewed_by, reviewed_at, attempt) \
              SELECT r.batch_id, r.row_index, $4, $5, $6, $7, $8, $9, $10 \
@@ -65,7 +65,14 @@ pub async fn set_review(
         .bind(review.attempt)
         .execute(&mut *conn)
         .await?
-        .rows_affected()
+        .rows_affected();
+        if done == 1 {
+            sqlx::query("UPDATE batches SET reviews_version = reviews_version + 1 WHERE id = $1")
+                .bind(batch_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        done
     });
     Ok(done == 1)
 }
@@ -88,27 +95,103 @@ pub async fn review(
     }))
 }
 
-/// A reviewed row's answers: the model's (JSON text) beside the review's.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct ReviewedRow {
+/// One row as a batch's accuracy reads it: the model's answer, the row's review if any, and
+/// its expected answers from the gold columns (JSON text and cells, as stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedRow {
     pub row_index: i64,
     pub model: Option<String>,
-    pub decision: String,
+    /// `accept`, `fix` or `reject`.
+    pub decision: Option<String>,
     pub answer: Option<String>,
+    /// The cells of the gold columns asked for, in that order.
+    pub gold: Vec<Option<String>>,
 }
 
-/// Every reviewed row of batch `batch_id`, in row order.
-pub async fn reviewed_rows(db: &Database, batch_id: i64) -> Result<Vec<ReviewedRow>, StoreError> {
-    Ok(on_pool!(db, |pool, _dialect| {
+/// What a batch's accuracy is read from, and the versions that say when it may have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JudgedSource {
+    pub dataset_id: Option<i64>,
+    pub answers_version: i64,
+    pub reviews_version: i64,
+}
+
+/// Batch `batch_id`'s dataset and versions, read before its rows (a change meanwhile moves a
+/// version past the one read, so what is cached under it is never newer in name than content).
+pub async fn judged_source(
+    db: &Database,
+    batch_id: i64,
+) -> Result<Option<JudgedSource>, StoreError> {
+    let found: Option<(Option<i64>, i64, i64)> = on_pool!(db, |pool, _dialect| {
         sqlx::query_as(
-            "SELECT v.row_index, r.result AS model, v.decision, v.answer FROM row_reviews v \
-             JOIN batch_rows r ON r.batch_id = v.batch_id AND r.row_index = v.row_index \
-             WHERE v.batch_id = $1 ORDER BY v.row_index",
+            "SELECT dataset_id, answers_version, reviews_version FROM batches WHERE id = $1",
         )
         .bind(batch_id)
-        .fetch_all(pool)
+        .fetch_optional(pool)
         .await?
-    }))
+    });
+    Ok(found.map(
+        |(dataset_id, answers_version, reviews_version)| JudgedSource {
+            dataset_id,
+            answers_version,
+            reviews_version,
+        },
+    ))
+}
+
+/// Up to `limit` rows of batch `batch_id` after row `after`, in row order, that the accuracy
+/// can judge: with no gold columns only the reviewed rows; with some, every row (the caller
+/// skips those with neither a review nor a gold cell).
+pub async fn judged_rows(
+    db: &Database,
+    batch_id: i64,
+    dataset_id: i64,
+    gold_columns: &[usize],
+    after: i64,
+    limit: u32,
+) -> Result<Vec<JudgedRow>, StoreError> {
+    use sqlx::Row;
+    let rows = on_pool!(db, |pool, dialect| {
+        let cells: String = gold_columns
+            .iter()
+            .map(|i| match dialect {
+                crate::database::Dialect::Sqlite => format!(", json_extract(d.cells, '$[{i}]')"),
+                crate::database::Dialect::Postgres => format!(", d.cells::json ->> {i}"),
+            })
+            .collect();
+        let reviews = if gold_columns.is_empty() {
+            "JOIN"
+        } else {
+            "LEFT JOIN"
+        };
+        let sql = format!(
+            "SELECT r.row_index, r.result, v.decision, v.answer{cells} FROM batch_rows r \
+             {reviews} row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index \
+             JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = r.row_index \
+             WHERE r.batch_id = $1 AND r.row_index > $3 ORDER BY r.row_index LIMIT $4"
+        );
+        sqlx::query(&sql)
+            .bind(batch_id)
+            .bind(dataset_id)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(JudgedRow {
+                    row_index: row.try_get(0)?,
+                    model: row.try_get(1)?,
+                    decision: row.try_get(2)?,
+                    answer: row.try_get(3)?,
+                    gold: (0..gold_columns.len())
+                        .map(|i| row.try_get(4 + i))
+                        .collect::<Result<_, _>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?
+    });
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -163,8 +246,31 @@ mod tests {
         )
         .await;
         assert_eq!(model, [None], "the model's answer is untouched");
-        let rows = reviewed_rows(&db, id).await.expect("read");
-        assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].row_index, rows[0].decision.as_str()), (0, "fix"));
+        let source = judged_source(&db, id).await.expect("read").expect("there");
+        assert_eq!(source.reviews_version, 2, "each review moves the version");
+        let dataset = source.dataset_id.expect("a dataset");
+        let rows = judged_rows(&db, id, dataset, &[], -1, 10)
+            .await
+            .expect("read");
+        assert_eq!(rows.len(), 1, "only the reviewed row without gold columns");
+        assert_eq!(
+            (rows[0].row_index, rows[0].decision.as_deref()),
+            (0, Some("fix"))
+        );
+        let rows = judged_rows(&db, id, dataset, &[0], -1, 10)
+            .await
+            .expect("read");
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.row_index, r.decision.as_deref()))
+                .collect::<Vec<_>>(),
+            [(0, Some("fix")), (1, None)],
+            "every row with a gold column"
+        );
+        assert_eq!(rows[1].gold.len(), 1);
+        let after = judged_rows(&db, id, dataset, &[0], 0, 10)
+            .await
+            .expect("read");
+        assert_eq!(after.iter().map(|r| r.row_index).collect::<Vec<_>>(), [1]);
     }
 }

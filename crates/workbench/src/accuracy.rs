@@ -1,8 +1,9 @@
-//! How often the model was right, per answer field, measured on the rows people reviewed: an
-//! accepted row counts every field as right; a fixed row counts a field right where the model's
-//! value equals the fix's. A rejected row names no right answer, so it is counted apart and in
-//! no field's accuracy. Each accuracy comes with its 95% Wilson score interval, and enum and
-//! boolean fields with a confusion matrix (model's value against the reviewed one).
+//! How often the model was right, per answer field, measured on the rows people reviewed and on
+//! the expected answers of gold columns: an accepted row counts every field as right; a fixed
+//! row counts a field right where the model's value equals the fix's. A rejected row names no
+//! right answer, so it is counted apart; where a gold column has one, that is used, as for any
+//! row no one reviewed. Each accuracy comes with its 95% Wilson score interval, and enum and
+//! boolean fields with a confusion matrix (model's value against the right one).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,9 +33,12 @@ pub fn wilson(correct: u64, n: u64) -> Option<(f64, f64)> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldAccuracy {
     pub field: String,
-    /// Reviewed rows (accepted or fixed) in which the field could be compared.
+    /// Rows in which the field was compared with a right answer: reviewed (accepted or fixed)
+    /// or with a gold cell.
     pub reviewed: u64,
     pub correct: u64,
+    /// Of `reviewed`, the rows compared with a gold column's answer.
+    pub gold: u64,
     /// `correct / reviewed`; `None` before any review.
     pub accuracy: Option<f64>,
     pub ci_low: Option<f64>,
@@ -64,13 +68,45 @@ pub struct BatchAccuracy {
     pub tolerance: f64,
 }
 
-/// One reviewed row: the model's answer and the review's decision and answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reviewed {
+/// One row as the accuracy judges it: the model's answer, the row's review if any, and per
+/// field (in schema order) the expected answer of its gold column if it has one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Judged {
     pub model: Option<Value>,
     /// `accept`, `fix` or `reject`.
-    pub decision: String,
+    pub decision: Option<String>,
     pub answer: Option<Value>,
+    pub gold: Vec<Option<Value>>,
+}
+
+/// A gold cell as the answer it expects for a field of this kind; `None` when the cell is empty
+/// (that row has no expected answer) or cannot be one (a word in a number column).
+pub fn gold_value(kind: &FieldType, cell: &str) -> Option<Value> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    match kind {
+        FieldType::Number => cell.parse::<f64>().ok().map(Value::from),
+        FieldType::Integer => cell
+            .parse::<i64>()
+            .map(Value::from)
+            .ok()
+            .or_else(|| cell.parse::<f64>().ok().map(Value::from)),
+        FieldType::Boolean => match cell.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Some(Value::Bool(true)),
+            "false" | "no" | "n" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        FieldType::StringList => Some(Value::Array(
+            cell.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        )),
+        FieldType::String | FieldType::Enum { .. } => Some(Value::String(cell.to_string())),
+    }
 }
 
 /// A value as the confusion matrix names it.
@@ -95,74 +131,133 @@ fn same(kind: &FieldType, model: Option<&Value>, reviewed: Option<&Value>, toler
     }
 }
 
-/// The accuracy of `fields` over `rows`.
-pub fn accuracy(fields: &[SchemaField], rows: &[Reviewed], tolerance: f64) -> BatchAccuracy {
-    let count = |decision: &str| rows.iter().filter(|r| r.decision == decision).count() as u64;
-    let judged: Vec<&Reviewed> = rows
-        .iter()
-        .filter(|r| r.decision == "accept" || r.decision == "fix")
-        .collect();
-    let fields = fields
-        .iter()
-        .map(|field| {
+/// One field's counts so far.
+#[derive(Debug, Clone, Default)]
+struct FieldTally {
+    reviewed: u64,
+    correct: u64,
+    gold: u64,
+    cells: Vec<ConfusionCell>,
+}
+
+/// The accuracy of a batch, counted one row at a time (a million rows are never held at once).
+#[derive(Debug, Clone)]
+pub struct Tally<'a> {
+    fields: &'a [SchemaField],
+    tolerance: f64,
+    counts: Vec<FieldTally>,
+    accepted: u64,
+    fixed: u64,
+    rejected: u64,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(fields: &'a [SchemaField], tolerance: f64) -> Self {
+        Tally {
+            fields,
+            tolerance,
+            counts: vec![FieldTally::default(); fields.len()],
+            accepted: 0,
+            fixed: 0,
+            rejected: 0,
+        }
+    }
+
+    pub fn add(&mut self, row: &Judged) {
+        match row.decision.as_deref() {
+            Some("accept") => self.accepted += 1,
+            Some("fix") => self.fixed += 1,
+            Some("reject") => self.rejected += 1,
+            _ => {}
+        }
+        for (index, (field, tally)) in self.fields.iter().zip(&mut self.counts).enumerate() {
             let name = field.name.as_str();
-            let mut reviewed = 0u64;
-            let mut correct = 0u64;
-            let mut cells: Vec<ConfusionCell> = Vec::new();
-            for row in &judged {
-                let model = row.model.as_ref().and_then(|m| m.get(name));
+            let model = row.model.as_ref().and_then(|m| m.get(name));
+            let (truth, from_gold) = match row.decision.as_deref() {
                 // An accepted row's model answer is the reviewed one, by definition.
-                let truth = if row.decision == "accept" {
-                    model
-                } else {
-                    row.answer.as_ref().and_then(|a| a.get(name))
-                };
-                if model.is_none() && truth.is_none() {
-                    continue;
-                }
-                reviewed += 1;
-                if same(&field.kind, model, truth, tolerance) {
-                    correct += 1;
-                }
-                if matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean) {
-                    let (m, t) = (label(model), label(truth));
-                    match cells.iter_mut().find(|c| c.model == m && c.reviewed == t) {
-                        Some(cell) => cell.rows += 1,
-                        None => cells.push(ConfusionCell {
-                            model: m,
-                            reviewed: t,
-                            rows: 1,
-                        }),
-                    }
+                Some("accept") => (model, false),
+                Some("fix") => (row.answer.as_ref().and_then(|a| a.get(name)), false),
+                // Gold is measured on what the model answered; a failed row answered nothing.
+                _ if row.model.is_none() => continue,
+                _ => match row.gold.get(index).and_then(Option::as_ref) {
+                    Some(gold) => (Some(gold), true),
+                    None => continue,
+                },
+            };
+            if model.is_none() && truth.is_none() {
+                continue;
+            }
+            tally.reviewed += 1;
+            tally.gold += u64::from(from_gold);
+            if same(&field.kind, model, truth, self.tolerance) {
+                tally.correct += 1;
+            }
+            if matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean) {
+                let (m, t) = (label(model), label(truth));
+                match tally
+                    .cells
+                    .iter_mut()
+                    .find(|c| c.model == m && c.reviewed == t)
+                {
+                    Some(cell) => cell.rows += 1,
+                    None => tally.cells.push(ConfusionCell {
+                        model: m,
+                        reviewed: t,
+                        rows: 1,
+                    }),
                 }
             }
-            cells.sort_by(|a, b| {
-                b.rows
-                    .cmp(&a.rows)
-                    .then_with(|| a.model.cmp(&b.model))
-                    .then_with(|| a.reviewed.cmp(&b.reviewed))
-            });
-            let interval = wilson(correct, reviewed);
-            FieldAccuracy {
-                field: field.name.clone(),
-                reviewed,
-                correct,
-                accuracy: (reviewed > 0).then(|| correct as f64 / reviewed as f64),
-                ci_low: interval.map(|i| i.0),
-                ci_high: interval.map(|i| i.1),
-                confusion: matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean)
-                    .then_some(cells),
-            }
-        })
-        .collect();
-    BatchAccuracy {
-        fields,
-        accepted: count("accept"),
-        fixed: count("fix"),
-        rejected: count("reject"),
-        tolerance,
+        }
+    }
+
+    pub fn finish(self) -> BatchAccuracy {
+        let fields = self
+            .fields
+            .iter()
+            .zip(self.counts)
+            .map(|(field, mut tally)| {
+                tally.cells.sort_by(|a, b| {
+                    b.rows
+                        .cmp(&a.rows)
+                        .then_with(|| a.model.cmp(&b.model))
+                        .then_with(|| a.reviewed.cmp(&b.reviewed))
+                });
+                let interval = wilson(tally.correct, tally.reviewed);
+                FieldAccuracy {
+                    field: field.name.clone(),
+                    reviewed: tally.reviewed,
+                    correct: tally.correct,
+                    gold: tally.gold,
+                    accuracy: (tally.reviewed > 0)
+                        .then(|| tally.correct as f64 / tally.reviewed as f64),
+                    ci_low: interval.map(|i| i.0),
+                    ci_high: interval.map(|i| i.1),
+                    confusion: matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean)
+                        .then_some(tally.cells),
+                }
+            })
+            .collect();
+        BatchAccuracy {
+            fields,
+            accepted: self.accepted,
+            fixed: self.fixed,
+            rejected: self.rejected,
+            tolerance: self.tolerance,
+        }
     }
 }
+
+/// The accuracy of `fields` over `rows`.
+pub fn accuracy(fields: &[SchemaField], rows: &[Judged], tolerance: f64) -> BatchAccuracy {
+    let mut tally = Tally::new(fields, tolerance);
+    for row in rows {
+        tally.add(row);
+    }
+    tally.finish()
+}
+
+#[cfg(feature = "server")]
+pub use server::AccuracyCache;
 
 #[cfg(feature = "server")]
 mod server {
@@ -190,28 +285,111 @@ mod server {
                 .with_details(serde_json::json!({ "parameter": "tolerance" })));
             }
             let batch = self.stored_batch(actor, id).await?;
+            let Some(source) = stored::judged_source(&self.db, id).await? else {
+                return Err(Error::not_found(format!("Batch {id}")));
+            };
+            let fields = &batch.config.recipe.schema.fields;
+            let Some(dataset_id) = source.dataset_id else {
+                return Ok(accuracy(fields, &[], tolerance));
+            };
+            let key = CacheKey {
+                batch_id: id,
+                answers_version: source.answers_version,
+                reviews_version: source.reviews_version,
+                tolerance: tolerance.to_bits(),
+            };
+            if let Some(cached) = self.accuracy_cache.get(&key) {
+                return Ok(cached);
+            }
+            // Gold columns by position, with the field each one answers.
+            let gold: Vec<(usize, usize)> = batch
+                .config
+                .recipe
+                .mapping
+                .gold()
+                .filter_map(|(column, field)| {
+                    fields
+                        .iter()
+                        .position(|f| f.name == field)
+                        .map(|f| (column, f))
+                })
+                .collect();
+            let columns: Vec<usize> = gold.iter().map(|(c, _)| *c).collect();
             let parse = |text: Option<String>| -> Result<Option<Value>> {
                 text.as_deref()
                     .map(serde_json::from_str)
                     .transpose()
-                    .map_err(|e| Error::internal("reading reviewed answers", &e))
+                    .map_err(|e| Error::internal("reading judged answers", &e))
             };
-            let rows = stored::reviewed_rows(&self.db, id)
-                .await?
-                .into_iter()
-                .map(|r| {
-                    Ok(Reviewed {
-                        model: parse(r.model)?,
-                        decision: r.decision,
-                        answer: parse(r.answer)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(accuracy(
-                &batch.config.recipe.schema.fields,
-                &rows,
-                tolerance,
-            ))
+            let mut tally = Tally::new(fields, tolerance);
+            let mut after = -1;
+            loop {
+                let rows =
+                    stored::judged_rows(&self.db, id, dataset_id, &columns, after, PAGE).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.row_index;
+                let full = rows.len() == PAGE as usize;
+                for row in rows {
+                    let mut expected = vec![None; fields.len()];
+                    for ((_, field), cell) in gold.iter().zip(&row.gold) {
+                        expected[*field] = cell
+                            .as_deref()
+                            .and_then(|c| gold_value(&fields[*field].kind, c));
+                    }
+                    tally.add(&Judged {
+                        model: parse(row.model)?,
+                        decision: row.decision,
+                        answer: parse(row.answer)?,
+                        gold: expected,
+                    });
+                }
+                if !full {
+                    break;
+                }
+            }
+            let measured = tally.finish();
+            self.accuracy_cache.keep(key, measured.clone());
+            Ok(measured)
+        }
+    }
+
+    /// Rows read at a time.
+    const PAGE: u32 = 5_000;
+
+    /// What a batch's accuracy was measured from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub(crate) struct CacheKey {
+        batch_id: i64,
+        answers_version: i64,
+        reviews_version: i64,
+        tolerance: u64,
+    }
+
+    /// Recently measured accuracies, read again only when the batch's answers or reviews
+    /// changed (on a million rows with a gold column, a measure reads every row).
+    #[derive(Debug, Default)]
+    pub struct AccuracyCache {
+        entries: std::sync::Mutex<std::collections::HashMap<CacheKey, BatchAccuracy>>,
+    }
+
+    /// How many measures are kept; a full cache starts over.
+    const KEEP: usize = 256;
+
+    impl AccuracyCache {
+        fn get(&self, key: &CacheKey) -> Option<BatchAccuracy> {
+            // A poisoned lock only means another reader panicked mid-update of plain data.
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries.get(key).cloned()
+        }
+
+        fn keep(&self, key: CacheKey, measured: BatchAccuracy) {
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            // Older versions of the same batch are of no more use.
+            entries.retain(|k, _| k.batch_id != key.batch_id || k.tolerance != key.tolerance);
+            if entries.len() >= KEEP {
+                entries.clear();
+            }
+            entries.insert(key, measured);
         }
     }
 }
@@ -247,12 +425,79 @@ mod tests {
         ]
     }
 
-    fn reviewed(model: Value, decision: &str, answer: Option<Value>) -> Reviewed {
-        Reviewed {
+    fn reviewed(model: Value, decision: &str, answer: Option<Value>) -> Judged {
+        Judged {
             model: Some(model),
-            decision: decision.to_string(),
+            decision: Some(decision.to_string()),
             answer,
+            gold: Vec::new(),
         }
+    }
+
+    fn with_gold(model: Option<Value>, decision: Option<&str>, gold: [Option<Value>; 2]) -> Judged {
+        Judged {
+            model,
+            decision: decision.map(str::to_string),
+            answer: None,
+            gold: gold.to_vec(),
+        }
+    }
+
+    #[test]
+    fn gold_cells_count_where_no_one_reviewed_and_a_review_wins_over_gold() {
+        let rows = vec![
+            // Gold says negative, the model said positive: wrong; the score matches.
+            with_gold(
+                Some(json!({"sentiment": "positive", "score": 3})),
+                None,
+                [Some(json!("negative")), Some(json!(3.0))],
+            ),
+            // Right on both.
+            with_gold(
+                Some(json!({"sentiment": "negative", "score": 1})),
+                None,
+                [Some(json!("negative")), Some(json!(1.0))],
+            ),
+            // Accepted: the review is the truth, whatever the gold cell says.
+            with_gold(
+                Some(json!({"sentiment": "positive", "score": 2})),
+                Some("accept"),
+                [Some(json!("negative")), None],
+            ),
+            // A failed row answered nothing: not counted against the model.
+            with_gold(None, None, [Some(json!("positive")), Some(json!(2.0))]),
+            // No gold cell, no review: nothing to compare.
+            with_gold(
+                Some(json!({"sentiment": "positive", "score": 9})),
+                None,
+                [None, None],
+            ),
+        ];
+        let measured = accuracy(&fields(), &rows, 0.0);
+        let sentiment = &measured.fields[0];
+        // Rows 1, 2 (gold) and 3 (review): right on 2 and 3.
+        assert_eq!(
+            (sentiment.reviewed, sentiment.correct, sentiment.gold),
+            (3, 2, 2)
+        );
+        let score = &measured.fields[1];
+        assert_eq!((score.reviewed, score.correct, score.gold), (3, 3, 2));
+        assert_eq!(measured.accepted, 1);
+    }
+
+    #[test]
+    fn a_gold_cell_is_read_as_the_fields_kind() {
+        assert_eq!(gold_value(&FieldType::Number, " 2.5 "), Some(json!(2.5)));
+        assert_eq!(gold_value(&FieldType::Integer, "7"), Some(json!(7)));
+        assert_eq!(gold_value(&FieldType::Boolean, "Yes"), Some(json!(true)));
+        assert_eq!(gold_value(&FieldType::Boolean, "0"), Some(json!(false)));
+        assert_eq!(gold_value(&FieldType::Boolean, "maybe"), None);
+        assert_eq!(gold_value(&FieldType::Number, "n/a"), None);
+        assert_eq!(gold_value(&FieldType::String, "  "), None);
+        assert_eq!(
+            gold_value(&FieldType::StringList, "a; b;"),
+            Some(json!(["a", "b"]))
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Workbench {
     pub(crate) charts: Arc<ChartCache>,
     /// How wrong passwords slow sign-in down (team mode).
     pub(crate) throttle: crate::accounts::Throttle,
+    /// Batches' accuracies, measured again only when their answers or reviews change.
+    pub(crate) accuracy_cache: Arc<crate::accuracy::AccuracyCache>,
 }
 
 impl Workbench {
@@ -35,6 +37,7 @@ impl Workbench {
             wake,
             charts,
             throttle: crate::accounts::Throttle::default(),
+            accuracy_cache: Arc::default(),
         }
     }
 
