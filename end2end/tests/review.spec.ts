@@ -58,6 +58,9 @@ test("ten rows reviewed with the keyboard only (accept, a digit, a fix, a reject
   expect(await shown()).toEqual(expected);
   await expect(page.locator('tr[data-row="10"]')).toHaveAttribute("data-review", "");
 
+  // Seven accepted and two fixed rows measure the model; the rejected one names no right answer.
+  await expect(page.getByTestId("accuracy-line")).toHaveText("78% correct (95% CI 45–94%), 9 rows compared");
+
   await page.reload();
   await waitForHydration(page);
   expect(await shown()).toEqual(expected);
@@ -85,5 +88,49 @@ test("ten rows reviewed with the keyboard only (accept, a digit, a fix, a reject
     expect(cells[at("sentiment")]).toBe(final);
   }
   expect(lines[11].split(",")[at("_review")]).toBe("");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});
+
+test("a gold column's expected answers measure the model on the batch page, with the confusion matrix", async ({ page, request }) => {
+  const labels = ["positive", "negative", "negative", "positive", "", "negative", "positive", "positive"];
+  const gold = ["id,review,label", ...labels.map((l, i) => `G-${i + 1},review number ${i + 1},${l}`)].join("\n");
+  const upload = await request.post("/api/datasets?filename=gold.csv", { headers: { "content-type": "text/csv" }, data: gold });
+  expect(upload.status()).toBe(201);
+  const created = await request.post("/api/batches", {
+    data: {
+      dataset_id: (await upload.json()).id,
+      mapping: { columns: [
+        { name: "id", role: "ignore", is_key: true },
+        { name: "review", role: "include" },
+        { name: "label", role: "ignore", gold_for: "sentiment" },
+      ] },
+      prompt: { system: "Classify the review.", user: "Review: {{ review }}" },
+      schema: { fields: [{ name: "sentiment", type: "enum", options: ["positive", "negative"], required: true }] },
+      settings: { provider: "demo", model: "demo-synthetic", concurrency: 4 },
+    },
+  });
+  expect(created.status()).toBe(201);
+  const batch = (await created.json()).id;
+  await expect
+    .poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status, { timeout: 20_000 })
+    .toBe("completed");
+  let right = 0;
+  for (let row = 0; row < labels.length; row++) {
+    const answer = (await (await request.get(`/api/batches/${batch}/rows/${row}`)).json()).result.sentiment;
+    if (labels[row] !== "" && answer === labels[row]) right++;
+  }
+  const measured = (await (await request.get(`/api/batches/${batch}/accuracy`)).json()).fields[0];
+  expect([measured.reviewed, measured.gold, measured.correct]).toEqual([7, 7, right]);
+
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  const line = page.getByTestId("accuracy-line");
+  await expect(line).toContainText(`${Math.round((right / 7) * 100)}% correct (95% CI `);
+  await expect(line).toContainText("7 rows compared (all with gold answers)");
+  await page.getByText("Confusion matrix").click();
+  const matrix = page.getByRole("table", { name: "Confusion matrix of sentiment" });
+  await expect(matrix).toBeVisible();
+  const diagonal = await matrix.locator("td.is-diagonal").allTextContents();
+  expect(diagonal.reduce((sum, n) => sum + Number(n), 0)).toBe(right);
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });

@@ -5,6 +5,7 @@
 //! the same use case of `rowbench_workbench`.
 
 use leptos::prelude::*;
+pub use rowbench_workbench::accuracy::{BatchAccuracy, FieldAccuracy};
 pub use rowbench_workbench::batch_page::{
     AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, FieldEditor, QueueLine,
     QueuePage, REVIEW_FILTERS, RowDrill, Trial, answer_text, cut,
@@ -186,5 +187,15 @@ pub async fn formula_cells(id: i64, metadata: bool) -> Result<FormulaCount, AppE
     let workbench = crate::server::workbench()?;
     Ok(workbench
         .formula_cells(&crate::server::actor()?, id, metadata)
+        .await?)
+}
+
+/// Batch `id`'s accuracy per field on its reviewed and gold rows; numbers within `tolerance`
+/// count as right.
+#[server(prefix = "/rpc", endpoint = "batch_accuracy")]
+pub async fn measure_accuracy(id: i64, tolerance: f64) -> Result<BatchAccuracy, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .accuracy(&crate::server::actor()?, id, tolerance)
         .await?)
 }

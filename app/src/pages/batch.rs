@@ -1,6 +1,7 @@
 //! A batch's own page: live progress (server-sent events), the controls, the answer charts, the
 //! queue table with filters, search and keyset paging, and one row's drill-down.
 
+mod accuracy;
 mod charts;
 mod controls;
 mod delete;
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use self::accuracy::AccuracyPanel;
 use self::charts::Charts;
 pub use self::delete::DeleteBatch;
 use self::header::BatchHeader;
@@ -114,12 +116,20 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
     let facts = StoredValue::new(facts);
     // Charts and the table refresh as rows finish, at most a few times a second.
     let finished = Memo::new(move |_| live.with(Progress::finished));
+    // Bumped by every review saved in the table, for the accuracy to be measured again.
+    let reviews_saved = RwSignal::new(0u64);
+    let has_numbers = facts.with_value(|f| {
+        f.editors
+            .iter()
+            .any(|e| matches!(e.kind.as_str(), "number" | "integer"))
+    });
 
     view! {
         <BatchHeader view live />
         {trial.map(|trial| view! { <TrialBanner id trial live generation /> })}
         <BatchProgress id live generation finished total_rows />
         <Charts id finished total=Memo::new(move |_| live.with(|p| p.total_rows)) initial=charts />
-        <QueueTable id live finished facts initial=queue />
+        <AccuracyPanel id finished reviews_saved has_numbers />
+        <QueueTable id live finished facts initial=queue reviews_saved />
     }
 }

@@ -64,6 +64,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
         dataset,
         mapping,
         tokens,
+        fields,
     } = page;
     let tokens = StoredValue::new(tokens);
     let mapping = RwSignal::new(mapping);
@@ -84,7 +85,7 @@ fn MappingEditor(page: MappingPage) -> impl IntoView {
     view! {
         <BulkRoles edits />
         <SentTokens mapping tokens />
-        <ColumnTable columns=dataset.columns tokens edits problems />
+        <ColumnTable columns=dataset.columns tokens edits problems fields />
         {move || {
             problems
                 .with(|p| p.as_ref().and_then(|p| p.mapping.first().map(ToString::to_string)))

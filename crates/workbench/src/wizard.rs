@@ -17,6 +17,8 @@ pub struct MappingPage {
     /// Per column, the input tokens a row costs when it is sent (`name: value` on a line of
     /// the prompt), averaged over the preview rows.
     pub tokens: Vec<f64>,
+    /// The draft schema's field names so far, offered for a gold column.
+    pub fields: Vec<String>,
 }
 
 /// What the Prompt step works on.
@@ -295,10 +297,14 @@ mod server {
             };
             let mapping = mapping_for(draft, &dataset);
             let tokens = column_tokens(&dataset);
+            let fields = part::<ResponseSchema>(draft, StoredPart::Schema)
+                .map(|s| s.fields.into_iter().map(|f| f.name).collect())
+                .unwrap_or_default();
             Ok(Some(MappingPage {
                 dataset,
                 mapping,
                 tokens,
+                fields,
             }))
         }
 

@@ -64,6 +64,7 @@ pub(super) fn QueueTable(
     finished: Memo<i64>,
     facts: StoredValue<BatchFacts>,
     initial: QueuePage,
+    reviews_saved: RwSignal<u64>,
 ) -> impl IntoView {
     // The filter and the search are in the address too (`?status=failed&q=T-12`), so a
     // reload or a shared link shows the same rows.
@@ -127,7 +128,7 @@ pub(super) fn QueueTable(
         reason: RwSignal::new(String::new()),
         problem: RwSignal::new(None),
         saving: RwSignal::new(false),
-        reviews_saved: RwSignal::new(0),
+        reviews_saved,
         landing: RwSignal::new(None),
         held: StoredValue::new(None),
         editors: StoredValue::new(editors),

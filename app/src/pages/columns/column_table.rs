@@ -1,8 +1,9 @@
 //! The table of columns: for each, its name with a sample value and what it costs a row when
-//! sent, what the model gets of it, its parameter key, and whether it identifies a row.
+//! sent, what the model gets of it, its parameter key, whether it identifies a row, and the
+//! answer field it holds the expected (gold) answers for.
 
 use leptos::prelude::*;
-use rowbench_mapping::{MappingErrors, Role};
+use rowbench_mapping::{ColumnProblem, MappingErrors, Role};
 use rowbench_recipe::estimate::human_count;
 
 use super::MappingEdits;
@@ -16,8 +17,13 @@ pub(super) fn ColumnTable(
     tokens: StoredValue<Vec<f64>>,
     edits: MappingEdits,
     problems: Memo<Option<MappingErrors>>,
+    /// The draft schema's fields so far, offered as gold targets.
+    fields: Vec<String>,
 ) -> impl IntoView {
     view! {
+        <datalist id="schema-fields">
+            {fields.into_iter().map(|f| view! { <option value=f></option> }).collect_view()}
+        </datalist>
         <TableRegion label="Columns">
             <table class="table table--stack mapping">
                 <thead>
@@ -26,6 +32,12 @@ pub(super) fn ColumnTable(
                         <th scope="col">"Use"</th>
                         <th scope="col">"Parameter key"</th>
                         <th scope="col">"Key column"</th>
+                        <th
+                            scope="col"
+                            title="A column of right answers is compared with the model's; it is never sent to the model"
+                        >
+                            "Expected answer for"
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
@@ -68,6 +80,19 @@ fn ColumnRow(
         })
     };
     let key_label = format!("Parameter key for {name}");
+    let gold_problem = move || {
+        problems.with(|p| {
+            p.as_ref()
+                .and_then(|p| p.for_column(position))
+                .filter(|p| {
+                    matches!(
+                        p,
+                        ColumnProblem::GoldIsSent { .. } | ColumnProblem::DuplicateGold { .. }
+                    )
+                })
+                .map(ToString::to_string)
+        })
+    };
     view! {
         <tr>
             <td>
@@ -93,6 +118,9 @@ fn ColumnRow(
                         edits
                             .change(|m| {
                                 let column = &mut m.columns[position];
+                                if choice != "ignore" {
+                                    column.gold_for = None;
+                                }
                                 column.role = match choice.as_str() {
                                     "ignore" => Role::Ignore,
                                     "param" => {
@@ -155,6 +183,41 @@ fn ColumnRow(
                         edits.change(|m| m.columns[position].is_key = on);
                     }
                 />
+            </td>
+            <td data-label="Expected answer for">
+                <input
+                    class="input input--mono input--narrow"
+                    list="schema-fields"
+                    placeholder="field name"
+                    aria-label=format!("{name} holds the expected answer for the field")
+                    aria-invalid=move || gold_problem().is_some().to_string()
+                    prop:value=move || {
+                        mapping.with(|m| m.columns[position].gold_for.clone().unwrap_or_default())
+                    }
+                    on:input=move |ev| {
+                        let field = event_target_value(&ev).trim().to_string();
+                        edits
+                            .change(|m| {
+                                let column = &mut m.columns[position];
+                                if field.is_empty() {
+                                    column.gold_for = None;
+                                } else {
+                                    column.gold_for = Some(field);
+                                    column.role = Role::Ignore;
+                                }
+                            });
+                    }
+                />
+                {move || {
+                    gold_problem()
+                        .map(|p| {
+                            view! {
+                                <p class="field__error" role="alert">
+                                    {p}
+                                </p>
+                            }
+                        })
+                }}
             </td>
         </tr>
     }
