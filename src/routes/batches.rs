@@ -41,6 +41,12 @@ pub fn router() -> crate::routes::Routes {
         .route("/api/batches/{id}/rows/{row}", get(row))
         .route("/api/batches/{id}/rows/{row}/retry", post(retry_row))
         .route("/api/batches/{id}/rows/{row}/review", post(review_row))
+        .route(
+            "/api/batches/{id}/review-sheet",
+            get(review_sheet)
+                .post(apply_review_sheet)
+                .layer(DefaultBodyLimit::max(SHEET_BODY_LIMIT)),
+        )
         .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
@@ -291,6 +297,69 @@ async fn review_row(
         reason: body.reason,
     };
     Ok(Json(workbench.review_row(&actor, id, row, input).await?))
+}
+
+/// The largest review sheet taken back (a sheet of 200,000 rows with short answers fits).
+const SHEET_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// `GET /api/batches/{id}/review-sheet`: the batch's finished rows as CSV to review in a
+/// spreadsheet, with empty `verdict`, `reason` and `fix_<field>` columns.
+async fn review_sheet(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    use axum::http::{HeaderValue, header};
+    let (name, bytes) = workbench.review_sheet(&actor, id).await?;
+    let disposition = rowbench_export::download::content_disposition_ending(&name, "-review.csv");
+    let disposition = HeaderValue::from_str(&disposition).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SheetParams {
+    /// `check`, `all` (the default) or `valid`.
+    apply: Option<String>,
+}
+
+/// `POST /api/batches/{id}/review-sheet?apply=check|all|valid` with a filled review sheet as the
+/// body: what it does, or would do. With `all`, a sheet with any problem answers
+/// `422 invalid_sheet` and nothing is applied.
+async fn apply_review_sheet(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<SheetParams>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    use rowbench_workbench::review_sheet::SheetApply;
+    let apply = match params.apply.as_deref() {
+        None | Some("") => SheetApply::All,
+        Some(text) => SheetApply::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                format!("apply must be check, all or valid, not \"{text}\""),
+            )
+            .with_details(json!({ "parameter": "apply" }))
+        })?,
+    };
+    Ok(Json(
+        workbench
+            .apply_review_sheet(&actor, id, &body, apply)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -487,3 +487,194 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
         "{after}"
     );
 }
+
+/// A finished batch of four rows with an enum and a number field.
+async fn scored_batch(app: &TestApp, client: &reqwest::Client) -> i64 {
+    let dataset: Value = client
+        .post(app.url("/api/datasets?name=sheet"))
+        .header("content-type", "text/csv")
+        .body("id,review\nA,Great\nB,Bad\nC,Fine\nD,Meh\n")
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let mut recipe = crate::teams::recipe(dataset["id"].as_i64().expect("id"));
+    recipe["schema"]["fields"]
+        .as_array_mut()
+        .expect("fields")
+        .push(json!({ "name": "score", "type": "number", "required": true }));
+    let created: Value = client
+        .post(app.url("/api/batches"))
+        .json(&recipe)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let batch = created["id"].as_i64().expect("batch id");
+    let started = std::time::Instant::now();
+    while row(app, client, batch, 3).await["status"] != "succeeded"
+        || row(app, client, batch, 0).await["status"] != "succeeded"
+    {
+        assert!(started.elapsed() < Duration::from_secs(20));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    batch
+}
+
+async fn upload_sheet(
+    app: &TestApp,
+    client: &reqwest::Client,
+    batch: i64,
+    apply: &str,
+    sheet: &str,
+) -> (StatusCode, Value) {
+    let response = client
+        .post(app.url(&format!("/api/batches/{batch}/review-sheet?apply={apply}")))
+        .header("content-type", "text/csv")
+        .body(sheet.to_string())
+        .send()
+        .await
+        .expect("answered");
+    let status = response.status();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn a_review_sheet_goes_out_and_comes_back_checked_line_by_line_and_column_by_column() {
+    let app = spawn_app().await;
+    let client = app.client.clone();
+    let batch = scored_batch(&app, &client).await;
+    let response = client
+        .get(app.url(&format!("/api/batches/{batch}/review-sheet")))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("-review.csv")
+    );
+    let sheet = crate::export::parse_csv(&response.text().await.expect("text"));
+    assert_eq!(
+        sheet[0],
+        [
+            "row",
+            "id",
+            "sentiment",
+            "score",
+            "_review",
+            "verdict",
+            "reason",
+            "fix_sentiment",
+            "fix_score"
+        ]
+    );
+    assert_eq!(sheet.len(), 5, "{sheet:?}");
+    let first = row(&app, &client, batch, 0).await["result"].clone();
+    assert_eq!(
+        sheet[1][..3],
+        [
+            "1".to_string(),
+            "A".into(),
+            first["sentiment"].as_str().unwrap_or_default().to_string()
+        ]
+    );
+
+    // Reordered columns; line 2 a valid fix, 3 an acceptance, 4 an option the enum lacks, 5 a
+    // number that is not one, 6 a row the batch does not have.
+    let opposite = if first["sentiment"] == "positive" {
+        "negative"
+    } else {
+        "positive"
+    };
+    let filled = format!(
+        "fix_score,reason,verdict,row,fix_sentiment\n\
+         ,,,1,{opposite}\n\
+         ,,accept,2,\n\
+         ,,,3,mixed\n\
+         abc,,,4,\n\
+         ,spam,reject,99,\n"
+    );
+    let (status, refused) = upload_sheet(&app, &client, batch, "all", &filled).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_sheet");
+    let problems: Vec<(i64, String)> = refused["error"]["details"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_i64().unwrap_or(0),
+                p["column"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (4, "fix_sentiment".to_string()),
+            (5, "fix_score".to_string()),
+            (6, "row".to_string())
+        ],
+        "{refused}"
+    );
+    assert_eq!(
+        row(&app, &client, batch, 0).await["review"],
+        Value::Null,
+        "nothing applied"
+    );
+
+    let (status, checked) = upload_sheet(&app, &client, batch, "check", &filled).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&checked["applied"], &checked["fixed"], &checked["accepted"]),
+        (&json!(false), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        row(&app, &client, batch, 0).await["review"],
+        Value::Null,
+        "a check applies nothing"
+    );
+
+    let (status, applied) = upload_sheet(&app, &client, batch, "valid", &filled).await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(applied["applied"], true);
+    assert_eq!(applied["summary"], "1 fix, 1 row accepted");
+    assert_eq!(applied["problems"].as_array().map(Vec::len), Some(3));
+    let fixed = row(&app, &client, batch, 0).await;
+    assert_eq!(fixed["review"]["decision"], "fix");
+    assert_eq!(fixed["review"]["answer"]["sentiment"], opposite);
+    assert_eq!(
+        fixed["review"]["answer"]["score"], first["score"],
+        "the other field is kept"
+    );
+    assert_eq!(fixed["result"], first, "the model's answer stays");
+    assert_eq!(
+        row(&app, &client, batch, 1).await["review"]["decision"],
+        "accept"
+    );
+    assert_eq!(row(&app, &client, batch, 2).await["review"], Value::Null);
+
+    // The sheet downloaded again says what was reviewed.
+    let again = client
+        .get(app.url(&format!("/api/batches/{batch}/review-sheet")))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    let again = crate::export::parse_csv(&again);
+    assert_eq!(
+        (again[1][2].as_str(), again[1][4].as_str()),
+        (opposite, "fixed")
+    );
+    assert_eq!(again[2][4], "accepted");
+}

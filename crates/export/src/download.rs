@@ -22,6 +22,11 @@ pub fn file_name(dataset_name: &str, partial: bool, format: Format) -> FileName 
         if partial { "partial" } else { "results" },
         format.extension()
     );
+    file_name_ending(dataset_name, &tail)
+}
+
+/// The file name `<slug of name><tail>`, as [`file_name`] makes it.
+pub fn file_name_ending(dataset_name: &str, tail: &str) -> FileName {
     let name = |keep: fn(char) -> bool| {
         let slug = slug(dataset_name, keep);
         let slug = if slug.is_empty() {
@@ -39,7 +44,16 @@ pub fn file_name(dataset_name: &str, partial: bool, format: Format) -> FileName 
 
 /// `Content-Disposition: attachment` with the export's file name.
 pub fn content_disposition(dataset_name: &str, partial: bool, format: Format) -> String {
-    let FileName { ascii, unicode } = file_name(dataset_name, partial, format);
+    attachment(file_name(dataset_name, partial, format))
+}
+
+/// `Content-Disposition: attachment` for `<slug of name><tail>` (a review sheet's
+/// `-review.csv`).
+pub fn content_disposition_ending(name: &str, tail: &str) -> String {
+    attachment(file_name_ending(name, tail))
+}
+
+fn attachment(FileName { ascii, unicode }: FileName) -> String {
     if ascii == unicode {
         format!("attachment; filename=\"{ascii}\"")
     } else {

@@ -65,9 +65,12 @@ pub struct ReviewView {
 pub const MAX_REASON_CHARS: usize = 2000;
 
 #[cfg(feature = "server")]
+pub(crate) use server::{Verdict, judge};
+
+#[cfg(feature = "server")]
 mod server {
     use rowbench_schema::AnswerValidator;
-    use rowbench_store::queue::RowStatus;
+    use rowbench_store::queue::{RowDetail, RowStatus};
     use rowbench_store::reviews::{self as stored, NewReview};
     use serde_json::json;
 
@@ -76,6 +79,14 @@ mod server {
     use crate::batch_page::RowAnswer;
     use crate::error::{Error, Result};
     use crate::workbench::Workbench;
+
+    /// A review [`judge`] found can be stored.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) struct Verdict {
+        pub decision: Decision,
+        pub vouched: Option<Value>,
+        pub reason: Option<String>,
+    }
 
     /// The field an answer issue is about: the first segment of its JSON pointer (`/sentiment`),
     /// or the answer itself.
@@ -86,6 +97,87 @@ mod server {
             .filter(|s| !s.is_empty())
             .unwrap_or("answer")
             .to_string()
+    }
+
+    /// What a review decides for row `row`: only a finished row is reviewed; accepting needs a
+    /// model answer; a fix must pass the batch's schema (`validator`); a fix that leaves the
+    /// model's answer as it was is an acceptance. The one home of these rules, for the API, the
+    /// pages and the review sheet alike.
+    pub(crate) fn judge(
+        row: i64,
+        detail: &RowDetail,
+        validator: &AnswerValidator,
+        input: ReviewInput,
+    ) -> Result<Verdict> {
+        if !matches!(detail.status, RowStatus::Succeeded | RowStatus::Failed) {
+            return Err(Error::conflict(
+                "not_finished",
+                format!(
+                    "Row {} has not finished yet; review it once it has an answer or an error.",
+                    row.saturating_add(1)
+                ),
+            )
+            .with_details(json!({ "row_index": row })));
+        }
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        if reason
+            .as_deref()
+            .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+        {
+            return Err(Error::invalid(
+                "invalid_field",
+                format!("A reason may have at most {MAX_REASON_CHARS} characters."),
+            )
+            .with_details(json!({ "field": "reason" })));
+        }
+        // A "fix" that leaves the model's answer as it was is an acceptance (the grid's
+        // editor and the digit keys send the whole answer either way).
+        let decision = match (&input.decision, &input.answer, &detail.result) {
+            (Decision::Fix, Some(fix), Some(model)) if fix == model => Decision::Accept,
+            (decision, _, _) => *decision,
+        };
+        let vouched =
+            match decision {
+                Decision::Accept => Some(detail.result.clone().ok_or_else(|| {
+                    Error::conflict(
+                        "no_answer",
+                        "This row has no answer from the model to accept; fix it or reject it.",
+                    )
+                })?),
+                Decision::Reject => None,
+                Decision::Fix => {
+                    let fix = input.answer.ok_or_else(|| {
+                        Error::invalid("invalid_answer", "A fix needs the whole answer.")
+                            .with_details(json!({ "field": "answer" }))
+                    })?;
+                    if let Err(issues) = validator.validate(&fix) {
+                        let first = &issues[0];
+                        let field = field_of(&first.path);
+                        return Err(Error::invalid(
+                        "invalid_answer",
+                        format!("The fix is not valid for field \"{field}\": {}", first.message),
+                    )
+                    .with_details(json!({
+                        "field": field,
+                        "issues": issues
+                            .iter()
+                            .map(|i| json!({ "field": field_of(&i.path), "message": i.message }))
+                            .collect::<Vec<_>>(),
+                    })));
+                    }
+                    Some(fix)
+                }
+            };
+        Ok(Verdict {
+            decision,
+            vouched,
+            reason,
+        })
     }
 
     impl Workbench {
@@ -101,68 +193,30 @@ mod server {
         ) -> Result<RowAnswer> {
             actor.must_edit("review answers")?;
             let (answer, config) = self.row(actor, id, row).await?;
-            let detail = &answer.detail;
-            if !matches!(detail.status, RowStatus::Succeeded | RowStatus::Failed) {
-                return Err(Error::conflict(
-                    "not_finished",
-                    format!(
-                        "Row {} has not finished yet; review it once it has an answer or an error.",
-                        row.saturating_add(1)
-                    ),
-                )
-                .with_details(json!({ "row_index": row })));
-            }
-            let reason = input
-                .reason
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty());
-            if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
-                return Err(Error::invalid(
-                    "invalid_field",
-                    format!("A reason may have at most {MAX_REASON_CHARS} characters."),
-                )
-                .with_details(json!({ "field": "reason" })));
-            }
-            // A "fix" that leaves the model's answer as it was is an acceptance (the grid's
-            // editor and the digit keys send the whole answer either way).
-            let decision = match (&input.decision, &input.answer, &detail.result) {
-                (Decision::Fix, Some(fix), Some(model)) if fix == model => Decision::Accept,
-                (decision, _, _) => *decision,
-            };
-            let vouched = match decision {
-                Decision::Accept => Some(detail.result.clone().ok_or_else(|| {
-                    Error::conflict(
-                        "no_answer",
-                        "This row has no answer from the model to accept; fix it or reject it.",
-                    )
-                })?),
-                Decision::Reject => None,
-                Decision::Fix => {
-                    let fix = input.answer.ok_or_else(|| {
-                        Error::invalid("invalid_answer", "A fix needs the whole answer.")
-                            .with_details(json!({ "field": "answer" }))
-                    })?;
-                    let validator = AnswerValidator::new(&config.json_schema)
-                        .map_err(|e| Error::internal("compiling the batch's schema", &e))?;
-                    if let Err(issues) = validator.validate(&fix) {
-                        let first = &issues[0];
-                        let field = field_of(&first.path);
-                        return Err(Error::invalid(
-                            "invalid_answer",
-                            format!("The fix is not valid for field \"{field}\": {}", first.message),
-                        )
-                        .with_details(json!({
-                            "field": field,
-                            "issues": issues
-                                .iter()
-                                .map(|i| json!({ "field": field_of(&i.path), "message": i.message }))
-                                .collect::<Vec<_>>(),
-                        })));
-                    }
-                    Some(fix)
-                }
-            };
+            let validator = AnswerValidator::new(&config.json_schema)
+                .map_err(|e| Error::internal("compiling the batch's schema", &e))?;
+            let verdict = judge(row, &answer.detail, &validator, input)?;
+            self.keep_review(actor, id, row, answer.detail.attempt, &verdict)
+                .await?;
+            Ok(self.row(actor, id, row).await?.0)
+        }
+
+        /// Stores a verdict [`judge`] reached for row `row` (at attempt `attempt`).
+        pub(crate) async fn keep_review(
+            &self,
+            actor: &Actor,
+            id: i64,
+            row: i64,
+            attempt: i64,
+            verdict: &Verdict,
+        ) -> Result<()> {
+            let Verdict {
+                decision,
+                vouched,
+                reason,
+            } = verdict;
+            let reason = reason.as_deref();
+            let decision = *decision;
             let text = vouched
                 .as_ref()
                 .map(|v| {
@@ -181,7 +235,7 @@ mod server {
                     reason,
                     reviewer_id: actor.team_member().map(|m| m.user_id),
                     reviewed_by: &name,
-                    attempt: detail.attempt,
+                    attempt,
                 },
             )
             .await?;
@@ -191,7 +245,7 @@ mod server {
                     row.saturating_add(1)
                 )));
             }
-            Ok(self.row(actor, id, row).await?.0)
+            Ok(())
         }
 
         /// The review of row `row` of batch `id`, which the caller has already found is the
