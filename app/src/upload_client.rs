@@ -65,3 +65,28 @@ fn read_answer(xhr: &XmlHttpRequest) -> Result<DatasetView, String> {
             .unwrap_or_else(|| format!("The server refused the file (HTTP {status})."))),
     }
 }
+
+/// Sends `file` as the whole body of a POST to `url` (a review sheet); `on_done` gets the HTTP
+/// status and the answer's text (status 0 when the server was not reached).
+pub fn send_raw(
+    url: &str,
+    file: &File,
+    on_done: impl FnOnce(u16, String) + 'static,
+) -> Result<(), String> {
+    let xhr = XmlHttpRequest::new().map_err(js_error)?;
+    xhr.open_with_async("POST", url, true).map_err(js_error)?;
+    xhr.set_request_header("content-type", "text/csv")
+        .map_err(js_error)?;
+    let answered = xhr.clone();
+    let mut on_done = Some(on_done);
+    let finished = Closure::<dyn FnMut()>::new(move || {
+        if let Some(done) = on_done.take() {
+            let status = answered.status().unwrap_or(0);
+            let text = answered.response_text().ok().flatten().unwrap_or_default();
+            done(status, text);
+        }
+    });
+    xhr.set_onloadend(Some(finished.as_ref().unchecked_ref()));
+    finished.forget();
+    xhr.send_with_opt_blob(Some(file)).map_err(js_error)
+}

@@ -134,3 +134,32 @@ test("a gold column's expected answers measure the model on the batch page, with
   expect(diagonal.reduce((sum, n) => sum + Number(n), 0)).toBe(right);
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
+
+test("a review sheet uploaded on the batch page is checked first, its problems listed by line and column, then its valid lines applied", async ({ page, request }) => {
+  const batch = await batchOver(request, ["id,review", "S-1,good", "S-2,bad", "S-3,fine"].join("\n"), 3, "sheet");
+  await expect
+    .poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status, { timeout: 20_000 })
+    .toBe("completed");
+  const model = (await (await request.get(`/api/batches/${batch}/rows/0`)).json()).result.sentiment;
+  const opposite = model === "positive" ? "negative" : "positive";
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  const downloaded = await page.request.get((await page.getByTestId("sheet-download").getAttribute("href")) ?? "");
+  expect((await downloaded.text()).split(/\r?\n/)[0]).toBe("row,id,sentiment,_review,verdict,reason,fix_sentiment");
+
+  const filled = ["row,verdict,reason,fix_sentiment", `1,,,${opposite}`, "2,reject,off topic,", "3,,,maybe"].join("\r\n");
+  await page.getByTestId("sheet-file").setInputFiles({ name: "sheet.csv", mimeType: "text/csv", buffer: Buffer.from(filled) });
+  await expect(page.getByTestId("sheet-check")).toContainText("The sheet has 1 problem");
+  const problem = page.getByTestId("sheet-problem");
+  await expect(problem).toHaveCount(1);
+  await expect(problem).toContainText("4");
+  await expect(problem).toContainText("fix_sentiment");
+  expect((await (await request.get(`/api/batches/${batch}/rows/0`)).json()).review).toBeNull();
+
+  await page.getByTestId("sheet-apply").click();
+  await expect(page.getByTestId("sheet-result")).toHaveText("Applied: 1 fix, 1 rejected. 1 line with problems left as they were.");
+  await expect(page.locator('tr[data-row="0"]')).toHaveAttribute("data-review", "fixed");
+  await expect(page.locator('tr[data-row="1"]')).toHaveAttribute("data-review", "rejected");
+  await expect(page.getByTestId("accuracy-line")).toContainText("1 row compared");
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});

@@ -12,6 +12,7 @@ mod header;
 mod live;
 mod progress;
 mod queue;
+mod sheet;
 mod trial;
 
 use leptos::prelude::*;
@@ -25,6 +26,7 @@ use self::header::BatchHeader;
 use self::live::Progress;
 use self::progress::BatchProgress;
 use self::queue::QueueTable;
+use self::sheet::ReviewSheet;
 use self::trial::TrialBanner;
 use crate::api::batch::{BatchScreenData, load_batch_screen};
 use crate::components::notice::ErrorNotice;
@@ -118,6 +120,8 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
     let finished = Memo::new(move |_| live.with(Progress::finished));
     // Bumped by every review saved in the table, for the accuracy to be measured again.
     let reviews_saved = RwSignal::new(0u64);
+    // Bumped by a review sheet applied, for the table and the accuracy to read again.
+    let sheet_applied = RwSignal::new(0u64);
     let has_numbers = facts.with_value(|f| {
         f.editors
             .iter()
@@ -129,7 +133,8 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
         {trial.map(|trial| view! { <TrialBanner id trial live generation /> })}
         <BatchProgress id live generation finished total_rows />
         <Charts id finished total=Memo::new(move |_| live.with(|p| p.total_rows)) initial=charts />
-        <AccuracyPanel id finished reviews_saved has_numbers />
-        <QueueTable id live finished facts initial=queue reviews_saved />
+        <AccuracyPanel id finished reviews_saved sheet_applied has_numbers />
+        {can_edit.then(|| view! { <ReviewSheet id sheet_applied /> })}
+        <QueueTable id live finished facts initial=queue reviews_saved sheet_applied />
     }
 }

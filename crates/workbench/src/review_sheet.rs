@@ -399,10 +399,30 @@ mod server {
         fields: &[SchemaField],
         problems: &mut Vec<SheetProblem>,
     ) -> Result<Vec<SheetLine>> {
+        let text = text.trim_start_matches('\u{feff}');
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
-            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+            .from_reader(text.as_bytes());
+        // Lines are counted from the records' byte offsets: the reader's own line count is off
+        // by one per line on CRLF files (what spreadsheets save).
+        let (mut counted_to, mut counted_lines) = (0usize, 1u64);
+        let mut line_at = |byte: usize| {
+            // A record's position is where the reader started it, before any blank lines.
+            let bytes = text.as_bytes();
+            let mut byte = byte.min(text.len());
+            while byte < bytes.len() && matches!(bytes[byte], b'\r' | b'\n') {
+                byte += 1;
+            }
+            if byte > counted_to {
+                counted_lines += text.as_bytes()[counted_to..byte]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u64;
+                counted_to = byte;
+            }
+            counted_lines
+        };
         let header: Vec<String> = reader
             .headers()
             .map_err(|e| Error::invalid("invalid_sheet", format!("Line 1 cannot be read: {e}")))?
@@ -444,7 +464,7 @@ mod server {
             let record = record.map_err(|e| {
                 Error::invalid("invalid_sheet", format!("The sheet cannot be read: {e}"))
             })?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| line_at(p.byte() as usize));
             let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
@@ -524,6 +544,25 @@ mod server {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn problems_name_the_line_the_spreadsheet_shows_with_either_line_ending() {
+            let fields = [SchemaField::new("score", FieldType::Integer)];
+            for end in ["\n", "\r\n"] {
+                let text = ["row,fix_score", "1,2", "2,x", "", "4,y"].join(end);
+                let mut problems = Vec::new();
+                let lines = read_lines(&text, b',', &fields, &mut problems).expect("read");
+                assert_eq!(lines.iter().map(|l| l.line).collect::<Vec<_>>(), [2]);
+                assert_eq!(
+                    problems
+                        .iter()
+                        .map(|p| (p.line, p.column.as_str()))
+                        .collect::<Vec<_>>(),
+                    [(3, "fix_score"), (5, "fix_score")],
+                    "{end:?}"
+                );
+            }
+        }
 
         #[test]
         fn a_fix_cell_is_read_as_its_fields_kind_or_says_why_not() {

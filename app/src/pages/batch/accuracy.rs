@@ -47,6 +47,7 @@ pub(super) fn AccuracyPanel(
     id: i64,
     finished: Memo<i64>,
     reviews_saved: RwSignal<u64>,
+    sheet_applied: RwSignal<u64>,
     /// Whether the schema has a number field (the tolerance applies to those).
     has_numbers: bool,
 ) -> impl IntoView {
@@ -58,7 +59,7 @@ pub(super) fn AccuracyPanel(
         move || {
             (
                 finished.get(),
-                reviews_saved.get(),
+                reviews_saved.get() + sheet_applied.get(),
                 tolerance.get().to_bits(),
             )
         },

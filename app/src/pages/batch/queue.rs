@@ -65,6 +65,7 @@ pub(super) fn QueueTable(
     facts: StoredValue<BatchFacts>,
     initial: QueuePage,
     reviews_saved: RwSignal<u64>,
+    sheet_applied: RwSignal<u64>,
 ) -> impl IntoView {
     // The filter and the search are in the address too (`?status=failed&q=T-12`), so a
     // reload or a shared link shows the same rows.
@@ -155,9 +156,10 @@ pub(super) fn QueueTable(
                 cursor.get(),
                 finished.get(),
                 running.get(),
+                sheet_applied.get(),
             )
         },
-        move |(status, review, search, cursor, _, _)| {
+        move |(status, review, search, cursor, _, _, _)| {
             let (after, before) = match cursor {
                 Cursor::Start => (None, None),
                 Cursor::After(i) => (Some(i), None),
