@@ -38,6 +38,8 @@ pub const PARTIAL_HEADER: &str = "x-rowbench-partial";
 pub const ROWS_FINISHED_HEADER: &str = "x-rowbench-rows-finished";
 /// Rows in the batch.
 pub const ROWS_TOTAL_HEADER: &str = "x-rowbench-rows-total";
+/// The batch's accuracy per field when the download started (see [`accuracy_header`]).
+pub const ACCURACY_HEADER: &str = "x-rowbench-accuracy";
 
 pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()
@@ -94,6 +96,8 @@ async fn export_batch(
         .open_export(&actor, id, format.extension())
         .await?;
     let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
+    // The accuracy travels with the file (the same figures as `GET …/accuracy`).
+    let accuracy = accuracy_header(&state.workbench.accuracy(&actor, id, 0.0).await?);
     let layout = plan.layout(metadata).with_model_answers(model_answers);
     let options = ExportOptions {
         format,
@@ -131,8 +135,37 @@ async fn export_batch(
             HeaderName::from_static(ROWS_TOTAL_HEADER),
             HeaderValue::from(summary.total_rows),
         ),
+        (
+            HeaderName::from_static(ACCURACY_HEADER),
+            header_value(&accuracy)?,
+        ),
     ];
     Ok((headers, body).into_response())
+}
+
+/// Per field with anything compared, its accuracy and 95% interval (four decimals) and the
+/// rows compared, as one line of JSON: `{"sentiment":{"accuracy":0.9333,"ci_low":0.874,
+/// "ci_high":0.9661,"compared":120}}`; `{}` before any review or gold answer. Field names are
+/// identifiers, so the line is plain ASCII.
+fn accuracy_header(accuracy: &rowbench_workbench::accuracy::BatchAccuracy) -> String {
+    let round = |x: Option<f64>| x.map(|x| (x * 10_000.0).round() / 10_000.0);
+    let fields: serde_json::Map<String, serde_json::Value> = accuracy
+        .fields
+        .iter()
+        .filter(|f| f.reviewed > 0)
+        .map(|f| {
+            (
+                f.field.clone(),
+                json!({
+                    "accuracy": round(f.accuracy),
+                    "ci_low": round(f.ci_low),
+                    "ci_high": round(f.ci_high),
+                    "compared": f.reviewed,
+                }),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(fields).to_string()
 }
 
 type Page = Result<ExportPage, StoreError>;

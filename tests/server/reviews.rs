@@ -486,6 +486,27 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
         (&json!(4), &json!(3), &json!(right_after)),
         "{after}"
     );
+
+    // The figure travels with the export.
+    let export = client
+        .get(app.url(&format!("/api/batches/{batch}/export?format=csv")))
+        .send()
+        .await
+        .expect("answered");
+    let header: Value = serde_json::from_str(
+        export.headers()["x-rowbench-accuracy"]
+            .to_str()
+            .expect("ASCII"),
+    )
+    .expect("JSON");
+    assert_eq!(header["sentiment"]["compared"], 4, "{header}");
+    let expected = (right_after as f64 / 4.0 * 10_000.0).round() / 10_000.0;
+    assert_eq!(
+        header["sentiment"]["accuracy"].as_f64(),
+        Some(expected),
+        "{header}"
+    );
+    assert!(header["sentiment"]["ci_low"].as_f64() <= Some(expected));
 }
 
 /// A finished batch of four rows with an enum and a number field.

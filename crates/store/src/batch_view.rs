@@ -220,21 +220,39 @@ fn page_sql(dialect: Dialect, filter: &QueueFilter<'_>, search: Option<&[usize]>
         (Dialect::Sqlite, Some(_)) => "INDEXED BY batch_rows_by_status",
         _ => "",
     };
-    // A decision filter reads only reviewed rows (an inner join the planner can start from the
-    // reviews' index); every other page keeps the review beside its row.
-    let join = match filter.review {
-        Some(ReviewFilter::Decided(_)) => "JOIN",
-        _ => "LEFT JOIN",
+    let columns = "r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
+                   r.finished_at, r.latency_ms, v.decision, v.answer, v.attempt";
+    let decided = matches!(filter.review, Some(ReviewFilter::Decided(_)));
+    // A decision filter starts from the batch's reviews of that decision, in row order (its
+    // index), and looks each row up: walking the batch's rows instead read every unreviewed one
+    // (116 ms on a million rows with 7 reviewed). SQLite is told the order with CROSS JOIN.
+    let (dataset, batch) = (param.next(), param.next());
+    let mut sql = match (decided, dialect) {
+        (true, Dialect::Sqlite) => format!(
+            "SELECT {columns} FROM row_reviews v INDEXED BY row_reviews_by_decision \
+             CROSS JOIN batch_rows r CROSS JOIN dataset_rows d \
+             WHERE v.batch_id = {batch} AND r.batch_id = v.batch_id AND r.row_index = v.row_index \
+             AND d.dataset_id = {dataset} AND d.row_index = r.row_index"
+        ),
+        (true, Dialect::Postgres) => format!(
+            "SELECT {columns} FROM row_reviews v \
+             JOIN batch_rows r ON r.batch_id = v.batch_id AND r.row_index = v.row_index \
+             JOIN dataset_rows d ON d.dataset_id = {dataset} AND d.row_index = r.row_index \
+             WHERE v.batch_id = {batch}"
+        ),
+        (false, _) => format!(
+            "SELECT {columns} FROM batch_rows r {index} \
+             JOIN dataset_rows d ON d.dataset_id = {dataset} AND d.row_index = r.row_index \
+             LEFT JOIN row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index \
+             WHERE r.batch_id = {batch}"
+        ),
     };
-    let mut sql = format!(
-        "SELECT r.row_index, r.status, r.attempt, d.cells, r.result, r.error, r.started_at, \
-         r.finished_at, r.latency_ms, v.decision, v.answer, v.attempt FROM batch_rows r {index} \
-         JOIN dataset_rows d ON d.dataset_id = {} AND d.row_index = r.row_index \
-         {join} row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index \
-         WHERE r.batch_id = {}",
-        param.next(),
-        param.next()
-    );
+    // The rows' order: the reviews' own when reading from them.
+    let key = if decided {
+        "v.row_index"
+    } else {
+        "r.row_index"
+    };
     if filter.status.is_some() {
         sql.push_str(&format!(" AND r.status = {}", param.next()));
     }
@@ -249,9 +267,9 @@ fn page_sql(dialect: Dialect, filter: &QueueFilter<'_>, search: Option<&[usize]>
     }
     let backwards = filter.before.is_some();
     if backwards {
-        sql.push_str(&format!(" AND r.row_index < {}", param.next()));
+        sql.push_str(&format!(" AND {key} < {}", param.next()));
     } else if filter.after.is_some() {
-        sql.push_str(&format!(" AND r.row_index > {}", param.next()));
+        sql.push_str(&format!(" AND {key} > {}", param.next()));
     }
     if let Some(columns) = search {
         let needle = param.next();
@@ -270,9 +288,9 @@ fn page_sql(dialect: Dialect, filter: &QueueFilter<'_>, search: Option<&[usize]>
     }
     let limit = param.next();
     sql.push_str(&if backwards {
-        format!(" ORDER BY r.row_index DESC LIMIT {limit}")
+        format!(" ORDER BY {key} DESC LIMIT {limit}")
     } else {
-        format!(" ORDER BY r.row_index LIMIT {limit}")
+        format!(" ORDER BY {key} LIMIT {limit}")
     });
     sql
 }

@@ -139,37 +139,55 @@ pub async fn judged_source(
     ))
 }
 
-/// Up to `limit` rows of batch `batch_id` after row `after`, in row order, that the accuracy
-/// can judge: with no gold columns only the reviewed rows; with some, every row (the caller
-/// skips those with neither a review nor a gold cell).
+/// Up to `limit` rows of batch `batch_id` after row `after`, in row order, with the cells of
+/// its `gold_columns`: with `reviewed`, only the reviewed rows and their reviews (read from the
+/// reviews, so a few reviews on a million rows cost a few lookups); else every row, without
+/// reviews.
 pub async fn judged_rows(
     db: &Database,
     batch_id: i64,
     dataset_id: i64,
     gold_columns: &[usize],
+    reviewed: bool,
     after: i64,
     limit: u32,
 ) -> Result<Vec<JudgedRow>, StoreError> {
+    use crate::database::Dialect;
     use sqlx::Row;
     let rows = on_pool!(db, |pool, dialect| {
         let cells: String = gold_columns
             .iter()
             .map(|i| match dialect {
-                crate::database::Dialect::Sqlite => format!(", json_extract(d.cells, '$[{i}]')"),
-                crate::database::Dialect::Postgres => format!(", d.cells::json ->> {i}"),
+                Dialect::Sqlite => format!(", json_extract(d.cells, '$[{i}]')"),
+                Dialect::Postgres => format!(", d.cells::json ->> {i}"),
             })
             .collect();
-        let reviews = if gold_columns.is_empty() {
-            "JOIN"
-        } else {
-            "LEFT JOIN"
+        let sql = match (reviewed, dialect) {
+            (true, Dialect::Sqlite) => format!(
+                "SELECT v.row_index, r.result, v.decision, v.answer{cells} FROM row_reviews v \
+                 CROSS JOIN batch_rows r CROSS JOIN dataset_rows d \
+                 WHERE v.batch_id = $1 AND r.batch_id = v.batch_id AND r.row_index = v.row_index \
+                 AND d.dataset_id = $2 AND d.row_index = v.row_index AND v.row_index > $3 \
+                 ORDER BY v.row_index LIMIT $4"
+            ),
+            (true, Dialect::Postgres) => format!(
+                "SELECT v.row_index, r.result, v.decision, v.answer{cells} FROM row_reviews v \
+                 JOIN batch_rows r ON r.batch_id = v.batch_id AND r.row_index = v.row_index \
+                 JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = v.row_index \
+                 WHERE v.batch_id = $1 AND v.row_index > $3 ORDER BY v.row_index LIMIT $4"
+            ),
+            (false, dialect) => {
+                let none = match dialect {
+                    Dialect::Sqlite => "NULL",
+                    Dialect::Postgres => "NULL::text",
+                };
+                format!(
+                    "SELECT r.row_index, r.result, {none}, {none}{cells} FROM batch_rows r \
+                     JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = r.row_index \
+                     WHERE r.batch_id = $1 AND r.row_index > $3 ORDER BY r.row_index LIMIT $4"
+                )
+            }
         };
-        let sql = format!(
-            "SELECT r.row_index, r.result, v.decision, v.answer{cells} FROM batch_rows r \
-             {reviews} row_reviews v ON v.batch_id = r.batch_id AND v.row_index = r.row_index \
-             JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = r.row_index \
-             WHERE r.batch_id = $1 AND r.row_index > $3 ORDER BY r.row_index LIMIT $4"
-        );
         sqlx::query(&sql)
             .bind(batch_id)
             .bind(dataset_id)
@@ -249,26 +267,26 @@ mod tests {
         let source = judged_source(&db, id).await.expect("read").expect("there");
         assert_eq!(source.reviews_version, 2, "each review moves the version");
         let dataset = source.dataset_id.expect("a dataset");
-        let rows = judged_rows(&db, id, dataset, &[], -1, 10)
+        let rows = judged_rows(&db, id, dataset, &[0], true, -1, 10)
             .await
             .expect("read");
-        assert_eq!(rows.len(), 1, "only the reviewed row without gold columns");
+        assert_eq!(rows.len(), 1, "only the reviewed row");
         assert_eq!(
             (rows[0].row_index, rows[0].decision.as_deref()),
             (0, Some("fix"))
         );
-        let rows = judged_rows(&db, id, dataset, &[0], -1, 10)
+        assert_eq!(rows[0].gold.len(), 1, "with its gold cell");
+        let rows = judged_rows(&db, id, dataset, &[0], false, -1, 10)
             .await
             .expect("read");
         assert_eq!(
             rows.iter()
                 .map(|r| (r.row_index, r.decision.as_deref()))
                 .collect::<Vec<_>>(),
-            [(0, Some("fix")), (1, None)],
-            "every row with a gold column"
+            [(0, None), (1, None)],
+            "every row, without reviews"
         );
-        assert_eq!(rows[1].gold.len(), 1);
-        let after = judged_rows(&db, id, dataset, &[0], 0, 10)
+        let after = judged_rows(&db, id, dataset, &[0], false, 0, 10)
             .await
             .expect("read");
         assert_eq!(after.iter().map(|r| r.row_index).collect::<Vec<_>>(), [1]);

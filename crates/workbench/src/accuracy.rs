@@ -131,30 +131,34 @@ fn same(kind: &FieldType, model: Option<&Value>, reviewed: Option<&Value>, toler
     }
 }
 
-/// One field's counts so far.
+/// One field's counts so far (signed: a row's contribution can be taken back out).
 #[derive(Debug, Clone, Default)]
 struct FieldTally {
-    reviewed: u64,
-    correct: u64,
-    gold: u64,
-    cells: Vec<ConfusionCell>,
+    reviewed: i64,
+    correct: i64,
+    gold: i64,
+    /// `(model, right, rows)`.
+    cells: Vec<(String, String, i64)>,
 }
 
 /// The accuracy of a batch, counted one row at a time (a million rows are never held at once).
+/// A row can also be taken out again: a batch's gold answers are counted once over every row,
+/// then each reviewed row's gold contribution is replaced by its review's (see the server's
+/// [`Workbench::accuracy`](crate::Workbench)).
 #[derive(Debug, Clone)]
-pub struct Tally<'a> {
-    fields: &'a [SchemaField],
+pub struct Tally {
+    fields: Vec<SchemaField>,
     tolerance: f64,
     counts: Vec<FieldTally>,
-    accepted: u64,
-    fixed: u64,
-    rejected: u64,
+    accepted: i64,
+    fixed: i64,
+    rejected: i64,
 }
 
-impl<'a> Tally<'a> {
-    pub fn new(fields: &'a [SchemaField], tolerance: f64) -> Self {
+impl Tally {
+    pub fn new(fields: &[SchemaField], tolerance: f64) -> Self {
         Tally {
-            fields,
+            fields: fields.to_vec(),
             tolerance,
             counts: vec![FieldTally::default(); fields.len()],
             accepted: 0,
@@ -164,10 +168,19 @@ impl<'a> Tally<'a> {
     }
 
     pub fn add(&mut self, row: &Judged) {
+        self.count(row, 1);
+    }
+
+    /// Takes back what [`Tally::add`] counted for `row`.
+    pub fn remove(&mut self, row: &Judged) {
+        self.count(row, -1);
+    }
+
+    fn count(&mut self, row: &Judged, sign: i64) {
         match row.decision.as_deref() {
-            Some("accept") => self.accepted += 1,
-            Some("fix") => self.fixed += 1,
-            Some("reject") => self.rejected += 1,
+            Some("accept") => self.accepted += sign,
+            Some("fix") => self.fixed += sign,
+            Some("reject") => self.rejected += sign,
             _ => {}
         }
         for (index, (field, tally)) in self.fields.iter().zip(&mut self.counts).enumerate() {
@@ -187,61 +200,66 @@ impl<'a> Tally<'a> {
             if model.is_none() && truth.is_none() {
                 continue;
             }
-            tally.reviewed += 1;
-            tally.gold += u64::from(from_gold);
+            tally.reviewed += sign;
+            if from_gold {
+                tally.gold += sign;
+            }
             if same(&field.kind, model, truth, self.tolerance) {
-                tally.correct += 1;
+                tally.correct += sign;
             }
             if matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean) {
                 let (m, t) = (label(model), label(truth));
-                match tally
-                    .cells
-                    .iter_mut()
-                    .find(|c| c.model == m && c.reviewed == t)
-                {
-                    Some(cell) => cell.rows += 1,
-                    None => tally.cells.push(ConfusionCell {
-                        model: m,
-                        reviewed: t,
-                        rows: 1,
-                    }),
+                match tally.cells.iter_mut().find(|c| c.0 == m && c.1 == t) {
+                    Some(cell) => cell.2 += sign,
+                    None => tally.cells.push((m, t, sign)),
                 }
             }
         }
     }
 
     pub fn finish(self) -> BatchAccuracy {
+        let whole = |n: i64| n.max(0) as u64;
         let fields = self
             .fields
             .iter()
             .zip(self.counts)
-            .map(|(field, mut tally)| {
-                tally.cells.sort_by(|a, b| {
+            .map(|(field, tally)| {
+                let mut cells: Vec<ConfusionCell> = tally
+                    .cells
+                    .into_iter()
+                    .filter(|c| c.2 > 0)
+                    .map(|(model, reviewed, rows)| ConfusionCell {
+                        model,
+                        reviewed,
+                        rows: whole(rows),
+                    })
+                    .collect();
+                cells.sort_by(|a, b| {
                     b.rows
                         .cmp(&a.rows)
                         .then_with(|| a.model.cmp(&b.model))
                         .then_with(|| a.reviewed.cmp(&b.reviewed))
                 });
-                let interval = wilson(tally.correct, tally.reviewed);
+                let (reviewed, correct) = (whole(tally.reviewed), whole(tally.correct));
+                let interval = wilson(correct, reviewed);
                 FieldAccuracy {
                     field: field.name.clone(),
-                    reviewed: tally.reviewed,
-                    correct: tally.correct,
-                    gold: tally.gold,
-                    accuracy: (tally.reviewed > 0)
-                        .then(|| tally.correct as f64 / tally.reviewed as f64),
+                    reviewed,
+                    correct,
+                    gold: whole(tally.gold),
+                    accuracy: (reviewed > 0).then(|| correct as f64 / reviewed as f64),
                     ci_low: interval.map(|i| i.0),
                     ci_high: interval.map(|i| i.1),
                     confusion: matches!(field.kind, FieldType::Enum { .. } | FieldType::Boolean)
-                        .then_some(tally.cells),
+                        .then_some(cells),
                 }
             })
             .collect();
         BatchAccuracy {
             fields,
-            accepted: self.accepted,
-            fixed: self.fixed,
-            rejected: self.rejected,
+            accepted: whole(self.accepted),
+            fixed: whole(self.fixed),
+            rejected: whole(self.rejected),
             tolerance: self.tolerance,
         }
     }
@@ -321,27 +339,71 @@ mod server {
                     .transpose()
                     .map_err(|e| Error::internal("reading judged answers", &e))
             };
-            let mut tally = Tally::new(fields, tolerance);
+            let judged = |row: stored::JudgedRow| -> Result<Judged> {
+                let mut expected = vec![None; fields.len()];
+                for ((_, field), cell) in gold.iter().zip(&row.gold) {
+                    expected[*field] = cell
+                        .as_deref()
+                        .and_then(|c| gold_value(&fields[*field].kind, c));
+                }
+                Ok(Judged {
+                    model: parse(row.model)?,
+                    decision: row.decision,
+                    answer: parse(row.answer)?,
+                    gold: expected,
+                })
+            };
+            // Every row's gold answers, counted as if no one had reviewed (kept until the
+            // answers change: a review does not read the million rows again).
+            let gold_key = GoldKey {
+                batch_id: id,
+                answers_version: source.answers_version,
+                tolerance: tolerance.to_bits(),
+            };
+            let mut tally = match (columns.is_empty(), self.accuracy_cache.gold(&gold_key)) {
+                (true, _) => Tally::new(fields, tolerance),
+                (false, Some(tally)) => tally,
+                (false, None) => {
+                    let mut tally = Tally::new(fields, tolerance);
+                    let mut after = -1;
+                    loop {
+                        let rows = stored::judged_rows(
+                            &self.db, id, dataset_id, &columns, false, after, PAGE,
+                        )
+                        .await?;
+                        let Some(last) = rows.last() else { break };
+                        after = last.row_index;
+                        let full = rows.len() == PAGE as usize;
+                        for row in rows {
+                            tally.add(&judged(row)?);
+                        }
+                        if !full {
+                            break;
+                        }
+                    }
+                    self.accuracy_cache.keep_gold(gold_key, tally.clone());
+                    tally
+                }
+            };
+            // Each reviewed row: its gold contribution out, its review's in.
             let mut after = -1;
             loop {
                 let rows =
-                    stored::judged_rows(&self.db, id, dataset_id, &columns, after, PAGE).await?;
+                    stored::judged_rows(&self.db, id, dataset_id, &columns, true, after, PAGE)
+                        .await?;
                 let Some(last) = rows.last() else { break };
                 after = last.row_index;
                 let full = rows.len() == PAGE as usize;
                 for row in rows {
-                    let mut expected = vec![None; fields.len()];
-                    for ((_, field), cell) in gold.iter().zip(&row.gold) {
-                        expected[*field] = cell
-                            .as_deref()
-                            .and_then(|c| gold_value(&fields[*field].kind, c));
+                    let row = judged(row)?;
+                    if !columns.is_empty() {
+                        tally.remove(&Judged {
+                            decision: None,
+                            answer: None,
+                            ..row.clone()
+                        });
                     }
-                    tally.add(&Judged {
-                        model: parse(row.model)?,
-                        decision: row.decision,
-                        answer: parse(row.answer)?,
-                        gold: expected,
-                    });
+                    tally.add(&row);
                 }
                 if !full {
                     break;
@@ -365,11 +427,21 @@ mod server {
         tolerance: u64,
     }
 
+    /// What a batch's gold answers were counted from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub(crate) struct GoldKey {
+        batch_id: i64,
+        answers_version: i64,
+        tolerance: u64,
+    }
+
     /// Recently measured accuracies, read again only when the batch's answers or reviews
-    /// changed (on a million rows with a gold column, a measure reads every row).
+    /// changed, and the gold answers' counts, read again only when its answers changed (on a
+    /// million rows with a gold column, counting them reads every row).
     #[derive(Debug, Default)]
     pub struct AccuracyCache {
         entries: std::sync::Mutex<std::collections::HashMap<CacheKey, BatchAccuracy>>,
+        gold: std::sync::Mutex<std::collections::HashMap<GoldKey, Tally>>,
     }
 
     /// How many measures are kept; a full cache starts over.
@@ -380,6 +452,20 @@ mod server {
             // A poisoned lock only means another reader panicked mid-update of plain data.
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             entries.get(key).cloned()
+        }
+
+        fn gold(&self, key: &GoldKey) -> Option<Tally> {
+            let entries = self.gold.lock().unwrap_or_else(|e| e.into_inner());
+            entries.get(key).cloned()
+        }
+
+        fn keep_gold(&self, key: GoldKey, tally: Tally) {
+            let mut entries = self.gold.lock().unwrap_or_else(|e| e.into_inner());
+            entries.retain(|k, _| k.batch_id != key.batch_id || k.tolerance != key.tolerance);
+            if entries.len() >= KEEP {
+                entries.clear();
+            }
+            entries.insert(key, tally);
         }
 
         fn keep(&self, key: CacheKey, measured: BatchAccuracy) {
@@ -483,6 +569,33 @@ mod tests {
         let score = &measured.fields[1];
         assert_eq!((score.reviewed, score.correct, score.gold), (3, 3, 2));
         assert_eq!(measured.accepted, 1);
+    }
+
+    #[test]
+    fn a_reviewed_rows_gold_count_taken_out_and_its_review_put_in_is_the_same_as_counting_afresh() {
+        let gold_only = with_gold(
+            Some(json!({"sentiment": "positive", "score": 3})),
+            None,
+            [Some(json!("negative")), Some(json!(3.0))],
+        );
+        let reviewed = Judged {
+            decision: Some("accept".into()),
+            ..gold_only.clone()
+        };
+        let other = with_gold(
+            Some(json!({"sentiment": "negative", "score": 1})),
+            None,
+            [Some(json!("negative")), None],
+        );
+        let mut incremental = Tally::new(&fields(), 0.0);
+        incremental.add(&gold_only);
+        incremental.add(&other);
+        incremental.remove(&gold_only);
+        incremental.add(&reviewed);
+        assert_eq!(
+            incremental.finish(),
+            accuracy(&fields(), &[reviewed, other], 0.0)
+        );
     }
 
     #[test]
