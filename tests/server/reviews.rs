@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::teams::{add_user, run_batch, signed_in, spawn_team_app};
+use crate::teams::{add_user, run_batch, run_recipe, signed_in, spawn_team_app, upload};
 
 const CSV: &str = "id,review\n1,Great phone\n2,Broke in a week\n3,It is a phone\n";
 
@@ -363,17 +363,8 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
     let client = app.client.clone();
     let csv = "id,review,label\n1,Great phone,positive\n2,Broke in a week,negative\n\
                3,It is a phone,negative\n4,Fine,\n5,Love it,positive\n";
-    let dataset: Value = client
-        .post(app.url("/api/datasets?name=gold"))
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
-    let mut recipe = crate::teams::recipe(dataset["id"].as_i64().expect("id"));
+    let dataset = upload(&app, &client, "gold", csv).await;
+    let mut recipe = crate::teams::recipe(dataset);
     recipe["mapping"]["columns"]
         .as_array_mut()
         .expect("columns")
@@ -391,32 +382,7 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
         "{body}"
     );
     recipe["mapping"]["columns"][2]["role"] = json!("ignore");
-    let created: Value = client
-        .post(app.url("/api/batches"))
-        .json(&recipe)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
-    let batch = created["id"].as_i64().expect("batch id");
-    let started = std::time::Instant::now();
-    loop {
-        let state: Value = client
-            .get(app.url(&format!("/api/batches/{batch}")))
-            .send()
-            .await
-            .expect("answered")
-            .json()
-            .await
-            .expect("JSON");
-        if state["status"] == "completed" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{state}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let batch = run_recipe(&app, &client, &recipe).await;
     let gold = ["positive", "negative", "negative", "", "positive"];
     let mut model = Vec::new();
     for index in 0..5 {
@@ -511,40 +477,13 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
 
 /// A finished batch of four rows with an enum and a number field.
 async fn scored_batch(app: &TestApp, client: &reqwest::Client) -> i64 {
-    let dataset: Value = client
-        .post(app.url("/api/datasets?name=sheet"))
-        .header("content-type", "text/csv")
-        .body("id,review\nA,Great\nB,Bad\nC,Fine\nD,Meh\n")
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
-    let mut recipe = crate::teams::recipe(dataset["id"].as_i64().expect("id"));
+    let csv = "id,review\nA,Great\nB,Bad\nC,Fine\nD,Meh\n";
+    let mut recipe = crate::teams::recipe(upload(app, client, "sheet", csv).await);
     recipe["schema"]["fields"]
         .as_array_mut()
         .expect("fields")
         .push(json!({ "name": "score", "type": "number", "required": true }));
-    let created: Value = client
-        .post(app.url("/api/batches"))
-        .json(&recipe)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
-    let batch = created["id"].as_i64().expect("batch id");
-    let started = std::time::Instant::now();
-    while row(app, client, batch, 3).await["status"] != "succeeded"
-        || row(app, client, batch, 0).await["status"] != "succeeded"
-    {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    batch
+    run_recipe(app, client, &recipe).await
 }
 
 async fn upload_sheet(

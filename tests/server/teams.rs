@@ -101,6 +101,13 @@ pub async fn run_batch(
     name: &str,
     csv: &str,
 ) -> (i64, i64) {
+    let dataset_id = upload(app, client, name, csv).await;
+    let batch_id = run_recipe(app, client, &recipe(dataset_id)).await;
+    (dataset_id, batch_id)
+}
+
+/// Uploads `csv` as the dataset `name`; its id.
+pub async fn upload(app: &TestApp, client: &reqwest::Client, name: &str, csv: &str) -> i64 {
     let dataset: Value = client
         .post(app.url(&format!("/api/datasets?name={name}")))
         .header("content-type", "text/csv")
@@ -111,10 +118,14 @@ pub async fn run_batch(
         .json()
         .await
         .expect("JSON");
-    let dataset_id = dataset["id"].as_i64().expect("dataset id");
+    dataset["id"].as_i64().expect("dataset id")
+}
+
+/// Starts a batch of `recipe` and waits until it has completed; its id.
+pub async fn run_recipe(app: &TestApp, client: &reqwest::Client, recipe: &Value) -> i64 {
     let response = client
         .post(app.url("/api/batches"))
-        .json(&recipe(dataset_id))
+        .json(recipe)
         .send()
         .await
         .expect("answered");
@@ -132,7 +143,7 @@ pub async fn run_batch(
             .await
             .expect("JSON");
         if batch["status"] == "completed" {
-            return (dataset_id, batch_id);
+            return batch_id;
         }
         assert!(started.elapsed() < Duration::from_secs(30), "{batch}");
         tokio::time::sleep(Duration::from_millis(50)).await;
