@@ -20,13 +20,75 @@ pub fn wilson(correct: u64, n: u64) -> Option<(f64, f64)> {
     if n == 0 {
         return None;
     }
-    let n_f = n as f64;
-    let p = correct as f64 / n_f;
+    wilson_for(correct as f64 / n as f64, n as f64)
+}
+
+/// The Wilson score interval at 95% for an estimated proportion `p` over an effective number of
+/// rows `n` (which need not be whole, as for a stratified sample's estimate).
+pub fn wilson_for(p: f64, n: f64) -> Option<(f64, f64)> {
+    if n.is_nan() || n <= 0.0 || !p.is_finite() {
+        return None;
+    }
+    let p = p.clamp(0.0, 1.0);
     let z2 = Z95 * Z95;
-    let denominator = 1.0 + z2 / n_f;
-    let centre = (p + z2 / (2.0 * n_f)) / denominator;
-    let half = Z95 / denominator * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+/// One stratum of a sample drawn by the model's answer: how many rows of the batch it has, and
+/// of the sample's rows in it how many were reviewed and found right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stratum {
+    pub population: u64,
+    pub reviewed: u64,
+    pub correct: u64,
+}
+
+/// The whole batch's accuracy estimated from a stratified sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StratifiedEstimate {
+    pub accuracy: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// The number of rows a simple random sample would need for the same variance (Kish's
+    /// effective sample size), which the Wilson interval is taken over.
+    pub effective_rows: f64,
+}
+
+/// The batch's accuracy from a stratified sample: each stratum's accuracy weighted by its share
+/// of the batch (Σ W_h·p_h), its variance Σ W_h²·p_h(1−p_h)/n_h turned into an effective number
+/// of rows for the Wilson interval. Strata with no reviewed row are left out and the others'
+/// weights scaled up to one: the estimate then says nothing about them. `None` before any
+/// review.
+pub fn stratified(strata: &[Stratum]) -> Option<StratifiedEstimate> {
+    let judged: Vec<&Stratum> = strata.iter().filter(|s| s.reviewed > 0).collect();
+    let population: u64 = judged.iter().map(|s| s.population).sum();
+    if judged.is_empty() || population == 0 {
+        return None;
+    }
+    let (mut p, mut variance) = (0.0, 0.0);
+    for s in &judged {
+        let weight = s.population as f64 / population as f64;
+        let p_h = s.correct as f64 / s.reviewed as f64;
+        p += weight * p_h;
+        variance += weight * weight * p_h * (1.0 - p_h) / s.reviewed as f64;
+    }
+    let reviewed: u64 = judged.iter().map(|s| s.reviewed).sum();
+    // Every stratum all right (or all wrong) has no variance to speak of: the rows themselves.
+    let effective_rows = if variance > 0.0 && p > 0.0 && p < 1.0 {
+        p * (1.0 - p) / variance
+    } else {
+        reviewed as f64
+    };
+    let (ci_low, ci_high) = wilson_for(p, effective_rows)?;
+    Some(StratifiedEstimate {
+        accuracy: p,
+        ci_low,
+        ci_high,
+        effective_rows,
+    })
 }
 
 /// One field's accuracy as `GET /api/batches/{id}/accuracy` answers it.
@@ -595,6 +657,67 @@ mod tests {
         assert_eq!(
             incremental.finish(),
             accuracy(&fields(), &[reviewed, other], 0.0)
+        );
+    }
+
+    #[test]
+    fn a_stratified_sample_weights_each_stratum_by_its_share_where_the_pooled_count_does_not() {
+        // 900 rows the model called positive, 100 negative; 10 of each reviewed: 9 and 5 right.
+        let strata = [
+            Stratum {
+                population: 900,
+                reviewed: 10,
+                correct: 9,
+            },
+            Stratum {
+                population: 100,
+                reviewed: 10,
+                correct: 5,
+            },
+        ];
+        // Pooled, as if the 20 were a uniform sample: 14 / 20 = 70% (95% CI 48.1–85.5%).
+        let (low, high) = wilson(14, 20).expect("counted");
+        assert!((low - 0.4810).abs() < 5e-4 && (high - 0.8545).abs() < 5e-4);
+        // Weighted: 0.9·0.9 + 0.1·0.5 = 0.86; variance 0.81·0.09/10 + 0.01·0.25/10 = 0.00754;
+        // effective rows 0.86·0.14 / 0.00754 = 15.968; Wilson over those: 62.2–95.8%.
+        let estimate = stratified(&strata).expect("reviewed");
+        let close = |a: f64, b: f64| (a - b).abs() < 5e-4;
+        assert!(close(estimate.accuracy, 0.86), "{estimate:?}");
+        assert!(close(estimate.effective_rows, 15.968), "{estimate:?}");
+        assert!(
+            close(estimate.ci_low, 0.6222) && close(estimate.ci_high, 0.9582),
+            "{estimate:?}"
+        );
+        // A stratum nobody reviewed is left out; none reviewed, no estimate.
+        let partial = stratified(&[
+            strata[0],
+            Stratum {
+                population: 5_000,
+                reviewed: 0,
+                correct: 0,
+            },
+        ])
+        .expect("reviewed");
+        assert!(close(partial.accuracy, 0.9));
+        assert_eq!(
+            stratified(&[Stratum {
+                population: 10,
+                reviewed: 0,
+                correct: 0
+            }]),
+            None
+        );
+        // All right in every stratum: the interval is over the rows reviewed.
+        let perfect = stratified(&[Stratum {
+            population: 50,
+            reviewed: 5,
+            correct: 5,
+        }])
+        .expect("reviewed");
+        assert_eq!(perfect.effective_rows, 5.0);
+        assert_eq!(
+            (perfect.ci_low, perfect.ci_high),
+            wilson(5, 5).expect("counted")
         );
     }
 
