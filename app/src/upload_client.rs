@@ -53,17 +53,23 @@ fn read_answer(xhr: &XmlHttpRequest) -> Result<DatasetView, String> {
     let status = xhr.status().unwrap_or(0);
     let text = xhr.response_text().ok().flatten().unwrap_or_default();
     match status {
-        0 => Err(
-            "The upload did not reach the server. Check that Rowbench is running, then try again."
-                .into(),
-        ),
         201 => serde_json::from_str(&text)
             .map_err(|e| format!("The server's answer could not be read: {e}")),
-        _ => Err(serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|body| body["error"]["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| format!("The server refused the file (HTTP {status})."))),
+        _ => Err(refusal(status, &text)),
     }
+}
+
+/// What to tell the user when an upload was not taken: the API's own message
+/// (`{"error": {"message": …}}`), or why there is none.
+pub fn refusal(status: u16, text: &str) -> String {
+    if status == 0 {
+        return "The upload did not reach the server. Check that Rowbench is running, then try again."
+            .into();
+    }
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|body| body["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("The server refused the file (HTTP {status})."))
 }
 
 /// Sends `file` as the whole body of a POST to `url` (a review sheet); `on_done` gets the HTTP

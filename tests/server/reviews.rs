@@ -28,6 +28,17 @@ async fn review(
     (status, response.json().await.expect("JSON"))
 }
 
+async fn text(client: &reqwest::Client, url: String) -> String {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text")
+}
+
 async fn row(app: &TestApp, client: &reqwest::Client, batch: i64, row: i64) -> Value {
     client
         .get(app.url(&format!("/api/batches/{batch}/rows/{row}")))
@@ -169,14 +180,11 @@ async fn a_review_sits_beside_the_model_answer_and_a_fix_must_fit_the_schema() {
 
     // The export: the reviewed answer where there is one, with who and when; the model's own
     // beside it on request.
-    let csv = client
-        .get(app.url(&format!("/api/batches/{batch}/export?model_answers=true")))
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
+    let csv = text(
+        &client,
+        app.url(&format!("/api/batches/{batch}/export?model_answers=true")),
+    )
+    .await;
     let records = crate::export::parse_csv(&csv);
     let (header, lines) = records.split_first().expect("a header");
     let at = |name: &str| header.iter().position(|h| h == name).expect(name);
@@ -623,14 +631,11 @@ async fn a_review_sheet_goes_out_and_comes_back_checked_line_by_line_and_column_
     assert_eq!(row(&app, &client, batch, 2).await["review"], Value::Null);
 
     // The sheet downloaded again says what was reviewed.
-    let again = client
-        .get(app.url(&format!("/api/batches/{batch}/review-sheet")))
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
+    let again = text(
+        &client,
+        app.url(&format!("/api/batches/{batch}/review-sheet")),
+    )
+    .await;
     let again = crate::export::parse_csv(&again);
     assert_eq!(
         (again[1][2].as_str(), again[1][4].as_str()),

@@ -7,18 +7,7 @@ use rowbench_recipe::estimate::human_count;
 
 use crate::api::batch::{BatchAccuracy, FieldAccuracy, measure_accuracy};
 use crate::components::refresh::fetch_in_browser_when;
-
-/// `0.934` as `93%`, `0.9995` as `99.9%` (never a rounded-up 100% that is not one).
-fn percent(x: f64) -> String {
-    let p = x * 100.0;
-    if (99.5..100.0).contains(&p) {
-        format!("{:.1}%", (p * 10.0).floor() / 10.0)
-    } else if p > 0.0 && p < 0.5 {
-        format!("{:.1}%", (p * 10.0).ceil() / 10.0)
-    } else {
-        format!("{p:.0}%")
-    }
-}
+use crate::text::percent;
 
 /// The sentence for one field: "93% correct (95% CI 88–96%), 120 rows compared".
 pub(super) fn accuracy_line(field: &FieldAccuracy) -> String {
@@ -294,12 +283,5 @@ mod tests {
             "75% correct (95% CI 30–95%), 4 rows compared (2 with gold answers)"
         );
         assert_eq!(accuracy_line(&field(0, 0, 0)), "Nothing compared yet.");
-    }
-
-    #[test]
-    fn a_near_perfect_score_is_not_rounded_up_to_a_hundred() {
-        assert_eq!(percent(0.9996), "99.9%");
-        assert_eq!(percent(1.0), "100%");
-        assert_eq!(percent(0.004), "0.4%");
     }
 }

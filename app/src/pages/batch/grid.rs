@@ -324,6 +324,32 @@ fn status_tone(status: &str) -> &'static str {
     }
 }
 
+/// One of a row's review buttons; out of the Tab order, since the row's keys do the same.
+#[component]
+fn RowAction(
+    row: i64,
+    label: &'static str,
+    key: &'static str,
+    glyph: &'static str,
+    act: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="btn btn--ghost btn--xs"
+            title=format!("{label} ({key})")
+            aria-label=format!("{label} row {}", row + 1)
+            tabindex="-1"
+            on:click=move |ev| {
+                ev.stop_propagation();
+                act();
+            }
+        >
+            {glyph}
+        </button>
+    }
+}
+
 #[component]
 pub(super) fn GridRows(grid: Grid, page: QueuePage, columns: usize) -> impl IntoView {
     if page.lines.is_empty() {
@@ -429,45 +455,27 @@ fn GridRow(grid: Grid, line: QueueLine, columns: usize) -> impl IntoView {
                             .into_any()
                     } else {
                         view! {
-                            <button
-                                type="button"
-                                class="btn btn--ghost btn--xs"
-                                title="Accept (a)"
-                                aria-label=format!("Accept row {}", row + 1)
-                                tabindex="-1"
-                                on:click=move |ev| {
-                                    ev.stop_propagation();
-                                    grid.accept(row);
-                                }
-                            >
-                                "✓"
-                            </button>
-                            <button
-                                type="button"
-                                class="btn btn--ghost btn--xs"
-                                title="Fix (e)"
-                                aria-label=format!("Fix row {}", row + 1)
-                                tabindex="-1"
-                                on:click=move |ev| {
-                                    ev.stop_propagation();
-                                    grid.start_fix(row);
-                                }
-                            >
-                                "✎"
-                            </button>
-                            <button
-                                type="button"
-                                class="btn btn--ghost btn--xs"
-                                title="Reject (r)"
-                                aria-label=format!("Reject row {}", row + 1)
-                                tabindex="-1"
-                                on:click=move |ev| {
-                                    ev.stop_propagation();
-                                    grid.start_reject(row);
-                                }
-                            >
-                                "✕"
-                            </button>
+                            <RowAction
+                                row
+                                label="Accept"
+                                key="a"
+                                glyph="✓"
+                                act=move || grid.accept(row)
+                            />
+                            <RowAction
+                                row
+                                label="Fix"
+                                key="e"
+                                glyph="✎"
+                                act=move || grid.start_fix(row)
+                            />
+                            <RowAction
+                                row
+                                label="Reject"
+                                key="r"
+                                glyph="✕"
+                                act=move || grid.start_reject(row)
+                            />
                         }
                             .into_any()
                     }

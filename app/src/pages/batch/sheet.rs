@@ -20,19 +20,6 @@ enum Stage {
     Failed(String),
 }
 
-/// The message of an API refusal (`{"error": {"message": …}}`), or a plain one.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn refusal(status: u16, text: &str) -> String {
-    if status == 0 {
-        return "The sheet did not reach the server. Check that Rowbench is running, then try again."
-            .into();
-    }
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|body| body["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("The server refused the sheet (HTTP {status})."))
-}
-
 #[component]
 pub(super) fn ReviewSheet(
     id: i64,
@@ -62,7 +49,7 @@ pub(super) fn ReviewSheet(
                         Stage::Applied(outcome)
                     }
                     (200, Ok(outcome)) => Stage::Checked(outcome),
-                    _ => Stage::Failed(refusal(status, &text)),
+                    _ => Stage::Failed(crate::upload_client::refusal(status, &text)),
                 };
                 stage.set(next);
             });
