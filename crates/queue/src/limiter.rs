@@ -127,6 +127,9 @@ impl RateLimiters {
                         .or_insert_with(|| Schedule::from(now));
                     schedule.next_request = schedule.next_request.max(at);
                     schedule.hold_read_at = Some(now);
+                    // This instance's own hold-off counts even before its write reaches the
+                    // shared row.
+                    return Some(schedule.next_request.max(now));
                 }
                 Some(at)
             }

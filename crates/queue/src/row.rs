@@ -335,7 +335,8 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                         )),
                     );
                 }
-                record(&shared.db, &call).await;
+                // Everyone held back first, then the call recorded: under load the record can
+                // take a while, and every instance would be calling into the refusal meanwhile.
                 if let CallError::RateLimited {
                     retry_after: Some(wait),
                 } = &error
@@ -345,6 +346,7 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
                         .hold_off(&batch.provider_id, Instant::now() + *wait)
                         .await;
                 }
+                record(&shared.db, &call).await;
                 retries += 1;
                 let wait = backoff::delay(retries, error.retry_after(), &shared.config.backoff);
                 tracing::debug!(call_no, ?wait, %error, "retrying");
