@@ -1,6 +1,6 @@
 //! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row, run the rows a
-//! trial left out), review a row's answer, delete it. Each handler parses the request, calls one use case of
+//! trial left out), review a row's answer, draw a review sample, delete it. Each handler parses the request, calls one use case of
 //! `rowbench_workbench` and answers its model as JSON.
 
 use axum::Json;
@@ -16,13 +16,14 @@ use rowbench_workbench::batch_page::{QueueQuery, ReviewFilter, RowStatus};
 use rowbench_workbench::batches::{BatchAction, BatchRecord, StartBatch};
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
 use rowbench_workbench::reviews::{Decision, ReviewInput};
+use rowbench_workbench::samples::SampleRequest;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
 use crate::routes::extract::{
-    ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys,
+    ApiJson, ApiPath, ApiQuery, JSON_BODY_LIMIT, RequestBody, UnknownField, check_keys, flag,
 };
 
 pub fn router() -> crate::routes::Routes {
@@ -36,6 +37,10 @@ pub fn router() -> crate::routes::Routes {
         .route("/api/batches/{id}", get(show).delete(delete))
         .route("/api/batches/{id}/charts", get(charts))
         .route("/api/batches/{id}/accuracy", get(accuracy))
+        .route(
+            "/api/batches/{id}/sample",
+            get(sample).post(draw_sample).delete(discard_sample),
+        )
         .route("/api/batches/{id}/{action}", post(control))
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
@@ -201,6 +206,8 @@ struct RowsParams {
     status: Option<String>,
     /// `unreviewed`, `accepted`, `fixed` or `rejected`.
     review: Option<String>,
+    /// `true`: only the rows of the batch's review sample.
+    sample: Option<String>,
     /// Text searched (case-insensitively) in the batch's key columns.
     q: Option<String>,
     after: Option<i64>,
@@ -250,6 +257,7 @@ async fn rows(
     let query = QueueQuery {
         status,
         review,
+        sample: flag("sample", params.sample.as_deref(), false)?,
         search: params.q.unwrap_or_default(),
         after: params.after,
         before: None,
@@ -377,6 +385,12 @@ async fn accuracy(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<AccuracyParams>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let tolerance = tolerance(&params)?;
+    Ok(Json(workbench.accuracy(&actor, id, tolerance).await?))
+}
+
+/// The number-tolerance parameter the accuracy reads take: 0 or more.
+fn tolerance(params: &AccuracyParams) -> Result<f64, ApiError> {
     let tolerance = params.tolerance.unwrap_or(0.0);
     if !tolerance.is_finite() || tolerance < 0.0 {
         return Err(ApiError::new(
@@ -386,7 +400,56 @@ async fn accuracy(
         )
         .with_details(json!({ "parameter": "tolerance" })));
     }
-    Ok(Json(workbench.accuracy(&actor, id, tolerance).await?))
+    Ok(tolerance)
+}
+
+/// `GET /api/batches/{id}/sample`: the batch's review sample and, per field, the whole batch's
+/// accuracy its reviews estimate; `404 not_found` when none was drawn.
+async fn sample(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<AccuracyParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tolerance = tolerance(&params)?;
+    match workbench.sample(&actor, id, tolerance).await? {
+        Some(report) => Ok(Json(report)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("Batch {id} has no review sample: draw one with POST."),
+        )),
+    }
+}
+
+impl RequestBody for SampleRequest {
+    fn unknown_field(body: &Value) -> Option<UnknownField> {
+        check_keys(body, "", &["size", "stratify_by"])
+    }
+}
+
+/// `POST /api/batches/{id}/sample` with `{"size": N, "stratify_by": "<field>"}`: draws a new
+/// review sample in place of the old one.
+async fn draw_sample(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SampleRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(workbench.draw_sample(&actor, id, body).await?),
+    ))
+}
+
+/// `DELETE /api/batches/{id}/sample`: forgets the sample; its reviews stay.
+async fn discard_sample(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    workbench.discard_sample(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes a batch with its rows and call records (its dataset stays).

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
-use crate::routes::extract::{ApiPath, ApiQuery};
+use crate::routes::extract::{ApiPath, ApiQuery, flag};
 use crate::startup::AppState;
 
 /// Bytes per body chunk.
@@ -56,20 +56,6 @@ struct ExportParams {
     model_answers: Option<String>,
 }
 
-fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
-    match value {
-        None | Some("") => Ok(default),
-        Some("true" | "1") => Ok(true),
-        Some("false" | "0") => Ok(false),
-        Some(other) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            format!("{name} must be true or false, not {other:?}"),
-        )
-        .with_details(json!({ "parameter": name }))),
-    }
-}
-
 async fn export_batch(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
@@ -96,8 +82,13 @@ async fn export_batch(
         .open_export(&actor, id, format.extension())
         .await?;
     let (plan, partial, summary) = (setup.plan, setup.partial, setup.summary);
-    // The accuracy travels with the file (the same figures as `GET …/accuracy`).
-    let accuracy = accuracy_header(&state.workbench.accuracy(&actor, id, 0.0).await?);
+    // The accuracy travels with the file (the same figures as `GET …/sample` where a reviewed
+    // sample speaks for the batch, else as `GET …/accuracy`).
+    let sample = state.workbench.sample(&actor, id, 0.0).await?;
+    let accuracy = accuracy_header(
+        &state.workbench.accuracy(&actor, id, 0.0).await?,
+        sample.as_ref(),
+    );
     let layout = plan.layout(metadata).with_model_answers(model_answers);
     let options = ExportOptions {
         format,
@@ -143,26 +134,48 @@ async fn export_batch(
     Ok((headers, body).into_response())
 }
 
-/// Per field with anything compared, its accuracy and 95% interval (four decimals) and the
-/// rows compared, as one line of JSON: `{"sentiment":{"accuracy":0.9333,"ci_low":0.874,
-/// "ci_high":0.9661,"compared":120}}`; `{}` before any review or gold answer. Field names are
+/// Per field with anything compared, its accuracy and 95% interval (four decimals), the rows
+/// compared and what they were, as one line of JSON: `{"sentiment":{"accuracy":0.9333,
+/// "ci_low":0.874,"ci_high":0.9661,"compared":120,"from":"sample","sample_rows":120,
+/// "population":5000}}`. A field reviewed in the batch's review sample states the sample's
+/// estimate for the whole batch (`"from":"sample"`); any other the rows reviewed or with a gold
+/// answer (`"from":"reviewed"`). `{}` before any review or gold answer. Field names are
 /// identifiers, so the line is plain ASCII.
-fn accuracy_header(accuracy: &rowbench_workbench::accuracy::BatchAccuracy) -> String {
+fn accuracy_header(
+    accuracy: &rowbench_workbench::accuracy::BatchAccuracy,
+    sample: Option<&rowbench_workbench::samples::SampleReport>,
+) -> String {
     let round = |x: Option<f64>| x.map(|x| (x * 10_000.0).round() / 10_000.0);
     let fields: serde_json::Map<String, serde_json::Value> = accuracy
         .fields
         .iter()
-        .filter(|f| f.reviewed > 0)
-        .map(|f| {
-            (
-                f.field.clone(),
-                json!({
+        .filter_map(|f| {
+            let sampled = sample.and_then(|s| {
+                s.fields
+                    .iter()
+                    .find(|g| g.field == f.field && g.reviewed > 0)
+                    .map(|g| (s, g))
+            });
+            let figures = match sampled {
+                Some((s, g)) => json!({
+                    "accuracy": round(g.accuracy),
+                    "ci_low": round(g.ci_low),
+                    "ci_high": round(g.ci_high),
+                    "compared": g.reviewed,
+                    "from": "sample",
+                    "sample_rows": s.rows,
+                    "population": s.population,
+                }),
+                None if f.reviewed > 0 => json!({
                     "accuracy": round(f.accuracy),
                     "ci_low": round(f.ci_low),
                     "ci_high": round(f.ci_high),
                     "compared": f.reviewed,
+                    "from": "reviewed",
                 }),
-            )
+                None => return None,
+            };
+            Some((f.field.clone(), figures))
         })
         .collect();
     serde_json::Value::Object(fields).to_string()

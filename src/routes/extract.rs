@@ -377,6 +377,22 @@ pub fn parse_body<T: RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// A true/false query parameter: `true`/`1`, `false`/`0`, or `default` when absent or empty;
+/// anything else is `400 invalid_parameter` naming it.
+pub fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, ApiError> {
+    match value {
+        None | Some("") => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("{name} must be true or false, not {other:?}"),
+        )
+        .with_details(json!({ "parameter": name }))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

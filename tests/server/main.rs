@@ -17,6 +17,7 @@ mod providers;
 mod queue;
 mod restarts;
 mod reviews;
+mod samples;
 mod security;
 mod sessions;
 mod startup;

@@ -13,6 +13,7 @@ pub use rowbench_workbench::batch_page::{
 pub use rowbench_workbench::batches::BatchView;
 pub use rowbench_workbench::export::FormulaCount;
 pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE};
+pub use rowbench_workbench::samples::{MAX_SAMPLE, SampleReport};
 
 use crate::error::AppError;
 
@@ -40,6 +41,7 @@ pub async fn fetch_queue_page(
     id: i64,
     status: Option<String>,
     review: Option<String>,
+    sample: bool,
     search: String,
     after: Option<i64>,
     before: Option<i64>,
@@ -61,6 +63,7 @@ pub async fn fetch_queue_page(
     let query = rowbench_workbench::batch_page::QueueQuery {
         status,
         review,
+        sample,
         search,
         after,
         before,
@@ -197,5 +200,37 @@ pub async fn measure_accuracy(id: i64, tolerance: f64) -> Result<BatchAccuracy, 
     let workbench = crate::server::workbench()?;
     Ok(workbench
         .accuracy(&crate::server::actor()?, id, tolerance)
+        .await?)
+}
+
+/// Batch `id`'s review sample with the whole batch's accuracy its reviews estimate; `None`
+/// when none was drawn.
+#[server(prefix = "/rpc", endpoint = "batch_sample")]
+pub async fn load_sample(id: i64) -> Result<Option<SampleReport>, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench.sample(&crate::server::actor()?, id, 0.0).await?)
+}
+
+/// Draws a review sample of `size` rows of batch `id`, stratified by the model's answer to
+/// `stratify_by` when it names a field, in place of the one it had.
+#[server(prefix = "/rpc", endpoint = "draw_sample")]
+pub async fn draw_review_sample(
+    id: i64,
+    size: u64,
+    stratify_by: Option<String>,
+) -> Result<SampleReport, AppError> {
+    let workbench = crate::server::workbench()?;
+    let request = rowbench_workbench::samples::SampleRequest { size, stratify_by };
+    Ok(workbench
+        .draw_sample(&crate::server::actor()?, id, request)
+        .await?)
+}
+
+/// Forgets batch `id`'s review sample; its reviews stay.
+#[server(prefix = "/rpc", endpoint = "discard_sample")]
+pub async fn discard_review_sample(id: i64) -> Result<(), AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .discard_sample(&crate::server::actor()?, id)
         .await?)
 }

@@ -1,5 +1,6 @@
 //! A batch's own page: live progress (server-sent events), the controls, the answer charts, the
-//! queue table with filters, search and keyset paging, and one row's drill-down.
+//! accuracy and the review sample, the results grid with filters, search and keyset paging, and
+//! one row's drill-down.
 
 mod accuracy;
 mod charts;
@@ -12,6 +13,7 @@ mod header;
 mod live;
 mod progress;
 mod queue;
+mod sample;
 mod sheet;
 mod trial;
 
@@ -25,7 +27,8 @@ pub use self::delete::DeleteBatch;
 use self::header::BatchHeader;
 use self::live::Progress;
 use self::progress::BatchProgress;
-use self::queue::QueueTable;
+use self::queue::{GridFilters, QueueTable};
+use self::sample::SamplePanel;
 use self::sheet::ReviewSheet;
 use self::trial::TrialBanner;
 use crate::api::batch::{BatchScreenData, load_batch_screen};
@@ -127,6 +130,14 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
             .iter()
             .any(|e| matches!(e.kind.as_str(), "number" | "integer"))
     });
+    let strata_fields: Vec<String> = facts.with_value(|f| {
+        f.editors
+            .iter()
+            .filter(|e| matches!(e.kind.as_str(), "enum" | "boolean"))
+            .map(|e| e.name.clone())
+            .collect()
+    });
+    let filters = GridFilters::from_address();
 
     view! {
         <BatchHeader view live />
@@ -134,7 +145,8 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
         <BatchProgress id live generation finished total_rows />
         <Charts id finished total=Memo::new(move |_| live.with(|p| p.total_rows)) initial=charts />
         <AccuracyPanel id finished reviews_saved sheet_applied has_numbers />
+        <SamplePanel id finished reviews_saved sheet_applied filters strata_fields />
         {can_edit.then(|| view! { <ReviewSheet id sheet_applied /> })}
-        <QueueTable id live finished facts initial=queue reviews_saved sheet_applied />
+        <QueueTable id live finished facts initial=queue reviews_saved sheet_applied filters />
     }
 }

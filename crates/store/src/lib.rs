@@ -17,6 +17,7 @@ pub mod progress;
 pub mod queue;
 pub mod rate_budget;
 pub mod reviews;
+pub mod samples;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod timestamp;

@@ -106,6 +106,20 @@ pub struct JudgedRow {
     pub answer: Option<String>,
     /// The cells of the gold columns asked for, in that order.
     pub gold: Vec<Option<String>>,
+    /// The row's stratum in the batch's review sample (read from [`JudgedSet::Sample`] only).
+    pub stratum: Option<String>,
+}
+
+/// Which of a batch's rows [`judged_rows`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgedSet {
+    /// Every row, without reviews.
+    Every,
+    /// The reviewed rows with their reviews (read from the reviews, so a few reviews on a
+    /// million rows cost a few lookups).
+    Reviewed,
+    /// The rows of the batch's review sample, with their reviews if any and their strata.
+    Sample,
 }
 
 /// What a batch's accuracy is read from, and the versions that say when it may have changed.
@@ -139,16 +153,14 @@ pub async fn judged_source(
     ))
 }
 
-/// Up to `limit` rows of batch `batch_id` after row `after`, in row order, with the cells of
-/// its `gold_columns`: with `reviewed`, only the reviewed rows and their reviews (read from the
-/// reviews, so a few reviews on a million rows cost a few lookups); else every row, without
-/// reviews.
+/// Up to `limit` rows of the `set` of batch `batch_id` after row `after`, in row order, with
+/// the cells of its `gold_columns`.
 pub async fn judged_rows(
     db: &Database,
     batch_id: i64,
     dataset_id: i64,
     gold_columns: &[usize],
-    reviewed: bool,
+    set: JudgedSet,
     after: i64,
     limit: u32,
 ) -> Result<Vec<JudgedRow>, StoreError> {
@@ -162,31 +174,38 @@ pub async fn judged_rows(
                 Dialect::Postgres => format!(", d.cells::json ->> {i}"),
             })
             .collect();
-        let sql = match (reviewed, dialect) {
-            (true, Dialect::Sqlite) => format!(
-                "SELECT v.row_index, r.result, v.decision, v.answer{cells} FROM row_reviews v \
-                 CROSS JOIN batch_rows r CROSS JOIN dataset_rows d \
+        let none = match dialect {
+            Dialect::Sqlite => "NULL",
+            Dialect::Postgres => "NULL::text",
+        };
+        let sql = match (set, dialect) {
+            (JudgedSet::Reviewed, Dialect::Sqlite) => format!(
+                "SELECT v.row_index, r.result, v.decision, v.answer{cells}, {none} \
+                 FROM row_reviews v CROSS JOIN batch_rows r CROSS JOIN dataset_rows d \
                  WHERE v.batch_id = $1 AND r.batch_id = v.batch_id AND r.row_index = v.row_index \
                  AND d.dataset_id = $2 AND d.row_index = v.row_index AND v.row_index > $3 \
                  ORDER BY v.row_index LIMIT $4"
             ),
-            (true, Dialect::Postgres) => format!(
-                "SELECT v.row_index, r.result, v.decision, v.answer{cells} FROM row_reviews v \
+            (JudgedSet::Reviewed, Dialect::Postgres) => format!(
+                "SELECT v.row_index, r.result, v.decision, v.answer{cells}, {none} \
+                 FROM row_reviews v \
                  JOIN batch_rows r ON r.batch_id = v.batch_id AND r.row_index = v.row_index \
                  JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = v.row_index \
                  WHERE v.batch_id = $1 AND v.row_index > $3 ORDER BY v.row_index LIMIT $4"
             ),
-            (false, dialect) => {
-                let none = match dialect {
-                    Dialect::Sqlite => "NULL",
-                    Dialect::Postgres => "NULL::text",
-                };
-                format!(
-                    "SELECT r.row_index, r.result, {none}, {none}{cells} FROM batch_rows r \
-                     JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = r.row_index \
-                     WHERE r.batch_id = $1 AND r.row_index > $3 ORDER BY r.row_index LIMIT $4"
-                )
-            }
+            (JudgedSet::Sample, _) => format!(
+                "SELECT s.row_index, r.result, v.decision, v.answer{cells}, s.stratum \
+                 FROM review_samples s \
+                 JOIN batch_rows r ON r.batch_id = s.batch_id AND r.row_index = s.row_index \
+                 JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = s.row_index \
+                 LEFT JOIN row_reviews v ON v.batch_id = s.batch_id AND v.row_index = s.row_index \
+                 WHERE s.batch_id = $1 AND s.row_index > $3 ORDER BY s.row_index LIMIT $4"
+            ),
+            (JudgedSet::Every, _) => format!(
+                "SELECT r.row_index, r.result, {none}, {none}{cells}, {none} FROM batch_rows r \
+                 JOIN dataset_rows d ON d.dataset_id = $2 AND d.row_index = r.row_index \
+                 WHERE r.batch_id = $1 AND r.row_index > $3 ORDER BY r.row_index LIMIT $4"
+            ),
         };
         sqlx::query(&sql)
             .bind(batch_id)
@@ -205,6 +224,7 @@ pub async fn judged_rows(
                     gold: (0..gold_columns.len())
                         .map(|i| row.try_get(4 + i))
                         .collect::<Result<_, _>>()?,
+                    stratum: row.try_get(4 + gold_columns.len())?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?
@@ -267,7 +287,7 @@ mod tests {
         let source = judged_source(&db, id).await.expect("read").expect("there");
         assert_eq!(source.reviews_version, 2, "each review moves the version");
         let dataset = source.dataset_id.expect("a dataset");
-        let rows = judged_rows(&db, id, dataset, &[0], true, -1, 10)
+        let rows = judged_rows(&db, id, dataset, &[0], JudgedSet::Reviewed, -1, 10)
             .await
             .expect("read");
         assert_eq!(rows.len(), 1, "only the reviewed row");
@@ -276,7 +296,7 @@ mod tests {
             (0, Some("fix"))
         );
         assert_eq!(rows[0].gold.len(), 1, "with its gold cell");
-        let rows = judged_rows(&db, id, dataset, &[0], false, -1, 10)
+        let rows = judged_rows(&db, id, dataset, &[0], JudgedSet::Every, -1, 10)
             .await
             .expect("read");
         assert_eq!(
@@ -286,7 +306,7 @@ mod tests {
             [(0, None), (1, None)],
             "every row, without reviews"
         );
-        let after = judged_rows(&db, id, dataset, &[0], false, 0, 10)
+        let after = judged_rows(&db, id, dataset, &[0], JudgedSet::Every, 0, 10)
             .await
             .expect("read");
         assert_eq!(after.iter().map(|r| r.row_index).collect::<Vec<_>>(), [1]);

@@ -193,6 +193,44 @@ fn same(kind: &FieldType, model: Option<&Value>, reviewed: Option<&Value>, toler
     }
 }
 
+/// What one row says about one field.
+enum Verdict<'a> {
+    /// The model's value beside the right one, from a review or else a gold cell.
+    Compared {
+        model: Option<&'a Value>,
+        truth: Option<&'a Value>,
+        from_gold: bool,
+    },
+    /// Rejected, with no gold cell to say what was right.
+    Rejected,
+}
+
+/// How `row` judges field `index` (named `name`); `None` when it says nothing about it.
+fn verdict<'a>(row: &'a Judged, index: usize, name: &str) -> Option<Verdict<'a>> {
+    let model = row.model.as_ref().and_then(|m| m.get(name));
+    let gold = || row.gold.get(index).and_then(Option::as_ref);
+    let (truth, from_gold) = match row.decision.as_deref() {
+        // An accepted row's model answer is the reviewed one, by definition.
+        Some("accept") => (model, false),
+        Some("fix") => (row.answer.as_ref().and_then(|a| a.get(name)), false),
+        // Gold is measured on what the model answered; a failed row answered nothing.
+        _ if row.model.is_none() => return None,
+        Some("reject") => match gold() {
+            Some(gold) => (Some(gold), true),
+            None => return Some(Verdict::Rejected),
+        },
+        _ => (Some(gold()?), true),
+    };
+    if model.is_none() && truth.is_none() {
+        return None;
+    }
+    Some(Verdict::Compared {
+        model,
+        truth,
+        from_gold,
+    })
+}
+
 /// One field's counts so far (signed: a row's contribution can be taken back out).
 #[derive(Debug, Clone, Default)]
 struct FieldTally {
@@ -246,22 +284,15 @@ impl Tally {
             _ => {}
         }
         for (index, (field, tally)) in self.fields.iter().zip(&mut self.counts).enumerate() {
-            let name = field.name.as_str();
-            let model = row.model.as_ref().and_then(|m| m.get(name));
-            let (truth, from_gold) = match row.decision.as_deref() {
-                // An accepted row's model answer is the reviewed one, by definition.
-                Some("accept") => (model, false),
-                Some("fix") => (row.answer.as_ref().and_then(|a| a.get(name)), false),
-                // Gold is measured on what the model answered; a failed row answered nothing.
-                _ if row.model.is_none() => continue,
-                _ => match row.gold.get(index).and_then(Option::as_ref) {
-                    Some(gold) => (Some(gold), true),
-                    None => continue,
-                },
-            };
-            if model.is_none() && truth.is_none() {
+            // A rejection names no right answer: not counted here (see `sample_accuracy`).
+            let Some(Verdict::Compared {
+                model,
+                truth,
+                from_gold,
+            }) = verdict(row, index, &field.name)
+            else {
                 continue;
-            }
+            };
             tally.reviewed += sign;
             if from_gold {
                 tally.gold += sign;
@@ -327,6 +358,111 @@ impl Tally {
     }
 }
 
+/// One field's accuracy over the whole batch, estimated from its review sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleFieldAccuracy {
+    pub field: String,
+    /// The sample's rows that say whether the model was right in this field: reviewed, or
+    /// with a gold answer.
+    pub reviewed: u64,
+    pub correct: u64,
+    /// The estimate for the whole batch (each stratum weighted by its share); `None` before
+    /// any of the sample is reviewed.
+    pub accuracy: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// The rows a simple random sample would need for the same interval.
+    pub effective_rows: Option<f64>,
+}
+
+/// Each field's accuracy over the batch from its review sample: `strata` are the sample's
+/// strata with their populations, `rows` the sample's rows with their strata. A rejected row
+/// without a gold answer counts the model wrong in every field it was sampled for: leaving it
+/// out would make the batch look better than it is (a fix says which field was wrong).
+pub fn sample_accuracy(
+    fields: &[SchemaField],
+    strata: &[(String, u64)],
+    rows: &[(String, Judged)],
+    tolerance: f64,
+) -> Vec<SampleFieldAccuracy> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let mut counts: Vec<Stratum> = strata
+                .iter()
+                .map(|(_, population)| Stratum {
+                    population: *population,
+                    reviewed: 0,
+                    correct: 0,
+                })
+                .collect();
+            for (stratum, row) in rows {
+                let Some(at) = strata.iter().position(|(s, _)| s == stratum) else {
+                    continue;
+                };
+                let right = match verdict(row, index, &field.name) {
+                    None => continue,
+                    Some(Verdict::Rejected) => false,
+                    Some(Verdict::Compared { model, truth, .. }) => {
+                        same(&field.kind, model, truth, tolerance)
+                    }
+                };
+                counts[at].reviewed += 1;
+                counts[at].correct += u64::from(right);
+            }
+            let estimate = stratified(&counts);
+            SampleFieldAccuracy {
+                field: field.name.clone(),
+                reviewed: counts.iter().map(|c| c.reviewed).sum(),
+                correct: counts.iter().map(|c| c.correct).sum(),
+                accuracy: estimate.map(|e| e.accuracy),
+                ci_low: estimate.map(|e| e.ci_low),
+                ci_high: estimate.map(|e| e.ci_high),
+                effective_rows: estimate.map(|e| e.effective_rows),
+            }
+        })
+        .collect()
+}
+
+/// How many rows of each stratum (given by its population) a sample of `size` draws: shares
+/// proportional to the populations, the rows left by rounding down going to the largest
+/// remainders, and at least one row in every stratum that has any, so that each can be
+/// estimated (a few more than `size` when there are more strata than that allows). A size
+/// beyond the population takes every row.
+pub fn allocate(populations: &[u64], size: u64) -> Vec<u64> {
+    let total: u64 = populations.iter().sum();
+    if size >= total {
+        return populations.to_vec();
+    }
+    let exact: Vec<f64> = populations
+        .iter()
+        .map(|&p| size as f64 * p as f64 / total as f64)
+        .collect();
+    let mut takes: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
+    let left = size.saturating_sub(takes.iter().sum());
+    let mut order: Vec<usize> = (0..populations.len()).collect();
+    // Largest remainder first; ties to the larger stratum, then the first listed.
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (exact[a] - exact[a].floor(), exact[b] - exact[b].floor());
+        rb.total_cmp(&ra)
+            .then(populations[b].cmp(&populations[a]))
+            .then(a.cmp(&b))
+    });
+    for &i in order
+        .iter()
+        .take(usize::try_from(left).unwrap_or(usize::MAX))
+    {
+        takes[i] += 1;
+    }
+    for (take, &population) in takes.iter_mut().zip(populations) {
+        if *take == 0 && population > 0 {
+            *take = 1;
+        }
+    }
+    takes
+}
+
 /// The accuracy of `fields` over `rows`.
 pub fn accuracy(fields: &[SchemaField], rows: &[Judged], tolerance: f64) -> BatchAccuracy {
     let mut tally = Tally::new(fields, tolerance);
@@ -338,6 +474,8 @@ pub fn accuracy(fields: &[SchemaField], rows: &[Judged], tolerance: f64) -> Batc
 
 #[cfg(feature = "server")]
 pub use server::AccuracyCache;
+#[cfg(feature = "server")]
+pub(crate) use server::{JudgedReader, PAGE};
 
 #[cfg(feature = "server")]
 mod server {
@@ -381,40 +519,9 @@ mod server {
             if let Some(cached) = self.accuracy_cache.get(&key) {
                 return Ok(cached);
             }
-            // Gold columns by position, with the field each one answers.
-            let gold: Vec<(usize, usize)> = batch
-                .config
-                .recipe
-                .mapping
-                .gold()
-                .filter_map(|(column, field)| {
-                    fields
-                        .iter()
-                        .position(|f| f.name == field)
-                        .map(|f| (column, f))
-                })
-                .collect();
-            let columns: Vec<usize> = gold.iter().map(|(c, _)| *c).collect();
-            let parse = |text: Option<String>| -> Result<Option<Value>> {
-                text.as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|e| Error::internal("reading judged answers", &e))
-            };
-            let judged = |row: stored::JudgedRow| -> Result<Judged> {
-                let mut expected = vec![None; fields.len()];
-                for ((_, field), cell) in gold.iter().zip(&row.gold) {
-                    expected[*field] = cell
-                        .as_deref()
-                        .and_then(|c| gold_value(&fields[*field].kind, c));
-                }
-                Ok(Judged {
-                    model: parse(row.model)?,
-                    decision: row.decision,
-                    answer: parse(row.answer)?,
-                    gold: expected,
-                })
-            };
+            let reader = JudgedReader::new(fields, &batch.config.recipe.mapping);
+            let columns = reader.columns();
+            let judged = |row| reader.judged(row);
             // Every row's gold answers, counted as if no one had reviewed (kept until the
             // answers change: a review does not read the million rows again).
             let gold_key = GoldKey {
@@ -430,7 +537,13 @@ mod server {
                     let mut after = -1;
                     loop {
                         let rows = stored::judged_rows(
-                            &self.db, id, dataset_id, &columns, false, after, PAGE,
+                            &self.db,
+                            id,
+                            dataset_id,
+                            &columns,
+                            stored::JudgedSet::Every,
+                            after,
+                            PAGE,
                         )
                         .await?;
                         let Some(last) = rows.last() else { break };
@@ -450,9 +563,16 @@ mod server {
             // Each reviewed row: its gold contribution out, its review's in.
             let mut after = -1;
             loop {
-                let rows =
-                    stored::judged_rows(&self.db, id, dataset_id, &columns, true, after, PAGE)
-                        .await?;
+                let rows = stored::judged_rows(
+                    &self.db,
+                    id,
+                    dataset_id,
+                    &columns,
+                    stored::JudgedSet::Reviewed,
+                    after,
+                    PAGE,
+                )
+                .await?;
                 let Some(last) = rows.last() else { break };
                 after = last.row_index;
                 let full = rows.len() == PAGE as usize;
@@ -478,7 +598,59 @@ mod server {
     }
 
     /// Rows read at a time.
-    const PAGE: u32 = 5_000;
+    pub(crate) const PAGE: u32 = 5_000;
+
+    /// Reads a batch's stored rows as the accuracy judges them, with the expected answers of
+    /// its gold columns.
+    pub(crate) struct JudgedReader<'a> {
+        fields: &'a [SchemaField],
+        /// Gold columns by position, with the field (by position) each one answers.
+        gold: Vec<(usize, usize)>,
+    }
+
+    impl<'a> JudgedReader<'a> {
+        pub(crate) fn new(
+            fields: &'a [SchemaField],
+            mapping: &rowbench_mapping::ColumnMapping,
+        ) -> Self {
+            let gold = mapping
+                .gold()
+                .filter_map(|(column, field)| {
+                    fields
+                        .iter()
+                        .position(|f| f.name == field)
+                        .map(|f| (column, f))
+                })
+                .collect();
+            Self { fields, gold }
+        }
+
+        /// The gold columns to read with each row, in the order [`JudgedReader::judged`] takes.
+        pub(crate) fn columns(&self) -> Vec<usize> {
+            self.gold.iter().map(|(c, _)| *c).collect()
+        }
+
+        pub(crate) fn judged(&self, row: stored::JudgedRow) -> Result<Judged> {
+            let parse = |text: Option<String>| -> Result<Option<Value>> {
+                text.as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| Error::internal("reading judged answers", &e))
+            };
+            let mut expected = vec![None; self.fields.len()];
+            for ((_, field), cell) in self.gold.iter().zip(&row.gold) {
+                expected[*field] = cell
+                    .as_deref()
+                    .and_then(|c| gold_value(&self.fields[*field].kind, c));
+            }
+            Ok(Judged {
+                model: parse(row.model)?,
+                decision: row.decision,
+                answer: parse(row.answer)?,
+                gold: expected,
+            })
+        }
+    }
 
     /// What a batch's accuracy was measured from.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -791,6 +963,71 @@ mod tests {
         assert_eq!(exact.fields[1].confusion, None);
         let tolerant = accuracy(&fields(), &rows, 0.5);
         assert_eq!(tolerant.fields[1].correct, 4);
+    }
+
+    #[test]
+    fn a_sample_is_shared_out_in_proportion_with_the_remainders_to_the_largest_and_one_at_least() {
+        // 100 of 1,000 rows over 700 / 200 / 97 / 3: exactly 70 / 20 / 9.7 / 0.3; rounded down
+        // 70 / 20 / 9 / 0, the one row left to the largest remainder (0.7), and the last
+        // stratum one row so that it can be estimated: 101 in all.
+        assert_eq!(allocate(&[700, 200, 97, 3], 100), [70, 20, 10, 1]);
+        // Two rows left over go to the two largest remainders (0.6 and 0.4, not 0.0).
+        assert_eq!(allocate(&[500, 300, 200], 7), [4, 2, 1]);
+        assert_eq!(
+            allocate(&[5, 0, 2], 50),
+            [5, 0, 2],
+            "everything, when asked for more"
+        );
+        assert_eq!(allocate(&[10, 10], 4), [2, 2]);
+    }
+
+    #[test]
+    fn a_sample_counts_a_rejected_row_wrong_and_weights_each_stratum_by_its_share() {
+        let fields = fields();
+        let row = |sentiment: &str, decision: Option<&str>, fix: Option<&str>| Judged {
+            model: Some(json!({"sentiment": sentiment, "score": 1})),
+            decision: decision.map(str::to_string),
+            answer: fix.map(|f| json!({"sentiment": f, "score": 1})),
+            gold: Vec::new(),
+        };
+        let positive = |judged: Judged| ("positive".to_string(), judged);
+        let negative = |judged: Judged| ("negative".to_string(), judged);
+        let rows = vec![
+            positive(row("positive", Some("accept"), None)),
+            positive(row("positive", Some("accept"), None)),
+            positive(row("positive", Some("accept"), None)),
+            // Rejected: wrong in every field, or the estimate would leave the bad rows out.
+            positive(row("positive", Some("reject"), None)),
+            negative(row("negative", Some("fix"), Some("positive"))),
+            negative(row("negative", Some("accept"), None)),
+            // Not reviewed yet: says nothing.
+            negative(row("negative", None, None)),
+        ];
+        let strata = [("positive".to_string(), 800), ("negative".to_string(), 200)];
+        let measured = sample_accuracy(&fields, &strata, &rows, 0.0);
+        let sentiment = &measured[0];
+        assert_eq!((sentiment.reviewed, sentiment.correct), (6, 4));
+        // 0.8 · 3/4 + 0.2 · 1/2 = 0.7, not the pooled 4/6.
+        let accuracy = sentiment.accuracy.expect("estimated");
+        assert!((accuracy - 0.7).abs() < 1e-9, "{sentiment:?}");
+        // Variance 0.64 · 0.1875 / 4 + 0.04 · 0.25 / 2 = 0.035; effective rows 0.21 / 0.035 = 6.
+        let effective = sentiment.effective_rows.expect("estimated");
+        assert!((effective - 6.0).abs() < 1e-9, "{sentiment:?}");
+        let (low, high) = wilson_for(0.7, 6.0).expect("counted");
+        assert!((sentiment.ci_low.expect("estimated") - low).abs() < 1e-9);
+        assert!((sentiment.ci_high.expect("estimated") - high).abs() < 1e-9);
+        // The score was never fixed: right on the five reviewed, wrong on the rejected one.
+        assert_eq!((measured[1].reviewed, measured[1].correct), (6, 5));
+        // A simple random sample is one stratum: the plain proportion and its Wilson interval.
+        let simple: Vec<(String, Judged)> = rows
+            .into_iter()
+            .map(|(_, judged)| (String::new(), judged))
+            .collect();
+        let plain = sample_accuracy(&fields, &[(String::new(), 1_000)], &simple, 0.0);
+        let (low, high) = wilson(4, 6).expect("counted");
+        assert!((plain[0].accuracy.expect("estimated") - 4.0 / 6.0).abs() < 1e-12);
+        assert!((plain[0].ci_low.expect("estimated") - low).abs() < 1e-9);
+        assert!((plain[0].ci_high.expect("estimated") - high).abs() < 1e-9);
     }
 
     #[test]

@@ -215,6 +215,8 @@ mod server {
     pub struct QueueQuery {
         pub status: Option<RowStatus>,
         pub review: Option<ReviewFilter>,
+        /// Only the rows of the batch's review sample.
+        pub sample: bool,
         /// Text looked for (case-insensitively) in the batch's key columns.
         pub search: String,
         pub after: Option<i64>,
@@ -461,6 +463,7 @@ mod server {
             let filter = QueueFilter {
                 status: query.status,
                 review: query.review,
+                sample: query.sample,
                 search: Some((&keys, query.search.as_str())),
                 after: query.after,
                 before: query.before,

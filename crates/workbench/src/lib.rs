@@ -48,6 +48,7 @@ pub mod limits;
 pub mod providers;
 pub mod review_sheet;
 pub mod reviews;
+pub mod samples;
 pub mod wizard;
 #[cfg(feature = "server")]
 mod workbench;

@@ -1,4 +1,4 @@
-//! The results grid of a batch's page: status and review filters, the search of the key
+//! The results grid of a batch's page: status, review and sample filters, the search of the key
 //! columns, one line per row with its answers and its review, keyset paging, and the open row,
 //! all named in the address so a reload or a shared link shows the same.
 
@@ -33,16 +33,80 @@ const STATUS_FILTERS: [&str; 6] = [
     "cancelled",
 ];
 
-/// The batch page's address for an open row (0-based), a status filter, a review filter and a
-/// search.
+/// What the grid shows, named in the address (`?status=failed&review=fixed&sample=true&q=T-12`)
+/// so a reload or a shared link shows the same rows. Held by the batch page: the sample panel
+/// turns the grid to the sample's rows still to review.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GridFilters {
+    pub status: RwSignal<String>,
+    pub review: RwSignal<String>,
+    pub search: RwSignal<String>,
+    /// Only the rows of the review sample.
+    pub sample: RwSignal<bool>,
+    /// Whether the batch has a review sample (its chip shows then).
+    pub sample_drawn: RwSignal<bool>,
+    pub cursor: RwSignal<Cursor>,
+    /// Whether the address asked for anything but every row.
+    from_address: bool,
+}
+
+impl GridFilters {
+    /// The filters the page's address names.
+    pub(super) fn from_address() -> Self {
+        let (status, review, search, sample) = use_query_map().with_untracked(|q| {
+            (
+                q.get("status")
+                    .filter(|s| STATUS_FILTERS.contains(&s.as_str()))
+                    .unwrap_or_else(|| "all".to_string()),
+                q.get("review")
+                    .filter(|s| REVIEW_FILTERS.contains(&s.as_str()))
+                    .unwrap_or_else(|| "all".to_string()),
+                q.get("q").unwrap_or_default(),
+                q.get("sample").as_deref() == Some("true"),
+            )
+        });
+        let from_address = status != "all" || review != "all" || !search.is_empty() || sample;
+        Self {
+            status: RwSignal::new(status),
+            review: RwSignal::new(review),
+            search: RwSignal::new(search),
+            sample: RwSignal::new(sample),
+            sample_drawn: RwSignal::new(sample),
+            cursor: RwSignal::new(Cursor::Start),
+            from_address,
+        }
+    }
+
+    /// The sample's rows no one has reviewed yet, from the first.
+    pub(super) fn show_sample_to_review(self) {
+        self.status.set("all".to_string());
+        self.search.set(String::new());
+        self.review.set("unreviewed".to_string());
+        self.sample.set(true);
+        self.cursor.set(Cursor::Start);
+    }
+}
+
+/// The batch page's address for an open row (0-based), a status filter, a review filter, the
+/// sample and a search.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn queue_address(id: i64, row: Option<i64>, status: &str, review: &str, search: &str) -> String {
+fn queue_address(
+    id: i64,
+    row: Option<i64>,
+    status: &str,
+    review: &str,
+    sample: bool,
+    search: &str,
+) -> String {
     let mut query = Vec::new();
     if status != "all" {
         query.push(format!("status={status}"));
     }
     if review != "all" {
         query.push(format!("review={review}"));
+    }
+    if sample {
+        query.push("sample=true".to_string());
     }
     if !search.is_empty() {
         query.push(format!("q={}", crate::text::url_encoded(search)));
@@ -66,25 +130,17 @@ pub(super) fn QueueTable(
     initial: QueuePage,
     reviews_saved: RwSignal<u64>,
     sheet_applied: RwSignal<u64>,
+    filters: GridFilters,
 ) -> impl IntoView {
-    // The filter and the search are in the address too (`?status=failed&q=T-12`), so a
-    // reload or a shared link shows the same rows.
-    let (url_status, url_review, url_search) = use_query_map().with_untracked(|q| {
-        (
-            q.get("status")
-                .filter(|s| STATUS_FILTERS.contains(&s.as_str()))
-                .unwrap_or_else(|| "all".to_string()),
-            q.get("review")
-                .filter(|s| REVIEW_FILTERS.contains(&s.as_str()))
-                .unwrap_or_else(|| "all".to_string()),
-            q.get("q").unwrap_or_default(),
-        )
-    });
-    let filtered_from_url = url_status != "all" || url_review != "all" || !url_search.is_empty();
-    let status = RwSignal::new(url_status);
-    let review = RwSignal::new(url_review);
-    let search = RwSignal::new(url_search);
-    let cursor = RwSignal::new(Cursor::Start);
+    let GridFilters {
+        status,
+        review,
+        search,
+        sample,
+        sample_drawn,
+        cursor,
+        from_address: filtered_from_url,
+    } = filters;
     // The open row is named in the address (`?row=12`, as the table numbers it), so a link to
     // it opens it.
     let selected: RwSignal<Option<i64>> = RwSignal::new(
@@ -97,9 +153,17 @@ pub(super) fn QueueTable(
     {
         let navigate = use_navigate();
         Effect::watch(
-            move || (selected.get(), status.get(), review.get(), search.get()),
-            move |(row, status, review, search), _, _| {
-                let path = queue_address(id, *row, status, review, search);
+            move || {
+                (
+                    selected.get(),
+                    status.get(),
+                    review.get(),
+                    sample.get(),
+                    search.get(),
+                )
+            },
+            move |(row, status, review, sample, search), _, _| {
+                let path = queue_address(id, *row, status, review, *sample, search);
                 let options = leptos_router::NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -152,6 +216,7 @@ pub(super) fn QueueTable(
             (
                 status.get(),
                 review.get(),
+                sample.get(),
                 search.get(),
                 cursor.get(),
                 finished.get(),
@@ -159,13 +224,21 @@ pub(super) fn QueueTable(
                 sheet_applied.get(),
             )
         },
-        move |(status, review, search, cursor, _, _, _)| {
+        move |(status, review, sample, search, cursor, _, _, _)| {
             let (after, before) = match cursor {
                 Cursor::Start => (None, None),
                 Cursor::After(i) => (Some(i), None),
                 Cursor::Before(i) => (None, Some(i)),
             };
-            fetch_queue_page(id, Some(status), Some(review), search, after, before)
+            fetch_queue_page(
+                id,
+                Some(status),
+                Some(review),
+                sample,
+                search,
+                after,
+                before,
+            )
         },
         move |answer| grid.show(answer),
     );
@@ -191,6 +264,27 @@ pub(super) fn QueueTable(
             <div class="queue__tools">
                 <FilterChips live status cursor />
                 <ReviewChips review cursor />
+                {move || {
+                    sample_drawn
+                        .get()
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="filter-chip"
+                                    data-testid="sample-chip"
+                                    class:is-active=move || sample.get()
+                                    aria-pressed=move || sample.get().to_string()
+                                    on:click=move |_| {
+                                        sample.update(|s| *s = !*s);
+                                        cursor.set(Cursor::Start);
+                                    }
+                                >
+                                    "In the sample"
+                                </button>
+                            }
+                        })
+                }}
                 {has_keys
                     .then(|| {
                         view! {
@@ -438,14 +532,17 @@ mod tests {
 
     #[test]
     fn the_address_names_the_filter_the_search_and_the_open_row() {
-        assert_eq!(queue_address(3, None, "all", "all", ""), "/batches/3");
         assert_eq!(
-            queue_address(3, Some(11), "all", "all", ""),
+            queue_address(3, None, "all", "all", false, ""),
+            "/batches/3"
+        );
+        assert_eq!(
+            queue_address(3, Some(11), "all", "all", false, ""),
             "/batches/3?row=12"
         );
         assert_eq!(
-            queue_address(3, Some(0), "failed", "fixed", "T-1 & co"),
-            "/batches/3?status=failed&review=fixed&q=T-1%20%26%20co&row=1"
+            queue_address(3, Some(0), "failed", "fixed", true, "T-1 & co"),
+            "/batches/3?status=failed&review=fixed&sample=true&q=T-1%20%26%20co&row=1"
         );
     }
 }
