@@ -163,3 +163,58 @@ test("a review sheet uploaded on the batch page is checked first, its problems l
   await expect(page.getByTestId("accuracy-line")).toContainText("1 row compared");
   expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
 });
+
+test("a stratified sample drawn on the batch page is reviewed from its own filter and states the batch's accuracy", async ({ page, request }) => {
+  const rows = ["id,review", ...Array.from({ length: 40 }, (_, i) => `P-${i + 1},sampled review ${i + 1}`)].join("\n");
+  const batch = await batchOver(request, rows, 4, "sample");
+  await expect
+    .poll(async () => (await (await request.get(`/api/batches/${batch}`)).json()).status, { timeout: 20_000 })
+    .toBe("completed");
+  await page.goto(`/batches/${batch}`);
+  await waitForHydration(page);
+  const panel = page.getByTestId("sample");
+  await expect(panel).toContainText("Rowbench draws rows at random");
+  await panel.getByLabel("Rows to draw").fill("8");
+  await expect(panel.getByLabel("Stratify the sample by")).toHaveValue("sentiment");
+  await panel.getByTestId("draw-sample").click();
+
+  // The grid turns to the sample's rows still to review.
+  await expect(page).toHaveURL(/review=unreviewed&sample=true/);
+  const drawn = (await (await request.get(`/api/batches/${batch}/sample`)).json()).rows;
+  expect(drawn).toBeGreaterThanOrEqual(8);
+  const lines = page.getByTestId("queue-row");
+  await expect(lines).toHaveCount(drawn);
+  await expect(page.getByTestId("sample-chip")).toHaveAttribute("aria-pressed", "true");
+  await expect(panel.getByTestId("sample-progress")).toHaveText(`0 of ${drawn} reviewed (0%)`);
+  await expect(panel).toContainText("stratified by the model's sentiment");
+
+  // Every row accepted with the keyboard but the last, rejected.
+  await lines.first().focus();
+  for (let i = 0; i < drawn - 1; i++) {
+    await page.keyboard.press("a");
+    await expect(lines.nth(i + 1)).toBeFocused();
+  }
+  await page.keyboard.press("r");
+  await expect(page.getByPlaceholder("Enter rejects, Escape goes back")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(lines.last()).toHaveAttribute("data-review", "rejected");
+  await expect(panel.getByTestId("sample-progress")).toHaveText(`${drawn} of ${drawn} reviewed (100%)`);
+  const line = panel.getByTestId("sample-line");
+  await expect(line).toContainText("% correct (95% CI ");
+  await expect(line).toContainText(`${drawn} rows reviewed`);
+  const estimate = (await (await request.get(`/api/batches/${batch}/sample`)).json()).fields[0];
+  expect([estimate.reviewed, estimate.correct]).toEqual([drawn, drawn - 1]);
+  await expect(line).toContainText(`${Math.round(estimate.accuracy * 100)}% correct`);
+  await panel.getByText("Strata", { exact: true }).click();
+  await expect(panel.getByRole("table", { name: "Strata of the sample" })).toBeVisible();
+
+  const exported = await request.get(`/api/batches/${batch}/export?format=csv`);
+  expect(JSON.parse(exported.headers()["x-rowbench-accuracy"]).sentiment.from).toBe("sample");
+
+  // Discarded: the form again, the chip gone, the reviews kept.
+  await panel.getByTestId("discard-sample").click();
+  await expect(panel.getByTestId("sample-form")).toBeVisible();
+  await expect(page.getByTestId("sample-chip")).toHaveCount(0);
+  expect((await (await request.get(`/api/batches/${batch}/accuracy`)).json()).fields[0].reviewed).toBe(drawn - 1);
+  expect((await request.delete(`/api/batches/${batch}`)).status()).toBe(204);
+});

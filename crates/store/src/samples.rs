@@ -235,3 +235,123 @@ pub async fn discard_sample(db: &Database, owner: &str, batch_id: i64) -> Result
             == 1
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    #[tokio::test]
+    async fn strata_name_yes_and_no_alike_on_both_engines_and_a_draw_keeps_to_its_stratum() {
+        let (db, _place) = testing::fresh_database().await;
+        let id = crate::queue::test_support::batch(&db, "local", 6, 1).await;
+        // Rows 0–3 answered yes, 4 no, 5 without the field; a failed row is not answered.
+        let answers = [
+            r#"{"flag":true,"label":"a"}"#,
+            r#"{"flag":true,"label":"a"}"#,
+            r#"{"flag":true,"label":"b"}"#,
+            r#"{"flag":true,"label":"b"}"#,
+            r#"{"flag":false,"label":"b"}"#,
+            r#"{"label":"c"}"#,
+        ];
+        for (row, answer) in answers.iter().enumerate() {
+            let sql = format!(
+                "UPDATE batch_rows SET status = 'succeeded', result = '{answer}' \
+                 WHERE batch_id = $1 AND row_index = $2"
+            );
+            testing::execute(&db, &sql, &[id, row as i64]).await;
+        }
+        assert_eq!(
+            strata(&db, id, Some("flag")).await.expect("read"),
+            [
+                ("true".to_string(), 4),
+                (String::new(), 1),
+                ("false".to_string(), 1)
+            ]
+        );
+        assert_eq!(
+            strata(&db, id, None).await.expect("read"),
+            [(String::new(), 6)]
+        );
+        let yes = draw_rows(&db, id, Some("flag"), "true", 3)
+            .await
+            .expect("draw");
+        assert_eq!(yes.len(), 3);
+        assert!(yes.iter().all(|r| (0..4).contains(r)), "{yes:?}");
+        let b = draw_rows(&db, id, Some("label"), "b", 10)
+            .await
+            .expect("draw");
+        assert_eq!(b, [2, 3, 4], "every row of the stratum, in row order");
+
+        let draw = SampleDraw {
+            size: 3,
+            stratify_by: Some("flag".into()),
+            population: 6,
+            drawn_by: "local".into(),
+            drawn_at: Timestamp::now(),
+        };
+        let drawn = [
+            ("true".to_string(), 4, yes.clone()),
+            ("false".to_string(), 1, vec![4]),
+        ];
+        assert!(
+            !replace_sample(&db, "mallory", id, &draw, &drawn)
+                .await
+                .expect("write")
+        );
+        assert!(
+            replace_sample(&db, "local", id, &draw, &drawn)
+                .await
+                .expect("write")
+        );
+        let (stored, strata) = sample(&db, id).await.expect("read").expect("drawn");
+        assert_eq!(stored, draw);
+        assert_eq!(
+            strata,
+            [
+                SampleStratum {
+                    stratum: "true".into(),
+                    population: 4,
+                    rows: 3
+                },
+                SampleStratum {
+                    stratum: "false".into(),
+                    population: 1,
+                    rows: 1
+                }
+            ]
+        );
+        // Drawn again, the old rows go.
+        let again = [(String::new(), 6, vec![5])];
+        assert!(
+            replace_sample(
+                &db,
+                "local",
+                id,
+                &SampleDraw {
+                    stratify_by: None,
+                    ..draw
+                },
+                &again
+            )
+            .await
+            .expect("write")
+        );
+        let (_, strata) = sample(&db, id).await.expect("read").expect("drawn");
+        assert_eq!(strata.len(), 1);
+        assert_eq!(strata[0].rows, 1);
+        assert!(!discard_sample(&db, "mallory", id).await.expect("write"));
+        assert!(discard_sample(&db, "local", id).await.expect("write"));
+        assert_eq!(sample(&db, id).await.expect("read"), None);
+        assert_eq!(
+            testing::scalar_i64(
+                &db,
+                "SELECT COUNT(*) FROM review_samples WHERE batch_id = $1",
+                &[id]
+            )
+            .await,
+            0,
+            "its rows went with it"
+        );
+    }
+}

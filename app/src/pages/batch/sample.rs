@@ -127,7 +127,7 @@ pub(super) fn SamplePanel(
                     draw();
                 }
             >
-                <label class="field field--inline small">
+                <label class="small">
                     <span>"Rows"</span>
                     <input
                         class="input input--sm input--narrow"
@@ -138,10 +138,10 @@ pub(super) fn SamplePanel(
                         on:input=move |ev| size.set(event_target_value(&ev))
                     />
                 </label>
-                <label class="field field--inline small">
+                <label class="small">
                     <span>"Stratified by"</span>
                     <select
-                        class="select select--sm"
+                        class="select"
                         name="stratify_by"
                         aria-label="Stratify the sample by"
                         on:change=move |ev| stratify.set(event_target_value(&ev))
@@ -250,7 +250,7 @@ fn Drawn(sample: SampleReport, filters: GridFilters) -> impl IntoView {
         None => String::new(),
     };
     let about = format!(
-        "{} rows drawn at random from {} answered{how} by {} on {}.",
+        "{} rows drawn at random from the {} answered{how} by {} on {}.",
         human_count(sample.rows),
         human_count(sample.population),
         sample.drawn_by,
@@ -359,43 +359,45 @@ fn Drawn(sample: SampleReport, filters: GridFilters) -> impl IntoView {
                 view! {
                     <details class="accuracy__confusion">
                         <summary class="small">"Strata"</summary>
-                        <table class="table" aria-label="Strata of the sample">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Model's answer"</th>
-                                    <th scope="col" class="num">
-                                        "Rows in the batch"
-                                    </th>
-                                    <th scope="col" class="num">
-                                        "Share"
-                                    </th>
-                                    <th scope="col" class="num">
-                                        "Drawn"
-                                    </th>
-                                    <th scope="col" class="num">
-                                        "Reviewed"
-                                    </th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {strata
-                                    .into_iter()
-                                    .map(|s| {
-                                        view! {
-                                            <tr>
-                                                <th scope="row">{stratum_name(&s.value)}</th>
-                                                <td class="num">{human_count(s.population)}</td>
-                                                <td class="num">
-                                                    {percent(s.population as f64 / population as f64)}
-                                                </td>
-                                                <td class="num">{human_count(s.rows)}</td>
-                                                <td class="num">{human_count(s.reviewed)}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-wrap">
+                            <table class="table" aria-label="Strata of the sample">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Model's answer"</th>
+                                        <th scope="col" class="num">
+                                            "Rows in the batch"
+                                        </th>
+                                        <th scope="col" class="num">
+                                            "Share"
+                                        </th>
+                                        <th scope="col" class="num">
+                                            "Drawn"
+                                        </th>
+                                        <th scope="col" class="num">
+                                            "Reviewed"
+                                        </th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {strata
+                                        .into_iter()
+                                        .map(|s| {
+                                            view! {
+                                                <tr>
+                                                    <th scope="row">{stratum_name(&s.value)}</th>
+                                                    <td class="num">{human_count(s.population)}</td>
+                                                    <td class="num">
+                                                        {percent(s.population as f64 / population as f64)}
+                                                    </td>
+                                                    <td class="num">{human_count(s.rows)}</td>
+                                                    <td class="num">{human_count(s.reviewed)}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     </details>
                 }
             })}
