@@ -39,6 +39,19 @@ async fn text(client: &reqwest::Client, url: String) -> String {
         .expect("text")
 }
 
+/// The accuracy header of batch `batch`'s CSV export, read as JSON.
+pub async fn export_accuracy(app: &TestApp, client: &reqwest::Client, batch: i64) -> Value {
+    let export = client
+        .get(app.url(&format!("/api/batches/{batch}/export?format=csv")))
+        .send()
+        .await
+        .expect("answered");
+    let header = export.headers()["x-rowbench-accuracy"]
+        .to_str()
+        .expect("ASCII");
+    serde_json::from_str(header).expect("JSON")
+}
+
 async fn row(app: &TestApp, client: &reqwest::Client, batch: i64, row: i64) -> Value {
     client
         .get(app.url(&format!("/api/batches/{batch}/rows/{row}")))
@@ -296,6 +309,31 @@ async fn a_viewer_cannot_review_and_an_editor_is_named_as_the_reviewer() {
         "accept",
         "a viewer reads the review"
     );
+    // A review sample too: a viewer reads it, only an editor draws or discards it.
+    let sample = |client: &reqwest::Client, method: reqwest::Method| {
+        let request = client.request(method, app.url(&format!("/api/batches/{batch}/sample")));
+        async move {
+            request
+                .json(&json!({ "size": 2 }))
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    };
+    assert_eq!(
+        sample(&vic, reqwest::Method::POST).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sample(&eve, reqwest::Method::POST).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(sample(&vic, reqwest::Method::GET).await, StatusCode::OK);
+    assert_eq!(
+        sample(&vic, reqwest::Method::DELETE).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn rows_reviewed(app: &TestApp, client: &reqwest::Client, batch: i64, filter: &str) -> Value {
@@ -462,17 +500,7 @@ async fn a_gold_column_is_never_sent_and_measures_the_model_with_reviews_winning
     );
 
     // The figure travels with the export.
-    let export = client
-        .get(app.url(&format!("/api/batches/{batch}/export?format=csv")))
-        .send()
-        .await
-        .expect("answered");
-    let header: Value = serde_json::from_str(
-        export.headers()["x-rowbench-accuracy"]
-            .to_str()
-            .expect("ASCII"),
-    )
-    .expect("JSON");
+    let header = export_accuracy(&app, &client, batch).await;
     assert_eq!(header["sentiment"]["compared"], 4, "{header}");
     let expected = (right_after as f64 / 4.0 * 10_000.0).round() / 10_000.0;
     assert_eq!(

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
+use crate::reviews::export_accuracy;
 use crate::teams::{recipe, run_batch, upload};
 
 /// `rows` lines with texts different enough for the demo model to answer both ways.
@@ -26,6 +27,15 @@ async fn get(client: &reqwest::Client, url: String) -> (StatusCode, Value) {
     let response = client.get(url).send().await.expect("answered");
     let status = response.status();
     (status, response.json().await.expect("JSON"))
+}
+
+async fn discard(app: &TestApp, client: &reqwest::Client, batch: i64) -> StatusCode {
+    client
+        .delete(app.url(&format!("/api/batches/{batch}/sample")))
+        .send()
+        .await
+        .expect("answered")
+        .status()
 }
 
 fn indexes(page: &Value) -> Vec<i64> {
@@ -198,17 +208,7 @@ async fn a_stratified_sample_is_drawn_in_proportion_reviewed_through_its_filter_
     );
 
     // The export states the sample's figure.
-    let export = client
-        .get(app.url(&format!("/api/batches/{batch}/export?format=csv")))
-        .send()
-        .await
-        .expect("answered");
-    let header: Value = serde_json::from_str(
-        export.headers()["x-rowbench-accuracy"]
-            .to_str()
-            .expect("ASCII"),
-    )
-    .expect("JSON");
+    let header = export_accuracy(&app, &client, batch).await;
     assert_eq!(header["sentiment"]["from"], "sample", "{header}");
     assert_eq!(header["sentiment"]["sample_rows"].as_i64(), Some(drawn));
     assert_eq!(header["sentiment"]["population"], 80);
@@ -216,12 +216,7 @@ async fn a_stratified_sample_is_drawn_in_proportion_reviewed_through_its_filter_
     assert!((stated - expected).abs() < 1e-4, "{header}");
 
     // Discarded, the reviews stay and the export goes back to the reviewed rows.
-    let response = client
-        .delete(app.url(&format!("/api/batches/{batch}/sample")))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(discard(&app, &client, batch).await, StatusCode::NO_CONTENT);
     let (status, _) = get(&client, app.url(&format!("/api/batches/{batch}/sample"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, still) = get(
@@ -230,24 +225,9 @@ async fn a_stratified_sample_is_drawn_in_proportion_reviewed_through_its_filter_
     )
     .await;
     assert_eq!(still["review"]["decision"], "reject");
-    let export = client
-        .get(app.url(&format!("/api/batches/{batch}/export?format=csv")))
-        .send()
-        .await
-        .expect("answered");
-    let header: Value = serde_json::from_str(
-        export.headers()["x-rowbench-accuracy"]
-            .to_str()
-            .expect("ASCII"),
-    )
-    .expect("JSON");
+    let header = export_accuracy(&app, &client, batch).await;
     assert_eq!(header["sentiment"]["from"], "reviewed", "{header}");
-    let response = client
-        .delete(app.url(&format!("/api/batches/{batch}/sample")))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(discard(&app, &client, batch).await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -475,7 +475,7 @@ pub fn accuracy(fields: &[SchemaField], rows: &[Judged], tolerance: f64) -> Batc
 #[cfg(feature = "server")]
 pub use server::AccuracyCache;
 #[cfg(feature = "server")]
-pub(crate) use server::{JudgedReader, PAGE};
+pub(crate) use server::JudgedReader;
 
 #[cfg(feature = "server")]
 mod server {
@@ -520,8 +520,7 @@ mod server {
                 return Ok(cached);
             }
             let reader = JudgedReader::new(fields, &batch.config.recipe.mapping);
-            let columns = reader.columns();
-            let judged = |row| reader.judged(row);
+            let has_gold = !reader.columns().is_empty();
             // Every row's gold answers, counted as if no one had reviewed (kept until the
             // answers change: a review does not read the million rows again).
             let gold_key = GoldKey {
@@ -529,68 +528,45 @@ mod server {
                 answers_version: source.answers_version,
                 tolerance: tolerance.to_bits(),
             };
-            let mut tally = match (columns.is_empty(), self.accuracy_cache.gold(&gold_key)) {
-                (true, _) => Tally::new(fields, tolerance),
-                (false, Some(tally)) => tally,
-                (false, None) => {
+            let mut tally = match (has_gold, self.accuracy_cache.gold(&gold_key)) {
+                (false, _) => Tally::new(fields, tolerance),
+                (true, Some(tally)) => tally,
+                (true, None) => {
                     let mut tally = Tally::new(fields, tolerance);
-                    let mut after = -1;
-                    loop {
-                        let rows = stored::judged_rows(
+                    reader
+                        .each(
                             &self.db,
                             id,
                             dataset_id,
-                            &columns,
                             stored::JudgedSet::Every,
-                            after,
-                            PAGE,
+                            |_, row| {
+                                tally.add(&row);
+                            },
                         )
                         .await?;
-                        let Some(last) = rows.last() else { break };
-                        after = last.row_index;
-                        let full = rows.len() == PAGE as usize;
-                        for row in rows {
-                            tally.add(&judged(row)?);
-                        }
-                        if !full {
-                            break;
-                        }
-                    }
                     self.accuracy_cache.keep_gold(gold_key, tally.clone());
                     tally
                 }
             };
             // Each reviewed row: its gold contribution out, its review's in.
-            let mut after = -1;
-            loop {
-                let rows = stored::judged_rows(
+            reader
+                .each(
                     &self.db,
                     id,
                     dataset_id,
-                    &columns,
                     stored::JudgedSet::Reviewed,
-                    after,
-                    PAGE,
+                    |_, row| {
+                        if has_gold {
+                            tally.remove(&Judged {
+                                decision: None,
+                                answer: None,
+                                ..row.clone()
+                            });
+                        }
+                        tally.add(&row);
+                    },
                 )
                 .await?;
-                let Some(last) = rows.last() else { break };
-                after = last.row_index;
-                let full = rows.len() == PAGE as usize;
-                for row in rows {
-                    let row = judged(row)?;
-                    if !columns.is_empty() {
-                        tally.remove(&Judged {
-                            decision: None,
-                            answer: None,
-                            ..row.clone()
-                        });
-                    }
-                    tally.add(&row);
-                }
-                if !full {
-                    break;
-                }
-            }
             let measured = tally.finish();
             self.accuracy_cache.keep(key, measured.clone());
             Ok(measured)
@@ -598,7 +574,7 @@ mod server {
     }
 
     /// Rows read at a time.
-    pub(crate) const PAGE: u32 = 5_000;
+    const PAGE: u32 = 5_000;
 
     /// Reads a batch's stored rows as the accuracy judges them, with the expected answers of
     /// its gold columns.
@@ -625,12 +601,43 @@ mod server {
             Self { fields, gold }
         }
 
-        /// The gold columns to read with each row, in the order [`JudgedReader::judged`] takes.
-        pub(crate) fn columns(&self) -> Vec<usize> {
+        /// The gold columns to read with each row.
+        fn columns(&self) -> Vec<usize> {
             self.gold.iter().map(|(c, _)| *c).collect()
         }
 
-        pub(crate) fn judged(&self, row: stored::JudgedRow) -> Result<Judged> {
+        /// Hands every row of `set` of batch `batch_id` to `visit` with its sample stratum,
+        /// [`PAGE`] rows read at a time (a million rows are never held at once).
+        pub(crate) async fn each(
+            &self,
+            db: &rowbench_store::Database,
+            batch_id: i64,
+            dataset_id: i64,
+            set: stored::JudgedSet,
+            mut visit: impl FnMut(Option<String>, Judged),
+        ) -> Result<()> {
+            let columns = self.columns();
+            let mut after = -1;
+            loop {
+                let rows =
+                    stored::judged_rows(db, batch_id, dataset_id, &columns, set, after, PAGE)
+                        .await?;
+                let Some(last) = rows.last() else {
+                    return Ok(());
+                };
+                after = last.row_index;
+                let full = rows.len() == PAGE as usize;
+                for mut row in rows {
+                    let stratum = row.stratum.take();
+                    visit(stratum, self.judged(row)?);
+                }
+                if !full {
+                    return Ok(());
+                }
+            }
+        }
+
+        fn judged(&self, row: stored::JudgedRow) -> Result<Judged> {
             let parse = |text: Option<String>| -> Result<Option<Value>> {
                 text.as_deref()
                     .map(serde_json::from_str)

@@ -67,7 +67,7 @@ mod server {
     use serde_json::json;
 
     use super::{MAX_SAMPLE, SampleReport, SampleRequest, SampleStratumView};
-    use crate::accuracy::{JudgedReader, PAGE, allocate, sample_accuracy};
+    use crate::accuracy::{JudgedReader, allocate, sample_accuracy};
     use crate::error::{Error, Result};
     use crate::{Actor, Workbench, display_time};
 
@@ -186,33 +186,20 @@ mod server {
             };
             let fields = &batch.config.recipe.schema.fields;
             let reader = JudgedReader::new(fields, &batch.config.recipe.mapping);
-            let columns = reader.columns();
             let mut rows = Vec::new();
             let source = stored_reviews::judged_source(&self.db, id).await?;
             if let Some(dataset_id) = source.and_then(|s| s.dataset_id) {
-                let mut after = -1;
-                loop {
-                    let page = stored_reviews::judged_rows(
+                reader
+                    .each(
                         &self.db,
                         id,
                         dataset_id,
-                        &columns,
                         JudgedSet::Sample,
-                        after,
-                        PAGE,
+                        |stratum, row| {
+                            rows.push((stratum.unwrap_or_default(), row));
+                        },
                     )
                     .await?;
-                    let Some(last) = page.last() else { break };
-                    after = last.row_index;
-                    let full = page.len() == PAGE as usize;
-                    for row in page {
-                        let stratum = row.stratum.clone().unwrap_or_default();
-                        rows.push((stratum, reader.judged(row)?));
-                    }
-                    if !full {
-                        break;
-                    }
-                }
             }
             let whole = |n: i64| u64::try_from(n).unwrap_or(0);
             let weights: Vec<(String, u64)> = strata

@@ -119,17 +119,7 @@ pub(super) fn AccuracyPanel(
                         }
                     })}
             </header>
-            {move || {
-                problem
-                    .get()
-                    .map(|p| {
-                        view! {
-                            <p class="alert alert--danger small" role="alert">
-                                {p}
-                            </p>
-                        }
-                    })
-            }}
+            <ProblemLine problem />
             {move || {
                 if measured.with(Option::is_none) {
                     return view! { <p class="muted small">"Measuring…"</p> }.into_any();
@@ -160,16 +150,10 @@ pub(super) fn AccuracyPanel(
 #[component]
 fn FieldLine(field: FieldAccuracy) -> impl IntoView {
     let line = accuracy_line(&field);
-    let interval = match (field.ci_low, field.ci_high, field.accuracy) {
-        (Some(low), Some(high), Some(a)) => Some(view! {
-            <span class="accuracy__track" aria-hidden="true">
-                <span
-                    class="accuracy__ci"
-                    style=format!("left: {:.1}%; width: {:.1}%", low * 100.0, (high - low) * 100.0)
-                ></span>
-                <span class="accuracy__point" style=format!("left: {:.1}%", a * 100.0)></span>
-            </span>
-        }),
+    let interval = match (field.accuracy, field.ci_low, field.ci_high) {
+        (Some(accuracy), Some(low), Some(high)) => {
+            Some(view! { <IntervalTrack accuracy low high /> })
+        }
         _ => None,
     };
     let confusion = field
@@ -187,6 +171,34 @@ fn FieldLine(field: FieldAccuracy) -> impl IntoView {
             {interval}
             {confusion}
         </div>
+    }
+}
+
+/// A 0–100% track with the 95% interval shaded and the estimate marked.
+#[component]
+pub(super) fn IntervalTrack(accuracy: f64, low: f64, high: f64) -> impl IntoView {
+    view! {
+        <span class="accuracy__track" aria-hidden="true">
+            <span
+                class="accuracy__ci"
+                style=format!("left: {:.1}%; width: {:.1}%", low * 100.0, (high - low) * 100.0)
+            ></span>
+            <span class="accuracy__point" style=format!("left: {:.1}%", accuracy * 100.0)></span>
+        </span>
+    }
+}
+
+/// What went wrong with the panel's last request, if anything.
+#[component]
+pub(super) fn ProblemLine(problem: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        problem.get().map(|p| {
+            view! {
+                <p class="alert alert--danger small" role="alert">
+                    {p}
+                </p>
+            }
+        })
     }
 }
 

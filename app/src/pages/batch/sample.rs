@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use rowbench_recipe::estimate::human_count;
 use rowbench_workbench::accuracy::SampleFieldAccuracy;
 
+use super::accuracy::{IntervalTrack, ProblemLine};
 use super::queue::GridFilters;
 use crate::api::batch::{
     MAX_SAMPLE, SampleReport, discard_review_sample, draw_review_sample, load_sample,
@@ -208,17 +209,7 @@ pub(super) fn SamplePanel(
                         })
                 }}
             </header>
-            {move || {
-                problem
-                    .get()
-                    .map(|p| {
-                        view! {
-                            <p class="alert alert--danger small" role="alert">
-                                {p}
-                            </p>
-                        }
-                    })
-            }}
+            <ProblemLine problem />
             {move || match report.get() {
                 None => view! { <p class="muted small">"Reading the sample…"</p> }.into_any(),
                 Some(None) => {
@@ -302,26 +293,9 @@ fn Drawn(sample: SampleReport, filters: GridFilters) -> impl IntoView {
                 .into_iter()
                 .map(|field| {
                     let line = sample_line(&field);
-                    let track = match (field.ci_low, field.ci_high, field.accuracy) {
-                        (Some(low), Some(high), Some(a)) => {
-                            Some(
-                                view! {
-                                    <span class="accuracy__track" aria-hidden="true">
-                                        <span
-                                            class="accuracy__ci"
-                                            style=format!(
-                                                "left: {:.1}%; width: {:.1}%",
-                                                low * 100.0,
-                                                (high - low) * 100.0,
-                                            )
-                                        ></span>
-                                        <span
-                                            class="accuracy__point"
-                                            style=format!("left: {:.1}%", a * 100.0)
-                                        ></span>
-                                    </span>
-                                },
-                            )
+                    let track = match (field.accuracy, field.ci_low, field.ci_high) {
+                        (Some(accuracy), Some(low), Some(high)) => {
+                            Some(view! { <IntervalTrack accuracy low high /> })
                         }
                         _ => None,
                     };
