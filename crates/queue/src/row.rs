@@ -85,7 +85,7 @@ pub(crate) async fn run(shared: Arc<Shared>, row: ClaimedRow) -> bool {
         }
         Verdict::Refused { reason } => {
             // Pause first: released into a running batch, the row would be claimed at once.
-            if let Err(error) = queue::pause_for(db, row.batch_id, &reason).await {
+            if let Err(error) = queue::pause_for(db, row.batch_id, &reason, row.claimed_at).await {
                 tracing::warn!(%error, "cannot pause the batch");
             }
             if let Err(error) = queue::release_row(db, row.batch_id, row.row_index, row.claim).await

@@ -5,9 +5,9 @@ use crate::{Database, StoreError, Timestamp};
 
 use super::finish::settle;
 
-/// Pauses batch $2 (of owner $3, if not NULL) with reason $1 if it is running or queued.
+/// Pauses batch $2 of owner $3 with reason $1 if it is running or queued.
 const SET_PAUSED: &str = "UPDATE batches SET status = 'paused', pause_reason = $1 \
-     WHERE id = $2 AND ($3 IS NULL OR owner = $3) AND status IN ('running', 'queued')";
+     WHERE id = $2 AND owner = $3 AND status IN ('running', 'queued')";
 
 /// Pauses the `owner`'s running (or queued) batch; rows in flight finish, no new ones start.
 /// False if the batch is not theirs or not running.
@@ -22,7 +22,7 @@ pub async fn pause(
         sqlx::query(SET_PAUSED)
             .bind(reason)
             .bind(batch_id)
-            .bind(Some(owner))
+            .bind(owner)
             .execute(pool)
             .await?
             .rows_affected()
@@ -30,18 +30,29 @@ pub async fn pause(
     Ok(done == 1)
 }
 
-/// Pauses a running batch for the worker, saying why. False if it was not running, so the
-/// first reason given is the one kept.
+/// Pauses a running batch for the worker, saying why, over a call of a row claimed at
+/// `claimed_at`. False if it was not running, so the first reason given is the one kept, or if
+/// it was resumed since that claim: the refusal then answers a call made before whatever the
+/// pause was for was put right, and the calls made since will say for themselves.
 #[tracing::instrument(skip_all, fields(batch_id))]
-pub async fn pause_for(db: &Database, batch_id: i64, reason: &str) -> Result<bool, StoreError> {
+pub async fn pause_for(
+    db: &Database,
+    batch_id: i64,
+    reason: &str,
+    claimed_at: Timestamp,
+) -> Result<bool, StoreError> {
     let done = on_writer!(db, |conn, _dialect| {
-        sqlx::query(SET_PAUSED)
-            .bind(Some(reason))
-            .bind(batch_id)
-            .bind(None::<&str>)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
+        sqlx::query(
+            "UPDATE batches SET status = 'paused', pause_reason = $1 \
+             WHERE id = $2 AND status IN ('running', 'queued') \
+             AND (resumed_at IS NULL OR resumed_at < $3)",
+        )
+        .bind(reason)
+        .bind(batch_id)
+        .bind(claimed_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
     });
     Ok(done == 1)
 }
@@ -96,7 +107,7 @@ macro_rules! change_batch {
 /// Resumes the `owner`'s paused batch (completing it at once if nothing is left to run).
 #[tracing::instrument(skip_all, fields(batch_id))]
 pub async fn resume(db: &Database, owner: &str, batch_id: i64) -> Result<bool, StoreError> {
-    let resume = "status = 'running', pause_reason = NULL WHERE status = 'paused'";
+    let resume = "status = 'running', pause_reason = NULL, resumed_at = $3 WHERE status = 'paused'";
     on_pool!(db, |pool, dialect| {
         let mut tx = pool.begin().await?;
         if !change_batch!(tx, owner, batch_id, resume) {
@@ -322,8 +333,16 @@ mod tests {
     async fn the_worker_keeps_the_first_pause_reason() {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 2, 1).await;
-        assert!(pause_for(&db, id, "bad key").await.expect("pause"));
-        assert!(!pause_for(&db, id, "another").await.expect("pause"));
+        assert!(
+            pause_for(&db, id, "bad key", Timestamp::now())
+                .await
+                .expect("pause")
+        );
+        assert!(
+            !pause_for(&db, id, "another", Timestamp::now())
+                .await
+                .expect("pause")
+        );
         assert_eq!(
             totals(&db, id)
                 .await
@@ -332,6 +351,38 @@ mod tests {
                 .as_deref(),
             Some("bad key")
         );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_of_a_call_claimed_before_the_batch_was_resumed_does_not_pause_it_again() {
+        let (db, _dir) = fresh_database().await;
+        let id = batch(&db, "alice", 3, 3).await;
+        let first = claim(&db).await;
+        let slow = claim(&db).await;
+        assert!(
+            pause_for(&db, id, "bad key", first.claimed_at)
+                .await
+                .expect("pause")
+        );
+        // Milliseconds apart, so the resume is after both claims by the clock.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        assert!(resume(&db, "alice", id).await.expect("resume"));
+        assert!(
+            !pause_for(&db, id, "bad key", slow.claimed_at)
+                .await
+                .expect("pause"),
+            "the slow call went out with the key from before"
+        );
+        assert_eq!(status_of(&db, id).await, BatchStatus::Running);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        let after = claim(&db).await;
+        assert!(
+            pause_for(&db, id, "still a bad key", after.claimed_at)
+                .await
+                .expect("pause"),
+            "a call claimed since the resume still pauses it"
+        );
+        assert_eq!(status_of(&db, id).await, BatchStatus::Paused);
     }
 
     #[tokio::test]
@@ -560,7 +611,9 @@ mod tests {
         let (db, _dir) = fresh_database().await;
         let id = batch(&db, "alice", 2, 1).await;
         assert!(!pause(&db, "bob", id, None).await.expect("pause"));
-        pause_for(&db, id, "held").await.expect("pause");
+        pause_for(&db, id, "held", Timestamp::now())
+            .await
+            .expect("pause");
         assert!(!resume(&db, "bob", id).await.expect("resume"));
         assert!(!retry_failed(&db, "bob", id).await.expect("retry"));
         assert_eq!(

@@ -18,6 +18,9 @@ pub struct ClaimedRow {
     pub claim: i64,
     /// The dataset row's cells, in column order.
     pub cells: Vec<String>,
+    /// When it was claimed (a refusal of its call pauses the batch only if no one has resumed
+    /// it since).
+    pub claimed_at: Timestamp,
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -146,6 +149,7 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
             row_index,
             claim: attempt,
             cells: serde_json::from_str(&cells).map_err(|e| corrupt("row cells", e))?,
+            claimed_at: now,
         });
     }
     // RETURNING promises no order.
