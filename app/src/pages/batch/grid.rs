@@ -505,8 +505,25 @@ fn GridRow(grid: Grid, line: QueueLine, columns: usize) -> impl IntoView {
             }
             on:keydown=move |ev| {
                 let on_row = ev.target() == ev.current_target();
-                if on_row && grid.mode.get_untracked() == Mode::Browse && browse_key(grid, row, &ev)
-                {
+                let handled = match grid.mode.get_untracked() {
+                    _ if !on_row => false,
+                    Mode::Browse => browse_key(grid, row, &ev),
+                    Mode::Rejecting(rejecting) if rejecting == row => {
+                        match ev.key().as_str() {
+                            "Enter" => {
+                                grid.save_reject(row);
+                                true
+                            }
+                            "Escape" => {
+                                grid.cancel(row);
+                                true
+                            }
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if handled {
                     ev.prevent_default();
                 }
             }
