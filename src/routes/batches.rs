@@ -1,6 +1,7 @@
 //! The batches API: create a batch from a recipe, read its state, rows, drill-down and answer
 //! charts, control it (pause, resume, cancel, retry failed rows, retry one row, run the rows a
-//! trial left out), review a row's answer, draw a review sample, delete it. Each handler parses the request, calls one use case of
+//! trial left out, run failed, rejected or all rows again with worked examples), review a row's
+//! answer, draw a review sample, delete it. Each handler parses the request, calls one use case of
 //! `rowbench_workbench` and answers its model as JSON.
 
 use axum::Json;
@@ -15,6 +16,7 @@ use rowbench_workbench::Workbench;
 use rowbench_workbench::batch_page::{QueueQuery, ReviewFilter, RowStatus};
 use rowbench_workbench::batches::{BatchAction, BatchRecord, StartBatch};
 use rowbench_workbench::limits::{API_PAGE, MAX_API_PAGE};
+use rowbench_workbench::reruns::RerunRequest;
 use rowbench_workbench::reviews::{Decision, ReviewInput};
 use rowbench_workbench::samples::SampleRequest;
 use serde::Deserialize;
@@ -41,6 +43,7 @@ pub fn router() -> crate::routes::Routes {
             "/api/batches/{id}/sample",
             get(sample).post(draw_sample).delete(discard_sample),
         )
+        .route("/api/batches/{id}/rerun", post(rerun))
         .route("/api/batches/{id}/{action}", post(control))
         .route("/api/batches/{id}/rows", get(rows))
         .route("/api/batches/{id}/rows/{row}", get(row))
@@ -440,6 +443,27 @@ async fn draw_sample(
         StatusCode::CREATED,
         Json(workbench.draw_sample(&actor, id, body).await?),
     ))
+}
+
+impl RequestBody for RerunRequest {
+    fn unknown_field(body: &Value) -> Option<UnknownField> {
+        check_keys(body, "", &["rows", "examples"])
+            .or_else(|| check_keys(&body["examples"], "examples", &["count", "choose", "by"]))
+    }
+}
+
+/// `POST /api/batches/{id}/rerun` with `{"rows": "failed" | "rejected" | "all", "examples":
+/// {"count": k, "choose": "closest" | "random", "by": ["<column>", …]}}` (examples optional):
+/// the rows go back to the queue; answers what was started and the batch.
+async fn rerun(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RerunRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = workbench.rerun(&actor, id, body).await?;
+    let batch = workbench.batch(&actor, id).await?;
+    Ok(Json(json!({ "rerun": report, "batch": batch })))
 }
 
 /// `DELETE /api/batches/{id}/sample`: forgets the sample; its reviews stay.

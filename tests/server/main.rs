@@ -15,6 +15,7 @@ mod mapping;
 mod pages;
 mod providers;
 mod queue;
+mod reruns;
 mod restarts;
 mod reviews;
 mod samples;

@@ -5,6 +5,7 @@
 //! the same use case of `rowbench_workbench`.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 pub use rowbench_workbench::accuracy::{BatchAccuracy, FieldAccuracy};
 pub use rowbench_workbench::batch_page::{
     AttemptLine, BatchFacts, BatchScreenData, Chart, EarlierLine, FieldEditor, QueueLine,
@@ -13,6 +14,9 @@ pub use rowbench_workbench::batch_page::{
 pub use rowbench_workbench::batches::BatchView;
 pub use rowbench_workbench::export::FormulaCount;
 pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE};
+pub use rowbench_workbench::reruns::{
+    ExamplesRequest, MAX_EXAMPLES, RerunReport, RerunRequest, RerunScope, RowExamples,
+};
 pub use rowbench_workbench::samples::{MAX_SAMPLE, SampleReport};
 
 use crate::error::AppError;
@@ -132,6 +136,16 @@ pub async fn control_batch(id: i64, action: String) -> Result<(), AppError> {
     let workbench = crate::server::workbench()?;
     Ok(workbench
         .control(&crate::server::actor()?, id, action)
+        .await?)
+}
+
+/// Runs batch `id`'s failed, rejected or finished rows again, with worked examples from its
+/// reviewed rows when asked.
+#[server(prefix = "/rpc", endpoint = "rerun_rows", input = Json)]
+pub async fn rerun_batch_rows(id: i64, request: RerunRequest) -> Result<RerunReport, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .rerun(&crate::server::actor()?, id, request)
         .await?)
 }
 

@@ -13,6 +13,7 @@ mod header;
 mod live;
 mod progress;
 mod queue;
+mod rerun;
 mod sample;
 mod sheet;
 mod trial;
@@ -28,6 +29,7 @@ use self::header::BatchHeader;
 use self::live::Progress;
 use self::progress::BatchProgress;
 use self::queue::{GridFilters, QueueTable};
+use self::rerun::RerunPanel;
 use self::sample::SamplePanel;
 use self::sheet::ReviewSheet;
 use self::trial::TrialBanner;
@@ -138,6 +140,13 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
             .collect()
     });
     let filters = GridFilters::from_address();
+    // What worked examples can be compared on: the columns the table shows.
+    let example_columns: Vec<String> = facts.with_value(|f| {
+        f.shown_columns
+            .iter()
+            .filter_map(|&at| f.columns.get(at).cloned())
+            .collect()
+    });
 
     view! {
         <BatchHeader view live />
@@ -147,6 +156,7 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
         <AccuracyPanel id finished reviews_saved sheet_applied has_numbers />
         <SamplePanel id finished reviews_saved sheet_applied filters strata_fields />
         {can_edit.then(|| view! { <ReviewSheet id sheet_applied /> })}
+        {can_edit.then(|| view! { <RerunPanel id live generation columns=example_columns /> })}
         <QueueTable id live finished facts initial=queue reviews_saved sheet_applied filters />
     }
 }

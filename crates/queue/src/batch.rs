@@ -1,13 +1,14 @@
 //! What a batch's rows share, built once per batch: the frozen configuration, the compiled answer
-//! validator and the provider client.
+//! validator and the provider client; and the worked examples each re-run froze.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rowbench_providers::{Catalog, Provider, RateLimit, StructuredOutput, estimate};
 use rowbench_recipe::BatchConfig;
+use rowbench_recipe::few_shot::FewShots;
 use rowbench_schema::{AnswerValidator, SchemaCompileError};
-use rowbench_store::{Database, StoreError, queue};
+use rowbench_store::{Database, StoreError, few_shots, queue};
 
 /// Why none of a batch's rows can run; the message is what each row records as its error.
 #[derive(Debug, thiserror::Error)]
@@ -111,4 +112,50 @@ fn build(catalog: &Catalog, config: BatchConfig) -> Result<BatchRuntime, SetupEr
         output_estimate,
         config,
     })
+}
+
+/// A re-run's worked examples, or why its rows cannot have them (what each records as its
+/// error).
+pub(crate) type LoadedFewShots = Arc<Result<FewShots, String>>;
+
+/// Few-shot sets by batch and generation. A set never changes once its re-run starts, so an
+/// entry never goes stale; emptied as [`Runtimes`] is.
+#[derive(Default)]
+pub(crate) struct FewShotSets {
+    loaded: Mutex<HashMap<(i64, i64), LoadedFewShots>>,
+}
+
+impl FewShotSets {
+    /// Generation `generation` of batch `batch_id`, read on first use. A store error is not
+    /// kept: the next row tries again.
+    pub(crate) async fn get(
+        &self,
+        db: &Database,
+        batch_id: i64,
+        generation: i64,
+    ) -> Result<LoadedFewShots, StoreError> {
+        let key = (batch_id, generation);
+        if let Some(loaded) = self.lock().get(&key) {
+            return Ok(Arc::clone(loaded));
+        }
+        let set = match few_shots::few_shot_set(db, batch_id, generation).await {
+            Ok(Some(set)) => Ok(FewShots::new(set)),
+            Ok(None) => Err(format!(
+                "The worked examples of re-run {generation} of this batch are gone."
+            )),
+            Err(StoreError::Corrupt { reason, .. }) => Err(format!(
+                "The worked examples of re-run {generation} of this batch cannot be read: {reason}"
+            )),
+            Err(other) => return Err(other),
+        };
+        let mut loaded = self.lock();
+        if loaded.len() >= MAX_CACHED {
+            loaded.clear();
+        }
+        Ok(Arc::clone(loaded.entry(key).or_insert(Arc::new(set))))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<(i64, i64), LoadedFewShots>> {
+        self.loaded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }

@@ -204,7 +204,30 @@ async fn work(shared: &Shared, row: &ClaimedRow) -> Verdict {
         last_call: Some(Box::new(call)),
         failure_limit,
     };
-    let prompt = match batch.config.recipe.render(&row.cells) {
+    let examples = match row.few_shot {
+        None => None,
+        Some(generation) => match shared
+            .few_shots
+            .get(&shared.db, row.batch_id, generation)
+            .await
+        {
+            Ok(loaded) => Some(loaded),
+            Err(error) => {
+                tracing::warn!(%error, "cannot load the re-run's worked examples");
+                return Verdict::Abandon;
+            }
+        },
+    };
+    let examples = match examples.as_deref() {
+        None => None,
+        Some(Ok(examples)) => Some(examples),
+        Some(Err(problem)) => return finish(Usage::default().failed(problem.clone())),
+    };
+    let prompt = match batch
+        .config
+        .recipe
+        .render_with_examples(row.row_index, &row.cells, examples)
+    {
         Ok(prompt) => prompt,
         Err((part, issue)) => {
             return finish(Usage::default().failed(format!(

@@ -12,7 +12,7 @@ use rowbench_store::queue;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::{JoinError, JoinHandle, JoinSet};
 
-use crate::batch::Runtimes;
+use crate::batch::{FewShotSets, Runtimes};
 use crate::finish::Finisher;
 use crate::limiter::RateLimiters;
 
@@ -58,6 +58,7 @@ pub(crate) struct Shared {
     pub(crate) config: WorkerConfig,
     pub(crate) limiters: RateLimiters,
     pub(crate) runtimes: Runtimes,
+    pub(crate) few_shots: FewShotSets,
     pub(crate) finisher: Finisher,
 }
 
@@ -104,6 +105,7 @@ impl Worker {
                 catalog,
                 config,
                 runtimes: Runtimes::default(),
+                few_shots: FewShotSets::default(),
                 finisher: Finisher::new(Arc::clone(&wake)),
             }),
             wake,

@@ -29,6 +29,7 @@
 //! ```
 
 pub mod estimate;
+pub mod few_shot;
 mod settings;
 pub mod text;
 
@@ -137,6 +138,22 @@ impl Recipe {
     /// The messages for one row.
     pub fn render(&self, cells: &[String]) -> Result<RenderedPrompt, (PromptPart, TemplateIssue)> {
         render_prompt(&self.prompt, &self.mapping, cells)
+    }
+
+    /// The messages for row `row_index`, with the worked examples a re-run chose for it after
+    /// the system prompt.
+    pub fn render_with_examples(
+        &self,
+        row_index: i64,
+        cells: &[String],
+        examples: Option<&few_shot::FewShots>,
+    ) -> Result<RenderedPrompt, (PromptPart, TemplateIssue)> {
+        let mut prompt = self.render(cells)?;
+        if let Some(examples) = examples {
+            let picked = examples.pick(&self.mapping, row_index, cells);
+            prompt.system = few_shot::system_with_examples(&prompt.system, &picked);
+        }
+        Ok(prompt)
     }
 
     /// Everything that must be fixed before the recipe can run; empty when it can.

@@ -17,3 +17,13 @@ pub enum StoreError {
     #[error("the stored configuration of batch {batch_id} is unreadable: {reason}")]
     CorruptBatch { batch_id: i64, reason: String },
 }
+
+impl StoreError {
+    /// A stored value of kind `what` that does not read back.
+    pub(crate) fn corrupt(what: &'static str, error: impl ToString) -> Self {
+        StoreError::Corrupt {
+            what,
+            reason: error.to_string(),
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod datasets;
 pub mod drafts;
 mod error;
 pub mod export;
+pub mod few_shots;
 #[cfg(test)]
 mod fixtures;
 pub mod progress;

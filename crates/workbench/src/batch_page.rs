@@ -132,6 +132,8 @@ pub struct RowDrill {
     pub earlier: Vec<EarlierLine>,
     /// A person's review of the answer, if any.
     pub review: Option<crate::reviews::ReviewView>,
+    /// The worked examples a re-run shows the row (they are in `system`), if any.
+    pub examples: Option<crate::reruns::RowExamples>,
 }
 
 /// An answer (or error) a row had before it was retried.
@@ -246,6 +248,9 @@ mod server {
         pub messages_error: Option<String>,
         /// A person's review of the answer, beside the model's `result` (`null` if none).
         pub review: Option<crate::reviews::ReviewView>,
+        /// The worked examples a re-run shows the row, if it had any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub examples: Option<crate::reruns::RowExamples>,
     }
 
     /// One field's chart as `GET /api/batches/{id}/charts` answers it.
@@ -554,9 +559,33 @@ mod server {
                 )));
             };
             let config = batch.config;
+            let few_shots = match detail.few_shot {
+                Some(generation) => Some((generation, self.few_shots(id, generation).await?)),
+                None => None,
+            };
+            let examples = match (&few_shots, detail.cells.as_ref()) {
+                (Some((generation, shots)), Some(cells)) => {
+                    let set = shots.set();
+                    Some(crate::reruns::RowExamples {
+                        generation: *generation,
+                        choose: set.choose,
+                        by: set.by.clone(),
+                        rows: shots
+                            .pick(&config.recipe.mapping, row, cells)
+                            .iter()
+                            .map(|e| e.row_index)
+                            .collect(),
+                    })
+                }
+                _ => None,
+            };
             let (columns, messages, messages_error) = match detail.cells.as_ref() {
                 None => (None, None, None),
-                Some(cells) => match config.recipe.render(cells) {
+                Some(cells) => match config.recipe.render_with_examples(
+                    row,
+                    cells,
+                    few_shots.as_ref().map(|(_, shots)| shots),
+                ) {
                     Ok(messages) => (Some(config.columns.clone()), Some(messages), None),
                     Err((part, issue)) => (
                         Some(config.columns.clone()),
@@ -573,6 +602,7 @@ mod server {
                     messages,
                     messages_error,
                     review,
+                    examples,
                 },
                 config,
             ))
@@ -585,6 +615,7 @@ mod server {
                 detail,
                 messages,
                 review,
+                examples,
                 ..
             } = answer;
             let pretty =
@@ -621,6 +652,7 @@ mod server {
             let cells = detail.cells.clone().unwrap_or_default();
             Ok(RowDrill {
                 review,
+                examples,
                 earlier,
                 row_index: detail.row_index,
                 status: detail.status.as_str().to_string(),

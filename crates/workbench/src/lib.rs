@@ -46,6 +46,7 @@ pub mod export;
 pub mod invites;
 pub mod limits;
 pub mod providers;
+pub mod reruns;
 pub mod review_sheet;
 pub mod reviews;
 pub mod samples;

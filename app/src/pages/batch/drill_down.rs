@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use rowbench_recipe::estimate::human_usd;
 
 use super::grid::Grid;
-use crate::api::batch::{AttemptLine, EarlierLine, RowDrill, fetch_row_drill, retry_batch_row};
+use crate::api::batch::{
+    AttemptLine, EarlierLine, RowDrill, RowExamples, fetch_row_drill, retry_batch_row,
+};
 use crate::components::notice::ErrorNotice;
 use crate::components::refresh::refetch_when;
 use crate::error::AppError;
@@ -242,8 +244,9 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
         </div>
         <EarlierAnswers earlier=d.earlier />
         <h3 class="section-title">"Messages sent"</h3>
+        {d.examples.map(|e| view! { <ExamplesNote examples=e /> })}
         <p class="preview__label">"System"</p>
-        <pre class="preview__body" tabindex="0">
+        <pre class="preview__body" tabindex="0" data-testid="drill-system">
             {d.system.unwrap_or_default()}
         </pre>
         <p class="preview__label">"User"</p>
@@ -251,6 +254,37 @@ fn DrillBody(d: RowDrill) -> impl IntoView {
             {d.user.unwrap_or_default()}
         </pre>
         <Attempts attempts=d.attempts />
+    }
+}
+
+/// Which reviewed rows a re-run showed this row as worked examples (they are in the system
+/// message below).
+#[component]
+fn ExamplesNote(examples: RowExamples) -> impl IntoView {
+    let rows: Vec<String> = examples.rows.iter().map(|r| (r + 1).to_string()).collect();
+    let how = match examples.choose {
+        rowbench_recipe::few_shot::Choose::Closest => {
+            format!("the closest by {}", examples.by.join(", "))
+        }
+        rowbench_recipe::few_shot::Choose::Random => "chosen at random".to_string(),
+    };
+    let text = if rows.is_empty() {
+        format!(
+            "Re-run {} had no other reviewed row to show this row as an example.",
+            examples.generation
+        )
+    } else {
+        format!(
+            "Worked examples from re-run {}: {} {} ({how}), with the answers a reviewer vouched for.",
+            examples.generation,
+            if rows.len() == 1 { "row" } else { "rows" },
+            rows.join(", "),
+        )
+    };
+    view! {
+        <p class="alert alert--info small" data-testid="drill-examples">
+            {text}
+        </p>
     }
 }
 

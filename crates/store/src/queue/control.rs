@@ -1,5 +1,7 @@
 //! Steering a batch: pause, resume, cancel, retrying failed rows or one row, and its concurrency.
 
+use rowbench_recipe::few_shot::FewShotSet;
+
 use crate::database::{on_pool, on_writer};
 use crate::{Database, StoreError, Timestamp};
 
@@ -216,6 +218,120 @@ pub async fn retry_failed(db: &Database, owner: &str, batch_id: i64) -> Result<b
         tx.commit().await?;
     });
     Ok(true)
+}
+
+/// Which finished rows a re-run sends back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerunRows {
+    Failed,
+    /// Rows whose current answer a person rejected.
+    Rejected,
+    /// Every finished row, succeeded or failed.
+    All,
+}
+
+impl RerunRows {
+    /// The rows of `batch_rows` it names, as a condition (`AND ...`).
+    fn condition(self) -> &'static str {
+        match self {
+            RerunRows::Failed => " AND status = 'failed'",
+            RerunRows::Rejected => {
+                " AND status IN ('succeeded', 'failed') AND EXISTS (SELECT 1 FROM row_reviews v \
+                 WHERE v.batch_id = batch_rows.batch_id AND v.row_index = batch_rows.row_index \
+                 AND v.decision = 'reject' AND v.attempt = batch_rows.attempt)"
+            }
+            RerunRows::All => " AND status IN ('succeeded', 'failed')",
+        }
+    }
+}
+
+/// The worked examples a re-run shows its rows, and who asked.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFewShots<'a> {
+    pub set: &'a FewShotSet,
+    pub created_by: &'a str,
+}
+
+/// How a re-run went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    /// `rows` went back to the queue, to be shown the examples of `few_shot` if any.
+    Requeued { rows: u64, few_shot: Option<i64> },
+    /// The batch is not the owner's, or is queued, paused or cancelled.
+    NotApplicable,
+    /// No row of the batch is of the kind asked for.
+    NothingToRun,
+}
+
+/// Runs the finished rows `rows` names of the `owner`'s batch again, the batch with them, each
+/// row's answer kept among its earlier answers. With `few_shots`, the set is kept as the batch's
+/// next few-shot generation and the rows' calls show its examples; without, they run as the
+/// first time. All or nothing.
+#[tracing::instrument(skip_all, fields(batch_id))]
+pub async fn rerun(
+    db: &Database,
+    owner: &str,
+    batch_id: i64,
+    rows: RerunRows,
+    few_shots: Option<NewFewShots<'_>>,
+) -> Result<Rerun, StoreError> {
+    // As for a retry: a paused batch is resumed by its own button, a cancelled one stays so.
+    let running = "status = 'running', finished_at = NULL, pause_reason = NULL \
+         WHERE status IN ('running', 'completed', 'failed')";
+    let condition = rows.condition();
+    let examples = match few_shots {
+        Some(new) => {
+            serde_json::to_string(new.set).map_err(|e| StoreError::corrupt("few-shot set", e))?
+        }
+        None => String::new(),
+    };
+    let rerun = on_pool!(db, |pool, dialect| {
+        let mut tx = pool.begin().await?;
+        if !change_batch!(tx, owner, batch_id, running) {
+            return Ok(Rerun::NotApplicable);
+        }
+        let few_shot: Option<i64> = match few_shots {
+            None => None,
+            Some(new) => Some(
+                sqlx::query_scalar(
+                    "INSERT INTO few_shots (batch_id, generation, examples, created_by, created_at) \
+                     SELECT $1, COALESCE(MAX(generation), 0) + 1, $2, $3, $4 \
+                     FROM few_shots WHERE batch_id = $1 RETURNING generation",
+                )
+                .bind(batch_id)
+                .bind(&examples)
+                .bind(new.created_by)
+                .bind(Timestamp::now())
+                .fetch_one(&mut *tx)
+                .await?,
+            ),
+        };
+        sqlx::query(&format!("{KEEP_ANSWERS}{condition}"))
+            .bind(Timestamp::now())
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        let requeued = sqlx::query(&format!(
+            "UPDATE batch_rows SET {REQUEUE}, few_shot = $2 WHERE batch_id = $1{condition}"
+        ))
+        .bind(batch_id)
+        .bind(few_shot)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if requeued == 0 {
+            // Dropped, the transaction leaves the batch as it was.
+            return Ok(Rerun::NothingToRun);
+        }
+        recount!(tx, dialect, batch_id);
+        settle!(tx, dialect, batch_id);
+        tx.commit().await?;
+        Rerun::Requeued {
+            rows: requeued,
+            few_shot,
+        }
+    });
+    Ok(rerun)
 }
 
 /// Runs one finished (succeeded or failed) row of the `owner`'s batch again, the batch with it;

@@ -21,6 +21,8 @@ pub struct ClaimedRow {
     /// When it was claimed (a refusal of its call pauses the batch only if no one has resumed
     /// it since).
     pub claimed_at: Timestamp,
+    /// The few-shot generation its call takes worked examples from; `None` for none.
+    pub few_shot: Option<i64>,
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -81,7 +83,7 @@ AND (status = 'queued' OR (status = 'running' AND lease_expires_at <= ?1))
 RETURNING batch_id, row_index, attempt,
     (SELECT d.cells FROM batches b JOIN dataset_rows d ON d.dataset_id = b.dataset_id
      WHERE b.id = batch_rows.batch_id AND d.row_index = batch_rows.row_index),
-    (SELECT more FROM target)";
+    (SELECT more FROM target), few_shot";
 
 /// The first key of the claim locks (the second is the batch id): "RBQ1", so Rowbench's
 /// advisory locks do not collide with another application's on a shared server.
@@ -109,16 +111,19 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
     let now = Timestamp::now();
     let (claimed, more) = match db.backend() {
         Backend::Sqlite(parts) => {
-            let claimed: Vec<(i64, i64, i64, Option<String>, bool)> = sqlx::query_as(CLAIM)
-                .bind(now)
-                .bind(millis(lease))
-                .bind(max)
-                .fetch_all(&mut *parts.writer().await?)
-                .await?;
+            let claimed: Vec<ClaimAnswer> =
+                sqlx::query_as(CLAIM)
+                    .bind(now)
+                    .bind(millis(lease))
+                    .bind(max)
+                    .fetch_all(&mut *parts.writer().await?)
+                    .await?;
             let more = claimed.first().is_some_and(|row| row.4);
             let rows = claimed
                 .into_iter()
-                .map(|(batch, row, attempt, cells, _)| (batch, row, attempt, cells))
+                .map(|(batch, row, attempt, cells, _, few_shot)| {
+                    (batch, row, attempt, cells, few_shot)
+                })
                 .collect();
             (rows, more)
         }
@@ -128,7 +133,7 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
         more,
         rows: Vec::with_capacity(claimed.len()),
     };
-    for (batch_id, row_index, attempt, cells) in claimed {
+    for (batch_id, row_index, attempt, cells, few_shot) in claimed {
         let Some(cells) = cells else {
             // Nothing could ever run this row; failing it keeps it from being claimed forever.
             tracing::warn!(batch_id, row_index, "the batch's dataset row is missing");
@@ -150,6 +155,7 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
             claim: attempt,
             cells: serde_json::from_str(&cells).map_err(|e| corrupt("row cells", e))?,
             claimed_at: now,
+            few_shot,
         });
     }
     // RETURNING promises no order.
@@ -171,7 +177,7 @@ async fn claim_postgres(
     // run (the function adds the wait for the claim lock itself).
     let mut connection = pool.acquire().await?;
     let now = now.max(Timestamp::now());
-    let claimed: Vec<(i64, i64, i64, Option<String>, bool)> =
+    let claimed: Vec<ClaimAnswer> =
         sqlx::query_as("SELECT * FROM rowbench_claim($1, $2, $3, $4, $5)")
             .bind(now)
             .bind(millis(lease))
@@ -183,13 +189,18 @@ async fn claim_postgres(
     let more = claimed.first().is_some_and(|row| row.4);
     let rows = claimed
         .into_iter()
-        .map(|(batch, row, attempt, cells, _)| (batch, row, attempt, cells))
+        .map(|(batch, row, attempt, cells, _, few_shot)| (batch, row, attempt, cells, few_shot))
         .collect();
     Ok((rows, more))
 }
 
-/// A claimed row as the claim returns it: batch, row index, the new fence, the cells.
-type ClaimRecord = (i64, i64, i64, Option<String>);
+/// A row of either engine's claim: batch, row index, the new fence, the cells, whether another
+/// batch could run a row too, the few-shot generation.
+type ClaimAnswer = (i64, i64, i64, Option<String>, bool, Option<i64>);
+
+/// A claimed row as the claim returns it: batch, row index, the new fence, the cells, the
+/// few-shot generation.
+type ClaimRecord = (i64, i64, i64, Option<String>, Option<i64>);
 
 /// Claims the next row to run, as [`claim`] does with room for one. `None` when there is
 /// nothing to do.

@@ -20,8 +20,8 @@ use serde_json::Value;
 use crate::{StoreError, Timestamp};
 
 pub use control::{
-    cancel, pause, pause_after_failures, pause_for, resume, retry_failed, retry_row,
-    set_concurrency,
+    NewFewShots, Rerun, RerunRows, cancel, pause, pause_after_failures, pause_for, rerun, resume,
+    retry_failed, retry_row, set_concurrency,
 };
 pub use finish::{RowResult, finish_row, finish_rows, finish_rows_quietly, record_attempt};
 pub use lease::{

@@ -48,6 +48,9 @@ pub struct RowDetail {
     pub attempts: Vec<AttemptRecord>,
     /// The answers a retry replaced, oldest first.
     pub earlier: Vec<EarlierAnswer>,
+    /// The few-shot generation its call takes worked examples from (a re-run's); `None` for
+    /// none.
+    pub few_shot: Option<i64>,
 }
 
 /// An answer (or error) a row had before a retry sent it back to the queue.
@@ -271,6 +274,7 @@ struct DetailRecord {
     row: RowRecord,
     started_at: Option<Timestamp>,
     cells: Option<String>,
+    few_shot: Option<i64>,
 }
 
 /// Row `row_index` of the `owner`'s batch with every call made for it and the answers retries
@@ -287,7 +291,8 @@ pub async fn row_detail(
         |pool, _dialect| {
             let record: Option<DetailRecord> = sqlx::query_as(
                 "SELECT r.row_index, r.status, r.attempt, r.result, r.error, r.finished_at, \
-                 r.latency_ms, r.input_tokens, r.output_tokens, r.cost_usd, r.started_at, d.cells \
+                 r.latency_ms, r.input_tokens, r.output_tokens, r.cost_usd, r.started_at, d.cells, \
+                 r.few_shot \
                  FROM batch_rows r JOIN batches b ON b.id = r.batch_id \
                  LEFT JOIN dataset_rows d ON d.dataset_id = b.dataset_id AND d.row_index = r.row_index \
                  WHERE r.batch_id = $1 AND r.row_index = $2 AND b.owner = $3",
@@ -341,6 +346,7 @@ pub async fn row_detail(
         input_tokens: summary.input_tokens,
         output_tokens: summary.output_tokens,
         cost_usd: summary.cost_usd,
+        few_shot: record.few_shot,
         attempts: attempts
             .into_iter()
             .map(AttemptRecord::try_from)
