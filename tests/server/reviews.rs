@@ -334,6 +334,15 @@ async fn a_viewer_cannot_review_and_an_editor_is_named_as_the_reviewer() {
         sample(&vic, reqwest::Method::DELETE).await,
         StatusCode::FORBIDDEN
     );
+    // Running rows again with the reviewed ones as examples is an editor's too.
+    let rerun = |client: &reqwest::Client| {
+        let request = client
+            .post(app.url(&format!("/api/batches/{batch}/rerun")))
+            .json(&json!({ "rows": "all", "examples": { "count": 1 } }));
+        async move { request.send().await.expect("answered").status() }
+    };
+    assert_eq!(rerun(&vic).await, StatusCode::FORBIDDEN);
+    assert_eq!(rerun(&eve).await, StatusCode::OK);
 }
 
 async fn rows_reviewed(app: &TestApp, client: &reqwest::Client, batch: i64, filter: &str) -> Value {

@@ -2,7 +2,7 @@
 //! is shown (the closest by chosen columns, or a stable random few), and how they join the
 //! system prompt. Pure, so the worker that sends a row and the drill-down that shows it agree.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rowbench_mapping::ColumnMapping;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ pub const MAX_POOL: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Choose {
-    /// The pool's rows whose chosen columns share the most words with the row's.
+    /// The pool's rows whose chosen columns share the most words with the row's, rare words
+    /// counting for more.
     Closest,
     /// A few of the pool's rows at random, the same few each time the row is shown.
     Random,
@@ -64,17 +65,36 @@ pub struct FewShotSet {
     pub examples: Vec<Example>,
 }
 
-/// A [`FewShotSet`] ready to choose from: each example's words read once.
+/// A [`FewShotSet`] ready to choose from: each example's words read once, and how rare each
+/// word is among them.
 #[derive(Debug, Clone)]
 pub struct FewShots {
     set: FewShotSet,
     words: Vec<HashSet<String>>,
+    weights: HashMap<String, f64>,
+    /// The weight of a word no example has.
+    unseen: f64,
 }
 
 impl FewShots {
     pub fn new(set: FewShotSet) -> Self {
-        let words = set.examples.iter().map(|e| words(&e.key)).collect();
-        FewShots { set, words }
+        let words: Vec<HashSet<String>> = set.examples.iter().map(|e| words(&e.key)).collect();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for word in words.iter().flatten() {
+            *counts.entry(word.as_str()).or_default() += 1;
+        }
+        // Inverse document frequency: "the" in every example says less than "battery" in two.
+        let total = words.len().max(1) as f64;
+        let weights = counts
+            .into_iter()
+            .map(|(word, count)| (word.to_string(), (1.0 + total / count as f64).ln()))
+            .collect();
+        FewShots {
+            set,
+            words,
+            weights,
+            unseen: (1.0 + total).ln(),
+        }
     }
 
     pub fn set(&self) -> &FewShotSet {
@@ -95,7 +115,7 @@ impl FewShots {
             Choose::Closest => {
                 let mine = words(&key_text(mapping, &self.set.by, cells));
                 others
-                    .map(|(at, e)| (similarity(&mine, &self.words[at]), 0, e))
+                    .map(|(at, e)| (self.similarity(&mine, &self.words[at]), 0, e))
                     .collect()
             }
             Choose::Random => others
@@ -156,14 +176,17 @@ fn words(text: &str) -> HashSet<String> {
         .collect()
 }
 
-/// The Jaccard index of two word sets: shared words over all words; 0 for two empty texts.
-fn similarity(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    let shared = a.intersection(b).count();
-    let all = a.len() + b.len() - shared;
-    if all == 0 {
-        0.0
-    } else {
-        shared as f64 / all as f64
+impl FewShots {
+    fn weight(&self, word: &str) -> f64 {
+        self.weights.get(word).copied().unwrap_or(self.unseen)
+    }
+
+    /// The weighted Jaccard index of a row's words and an example's: the weight of the words
+    /// they share over that of all their words; 0 for two empty texts.
+    fn similarity(&self, row: &HashSet<String>, example: &HashSet<String>) -> f64 {
+        let shared: f64 = row.intersection(example).map(|w| self.weight(w)).sum();
+        let all: f64 = row.union(example).map(|w| self.weight(w)).sum();
+        if all == 0.0 { 0.0 } else { shared / all }
     }
 }
 
@@ -224,6 +247,28 @@ mod tests {
         let shots = shots(Choose::Closest, 2);
         let picked = shots.pick(&mapping(), 9, &cells("My battery died"));
         assert_eq!(rows(&picked), [0, 2]);
+    }
+
+    #[test]
+    fn rare_words_in_common_count_for_more_than_common_ones() {
+        let shots = FewShots::new(FewShotSet {
+            count: 1,
+            choose: Choose::Closest,
+            by: vec!["text".into()],
+            examples: vec![
+                example(0, "the phone is good and the price is fair"),
+                example(1, "the phone is bad and the screen is dim"),
+                example(2, "late delivery"),
+                example(3, "the phone is fine and the case is nice"),
+            ],
+        });
+        // Four words in common with row 0 (in three examples each), two with row 2 (in one).
+        let picked = shots.pick(
+            &mapping(),
+            9,
+            &cells("the delivery is late and the phone is here"),
+        );
+        assert_eq!(rows(&picked), [2]);
     }
 
     #[test]

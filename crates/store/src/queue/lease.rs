@@ -111,13 +111,12 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
     let now = Timestamp::now();
     let (claimed, more) = match db.backend() {
         Backend::Sqlite(parts) => {
-            let claimed: Vec<ClaimAnswer> =
-                sqlx::query_as(CLAIM)
-                    .bind(now)
-                    .bind(millis(lease))
-                    .bind(max)
-                    .fetch_all(&mut *parts.writer().await?)
-                    .await?;
+            let claimed: Vec<ClaimAnswer> = sqlx::query_as(CLAIM)
+                .bind(now)
+                .bind(millis(lease))
+                .bind(max)
+                .fetch_all(&mut *parts.writer().await?)
+                .await?;
             let more = claimed.first().is_some_and(|row| row.4);
             let rows = claimed
                 .into_iter()
