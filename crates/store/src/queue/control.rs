@@ -231,14 +231,17 @@ pub enum RerunRows {
 }
 
 impl RerunRows {
-    /// The rows of `batch_rows` it names, as a condition (`AND ...`).
+    /// The rows of `batch_rows` it names, as a condition (`AND ...`) where `$2` is the batch.
+    /// The rejected rows are looked up from the batch's rejections (an index range), not by
+    /// probing the reviews for each of the batch's rows.
     fn condition(self) -> &'static str {
         match self {
             RerunRows::Failed => " AND status = 'failed'",
             RerunRows::Rejected => {
-                " AND status IN ('succeeded', 'failed') AND EXISTS (SELECT 1 FROM row_reviews v \
-                 WHERE v.batch_id = batch_rows.batch_id AND v.row_index = batch_rows.row_index \
-                 AND v.decision = 'reject' AND v.attempt = batch_rows.attempt)"
+                " AND status IN ('succeeded', 'failed') AND row_index IN (SELECT v.row_index \
+                 FROM row_reviews v WHERE v.batch_id = $2 AND v.decision = 'reject') \
+                 AND EXISTS (SELECT 1 FROM row_reviews v WHERE v.batch_id = batch_rows.batch_id \
+                 AND v.row_index = batch_rows.row_index AND v.attempt = batch_rows.attempt)"
             }
             RerunRows::All => " AND status IN ('succeeded', 'failed')",
         }
@@ -312,10 +315,10 @@ pub async fn rerun(
             .execute(&mut *tx)
             .await?;
         let requeued = sqlx::query(&format!(
-            "UPDATE batch_rows SET {REQUEUE}, few_shot = $2 WHERE batch_id = $1{condition}"
+            "UPDATE batch_rows SET {REQUEUE}, few_shot = $1 WHERE batch_id = $2{condition}"
         ))
-        .bind(batch_id)
         .bind(few_shot)
+        .bind(batch_id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
