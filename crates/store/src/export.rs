@@ -13,13 +13,6 @@ use crate::database::Backend;
 use crate::queue::RowStatus;
 use crate::{Database, StoreError};
 
-fn corrupt(what: &'static str, error: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        reason: error.to_string(),
-    }
-}
-
 /// One row of a batch with its dataset cells, as an export writes it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ExportRecord {
@@ -88,7 +81,7 @@ impl ExportPage {
         }
         let mut records = Vec::with_capacity(self.rows);
         for record in serde_json::Deserializer::from_str(&self.json).into_iter::<ExportRecord>() {
-            records.push(record.map_err(|e| corrupt("export row", e))?);
+            records.push(record.map_err(|e| StoreError::corrupt("export row", e))?);
         }
         // group_concat promises no order; the rows carry their index, so restore it if needed.
         if !records.is_sorted_by_key(|r| r.row_index) {

@@ -11,13 +11,6 @@ use crate::database::{Dialect, on_pool};
 use crate::queue::RowStatus;
 use crate::{Database, StoreError, Timestamp};
 
-fn corrupt(what: &'static str, error: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        reason: error.to_string(),
-    }
-}
-
 /// What changes whenever a batch makes progress, read in one cheap query (a primary-key read and
 /// an index seek): a watcher compares it with the last one before reading anything heavier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,7 +292,8 @@ fn read_progress(
                     status,
                     result: result
                         .map(|text| {
-                            serde_json::from_str(&text).map_err(|e| corrupt("row result", e))
+                            serde_json::from_str(&text)
+                                .map_err(|e| StoreError::corrupt("row result", e))
                         })
                         .transpose()?,
                     error,

@@ -6,8 +6,8 @@ use std::time::Duration;
 use crate::database::{Backend, on_writer};
 use crate::{Database, StoreError, Timestamp};
 
+use super::RowOutcome;
 use super::finish::finish_row;
-use super::{RowOutcome, corrupt};
 
 /// A row the caller now holds under a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +152,7 @@ pub async fn claim(db: &Database, lease: Duration, max: usize) -> Result<Claim, 
             batch_id,
             row_index,
             claim: attempt,
-            cells: serde_json::from_str(&cells).map_err(|e| corrupt("row cells", e))?,
+            cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("row cells", e))?,
             claimed_at: now,
             few_shot,
         });

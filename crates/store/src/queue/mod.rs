@@ -141,18 +141,11 @@ pub enum RowOutcome {
     },
 }
 
-fn corrupt(what: &'static str, error: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        reason: error.to_string(),
-    }
-}
-
 fn parse_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
     text: Option<String>,
 ) -> Result<Option<T>, StoreError> {
-    text.map(|text| serde_json::from_str(&text).map_err(|e| corrupt(what, e)))
+    text.map(|text| serde_json::from_str(&text).map_err(|e| StoreError::corrupt(what, e)))
         .transpose()
 }
 
