@@ -13,7 +13,7 @@ pub use rowbench_workbench::batch_page::{
 };
 pub use rowbench_workbench::batches::BatchView;
 pub use rowbench_workbench::export::FormulaCount;
-pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE};
+pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE, QUEUE_WINDOW};
 pub use rowbench_workbench::reruns::{
     ExamplesRequest, MAX_EXAMPLES, RerunReport, RerunRequest, RerunScope, RowExamples,
 };
@@ -71,7 +71,7 @@ pub async fn fetch_queue_page(
         search,
         after,
         before,
-        limit: QUEUE_PAGE,
+        limit: QUEUE_WINDOW,
     };
     let workbench = crate::server::workbench()?;
     Ok(workbench

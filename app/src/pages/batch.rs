@@ -17,6 +17,7 @@ mod rerun;
 mod sample;
 mod sheet;
 mod trial;
+mod window;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

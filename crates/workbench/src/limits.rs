@@ -16,8 +16,12 @@ pub const LIST_LIMIT: u32 = 200;
 /// Rows in the preview of a dataset.
 pub const PREVIEW_ROWS: u32 = 20;
 
-/// Rows per page of the batch page's queue table.
+/// Rows of the batch page's first screen of the grid.
 pub const QUEUE_PAGE: u32 = 50;
+
+/// The most rows the batch page's grid holds at once: as it scrolls, it fetches this many by
+/// keyset from a row on either side of the screen, so a million rows never load at once.
+pub const QUEUE_WINDOW: u32 = 150;
 
 /// Rows a page of `GET /api/batches/{id}/rows` holds when the client does not say.
 pub const API_PAGE: u32 = 100;

@@ -1,12 +1,19 @@
 //! The results grid's rows and the reviewer's keyboard: move with ↑/↓ (or j/k), accept with a,
 //! reject with r (and an optional reason), fix with e (an editor per field), pick an option of
 //! the first enum field with a digit, open the drill-down with Enter. A saved review replaces
-//! its line in place and the focus moves on to the next row, to the next page at the end of one.
+//! its line in place and the focus moves on to the next row.
+//!
+//! The grid is a window of rows (see [`super::window`]) that moves as the reviewer scrolls or
+//! steps near either end of it. Its rows are keyed, so a move or a live refresh redraws only the
+//! lines that changed: the focused row keeps the focus, and the row at the top of the screen
+//! stays where it was.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use leptos::prelude::*;
 
 use super::editors::{FieldInput, answer_from, draft_text, option_for_digit};
-use super::queue::Cursor;
+use super::window::{self, Cursor, Edges};
 use crate::api::batch::{FieldEditor, QueueLine, QueuePage, review_batch_row};
 use crate::error::AppError;
 
@@ -20,12 +27,42 @@ pub(super) enum Mode {
     Rejecting(i64),
 }
 
-/// Where the focus goes once the next page is shown.
+/// Where the focus goes once the window has moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Landing {
     First,
     Last,
+    /// The `n`th row after this one (the reviewer stepped past the window's end `n` times
+    /// before the move was shown).
+    After(i64, usize),
+    /// The `n`th row before this one.
+    Before(i64, usize),
 }
+
+impl Landing {
+    /// One more step the same way from the same row, or a new landing.
+    fn and_step(current: Option<Self>, next: Self) -> Self {
+        match (current, next) {
+            (Some(Self::After(a, n)), Self::After(b, _)) if a == b => Self::After(a, n + 1),
+            (Some(Self::Before(a, n)), Self::Before(b, _)) if a == b => Self::Before(a, n + 1),
+            _ => next,
+        }
+    }
+}
+
+/// The filters a window was fetched with: status, review, the sample only, the search.
+pub(super) type Filters = (String, String, bool, String);
+
+/// What a window was fetched for.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Asked {
+    pub cursor: Cursor,
+    pub filters: Filters,
+}
+
+/// How near either end of the window (in rows) the focus may come before the window moves, so
+/// the reviewer stepping through rows never waits at its end.
+const STEP_MARGIN: usize = 15;
 
 /// The grid's state, shared by its rows.
 #[derive(Clone, Copy)]
@@ -33,6 +70,11 @@ pub(super) struct Grid {
     pub id: i64,
     pub page: RwSignal<Result<QueuePage, AppError>>,
     pub cursor: RwSignal<Cursor>,
+    pub edges: RwSignal<Edges>,
+    /// A move of the window is on its way: no other starts until it is shown.
+    pub moving: StoredValue<bool>,
+    /// The region the grid scrolls in.
+    pub region: NodeRef<leptos::html::Div>,
     pub selected: RwSignal<Option<i64>>,
     pub mode: RwSignal<Mode>,
     /// The fixing row's drafts, one per field.
@@ -44,29 +86,62 @@ pub(super) struct Grid {
     /// Counts the reviews saved, for what shows them elsewhere on the page to refresh.
     pub reviews_saved: RwSignal<u64>,
     pub landing: RwSignal<Option<Landing>>,
-    /// A page fetched while the reviewer was editing, shown once they are done.
-    pub held: StoredValue<Option<Result<QueuePage, AppError>>>,
+    /// A window fetched while the reviewer was editing (and the cursor it was fetched for),
+    /// shown once they are done.
+    pub held: StoredValue<Option<(Asked, Result<QueuePage, AppError>)>>,
+    /// The filters of the window shown.
+    pub filters: StoredValue<Filters>,
     pub editors: StoredValue<Vec<FieldEditor>>,
     pub can_edit: bool,
 }
 
-/// Moves the keyboard to row `row`'s line, once it is drawn.
+/// Moves the keyboard to row `row`'s line: at once when it is drawn (so the next key pressed
+/// goes to it), else once it is.
 pub(super) fn focus_row(row: i64) {
-    focus_selector(format!("tr[data-row=\"{row}\"]"));
+    let selector = format!("tr[data-row=\"{row}\"]");
+    #[cfg(feature = "hydrate")]
+    if let Ok(Some(element)) = document().query_selector(&selector) {
+        focus_element(element);
+        return;
+    }
+    focus_selector(selector);
+}
+
+#[cfg(feature = "hydrate")]
+fn focus_element(element: web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+        let _ = element.focus();
+    }
 }
 
 fn focus_selector(selector: String) {
     #[cfg(feature = "hydrate")]
     request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Ok(Some(element)) = document().query_selector(&selector)
-            && let Ok(element) = element.dyn_into::<web_sys::HtmlElement>()
-        {
-            let _ = element.focus();
+        if let Ok(Some(element)) = document().query_selector(&selector) {
+            focus_element(element);
         }
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = selector;
+}
+
+/// What identifies a line as drawn: its row and everything shown of it, so a line is drawn again
+/// exactly when something of it changed.
+pub(super) fn line_key(line: &QueueLine) -> (i64, u64) {
+    let mut hasher = DefaultHasher::new();
+    line.status.hash(&mut hasher);
+    line.cells.hash(&mut hasher);
+    line.started.hash(&mut hasher);
+    line.finished.hash(&mut hasher);
+    line.latency_ms.hash(&mut hasher);
+    line.answers.hash(&mut hasher);
+    line.model_answers.hash(&mut hasher);
+    line.answer.as_ref().map(|a| a.to_string()).hash(&mut hasher);
+    line.review.hash(&mut hasher);
+    line.model_changed.hash(&mut hasher);
+    line.error.hash(&mut hasher);
+    (line.row_index, hasher.finish())
 }
 
 impl Grid {
@@ -78,71 +153,267 @@ impl Grid {
         })
     }
 
-    /// Shows a page the table fetched, unless the reviewer is in the middle of a review.
-    pub fn show(&self, page: Result<QueuePage, AppError>) {
+    /// Shows a window the table fetched, unless the reviewer is in the middle of a review.
+    pub fn show(&self, asked: Asked, page: Result<QueuePage, AppError>) {
         if self.mode.get_untracked() == Mode::Browse && !self.saving.get_untracked() {
-            self.page.set(page);
+            self.put(asked, page);
         } else {
-            self.held.set_value(Some(page));
+            self.held.set_value(Some((asked, page)));
         }
     }
 
-    /// Focuses the row after (or before) `row`, paging on at either end.
+    /// Draws `page` in place of the window, keeping the screen and the focus where they were;
+    /// the rows of other filters start from the top.
+    fn put(&self, asked: Asked, page: Result<QueuePage, AppError>) {
+        let refiltered = self.filters.with_value(|f| *f != asked.filters);
+        if refiltered {
+            self.filters.set_value(asked.filters);
+        }
+        if let Ok(new) = &page {
+            let edges = self.page.with_untracked(|old| {
+                let old = old.as_ref().map(|p| p.lines.as_slice()).unwrap_or_default();
+                let known = if refiltered { Edges::OPEN } else { self.edges.get_untracked() };
+                known.after_fetch(asked.cursor, if refiltered { &[] } else { old }, new)
+            });
+            self.edges.set(edges);
+        }
+        #[cfg(feature = "hydrate")]
+        let kept = if refiltered {
+            if let Some(region) = self.region.get_untracked() {
+                region.set_scroll_top(0);
+            }
+            Screen::default()
+        } else {
+            self.screen()
+        };
+        #[cfg(feature = "hydrate")]
+        let first = page
+            .as_ref()
+            .ok()
+            .and_then(|p| p.lines.first().map(|l| l.row_index));
+        self.page.set(page);
+        self.moving.set_value(false);
+        #[cfg(feature = "hydrate")]
+        self.keep_in_place(kept, first, 8);
+    }
+
+    /// Moves the window a step on, if rows come after it and no move is on its way.
+    pub fn forward(&self) {
+        if self.edges.get_untracked().later {
+            let next = self.page.with_untracked(|p| {
+                p.as_ref().ok().and_then(|p| window::forward(&p.lines))
+            });
+            self.move_to(next);
+        }
+    }
+
+    /// Moves the window a step back, if rows come before it and no move is on its way.
+    pub fn backward(&self) {
+        if self.edges.get_untracked().earlier {
+            let next = self.page.with_untracked(|p| {
+                p.as_ref().ok().and_then(|p| window::backward(&p.lines))
+            });
+            self.move_to(next);
+        }
+    }
+
+    fn move_to(&self, next: Option<Cursor>) {
+        if self.moving.get_value() {
+            return;
+        }
+        if let Some(next) = next.filter(|c| *c != self.cursor.get_untracked()) {
+            self.moving.set_value(true);
+            self.cursor.set(next);
+        }
+    }
+
+    /// Shows the window `cursor` names, from wherever the grid was, and puts the focus on
+    /// `landing` once it is there.
+    pub fn jump(&self, cursor: Cursor, landing: Landing) {
+        self.edges.set(Edges::OPEN);
+        self.landing.set(Some(landing));
+        self.moving.set_value(cursor != self.cursor.get_untracked());
+        self.cursor.set(cursor);
+        if !self.moving.get_value() {
+            self.land();
+        }
+    }
+
+    /// Focuses the row after (or before) `row`, moving the window on near either end of it.
     pub fn step(&self, row: i64, forward: bool) {
-        let (neighbour, first, last, more) = self.page.with_untracked(|p| match p {
-            Err(_) => (None, None, None, false),
+        let (neighbour, len) = self.page.with_untracked(|p| match p {
+            Err(_) => (None, 0),
             Ok(p) => {
                 let at = p.lines.iter().position(|l| l.row_index == row);
                 let neighbour = at
-                    .and_then(|i| {
-                        if forward {
-                            p.lines.get(i + 1)
-                        } else {
-                            i.checked_sub(1).and_then(|i| p.lines.get(i))
-                        }
-                    })
-                    .map(|l| l.row_index);
-                (
-                    neighbour,
-                    p.lines.first().map(|l| l.row_index),
-                    p.lines.last().map(|l| l.row_index),
-                    p.has_more,
-                )
+                    .and_then(|i| if forward { i.checked_add(1) } else { i.checked_sub(1) })
+                    .and_then(|i| p.lines.get(i).map(|l| (i, l.row_index)));
+                (neighbour, p.lines.len())
             }
         });
-        let cursor = self.cursor.get_untracked();
-        match (neighbour, forward) {
-            (Some(next), _) => focus_row(next),
-            (None, true) => {
-                if let Some(last) = last.filter(|_| more || matches!(cursor, Cursor::Before(_))) {
-                    self.landing.set(Some(Landing::First));
-                    self.cursor.set(Cursor::After(last));
+        match neighbour {
+            Some((at, next)) => {
+                focus_row(next);
+                if forward && len - at <= STEP_MARGIN {
+                    self.forward();
+                } else if !forward && at < STEP_MARGIN {
+                    self.backward();
                 }
             }
-            (None, false) => {
-                if let Some(first) = first.filter(|_| cursor != Cursor::Start) {
-                    self.landing.set(Some(Landing::Last));
-                    self.cursor.set(Cursor::Before(first));
+            None => {
+                let edges = self.edges.get_untracked();
+                let current = self.landing.get_untracked();
+                if forward && edges.later {
+                    let landing = Landing::and_step(current, Landing::After(row, 1));
+                    self.landing.set(Some(landing));
+                    self.forward();
+                } else if !forward && edges.earlier {
+                    let landing = Landing::and_step(current, Landing::Before(row, 1));
+                    self.landing.set(Some(landing));
+                    self.backward();
                 }
             }
         }
     }
 
-    /// Puts the focus where a page change said it should land.
+    /// Puts the focus where a move of the window said it should land, once it is there.
     pub fn land(&self) {
         let Some(landing) = self.landing.get_untracked() else {
             return;
         };
-        self.landing.set(None);
         let row = self.page.with_untracked(|p| {
-            p.as_ref().ok().and_then(|p| match landing {
-                Landing::First => p.lines.first().map(|l| l.row_index),
-                Landing::Last => p.lines.last().map(|l| l.row_index),
-            })
+            let lines = p.as_ref().map(|p| p.lines.as_slice()).unwrap_or_default();
+            match landing {
+                Landing::First => lines.first(),
+                Landing::Last => lines.last(),
+                Landing::After(row, n) => lines
+                    .iter()
+                    .filter(|l| l.row_index > row)
+                    .take(n)
+                    .last(),
+                Landing::Before(row, n) => lines
+                    .iter()
+                    .rev()
+                    .filter(|l| l.row_index < row)
+                    .take(n)
+                    .last(),
+            }
+            .map(|l| l.row_index)
         });
+        // A refresh that came first may not hold the row yet; the move's own window will.
+        if row.is_some() || !self.moving.get_value() {
+            self.landing.set(None);
+        }
         if let Some(row) = row {
             focus_row(row);
         }
+    }
+
+    /// Moves the window when the region is scrolled within a screen of either end of it.
+    pub fn follow_scroll(&self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(region) = self.region.get_untracked() {
+            let (top, height, total) = (
+                region.scroll_top(),
+                region.client_height(),
+                region.scroll_height(),
+            );
+            if total - (top + height) < height {
+                self.forward();
+            } else if top < height {
+                self.backward();
+            }
+        }
+    }
+
+    /// The row at the top of the screen (where it is) and the focused row, before a redraw.
+    #[cfg(feature = "hydrate")]
+    fn screen(&self) -> Screen {
+        use wasm_bindgen::JsCast;
+        let mut screen = Screen::default();
+        let Some(region) = self.region.get_untracked() else {
+            return screen;
+        };
+        let row_of = |element: &web_sys::Element| {
+            element
+                .get_attribute("data-row")
+                .and_then(|r| r.parse::<i64>().ok())
+        };
+        screen.focused = document()
+            .active_element()
+            .filter(|e| e.class_list().contains("queue__row"))
+            .and_then(|e| row_of(&e));
+        // The rows under the sticky header are out of sight: the screen starts below it.
+        let top = region
+            .query_selector("thead")
+            .ok()
+            .flatten()
+            .map_or_else(
+                || region.get_bounding_client_rect().top(),
+                |h| h.get_bounding_client_rect().bottom(),
+            );
+        let Ok(rows) = region.query_selector_all("tr.queue__row") else {
+            return screen;
+        };
+        screen.top = (0..rows.length())
+            .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::Element>().ok())
+            .find_map(|tr| {
+                let rect = tr.get_bounding_client_rect();
+                (rect.bottom() > top)
+                    .then(|| row_of(&tr).map(|row| (row, rect.top())))
+                    .flatten()
+            });
+        screen
+    }
+
+    /// Once the new window is drawn (its first row is), scrolls the region so the row that was
+    /// at the top of the screen is there again, gives the focus back to the row that had it, and
+    /// moves on again if the screen is still near an end.
+    #[cfg(feature = "hydrate")]
+    fn keep_in_place(&self, kept: Screen, first: Option<i64>, tries: u8) {
+        let grid = *self;
+        request_animation_frame(move || {
+            use wasm_bindgen::JsCast;
+            let Some(region) = grid.region.get_untracked() else {
+                return;
+            };
+            let find = |row: i64| {
+                region
+                    .query_selector(&format!("tr[data-row=\"{row}\"]"))
+                    .ok()
+                    .flatten()
+            };
+            let drawn_first = region
+                .query_selector("tr.queue__row")
+                .ok()
+                .flatten()
+                .and_then(|e| e.get_attribute("data-row"))
+                .and_then(|r| r.parse::<i64>().ok());
+            if drawn_first != first && tries > 0 {
+                grid.keep_in_place(kept, first, tries - 1);
+                return;
+            }
+            if let Some((row, was)) = kept.top
+                && let Some(tr) = find(row)
+            {
+                let moved = tr.get_bounding_client_rect().top() - was;
+                if moved.abs() >= 1.0 {
+                    region.set_scroll_top(region.scroll_top() + moved.round() as i32);
+                }
+            }
+            let lost = document()
+                .active_element()
+                .is_none_or(|e| e.tag_name() == "BODY");
+            if let Some(row) = kept.focused.filter(|_| lost)
+                && grid.landing.get_untracked().is_none()
+                && let Some(tr) = find(row).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = tr.focus_with_options(&options);
+            }
+            grid.follow_scroll();
+        });
     }
 
     pub fn start_fix(&self, row: i64) {
@@ -271,10 +542,16 @@ impl Grid {
         });
     }
 
-    /// Shows the page held back during a review (if any), with `line` as just saved.
+    /// Shows the window held back during a review (if any), with `line` as just saved.
     fn release_held(&self, line: Option<QueueLine>) {
         let held = self.held.try_update_value(Option::take).flatten();
-        let mut page = held.unwrap_or_else(|| self.page.get_untracked());
+        let (asked, mut page) = held.unwrap_or_else(|| {
+            let asked = Asked {
+                cursor: self.cursor.get_untracked(),
+                filters: self.filters.get_value(),
+            };
+            (asked, self.page.get_untracked())
+        });
         if let (Ok(page), Some(line)) = (&mut page, line)
             && let Some(slot) = page
                 .lines
@@ -283,8 +560,16 @@ impl Grid {
         {
             *slot = line;
         }
-        self.page.set(page);
+        self.put(asked, page);
     }
+}
+
+/// The row at the top of the grid's screen (its index and where it was) and the focused row.
+#[cfg(feature = "hydrate")]
+#[derive(Debug, Clone, Copy, Default)]
+struct Screen {
+    top: Option<(i64, f64)>,
+    focused: Option<i64>,
 }
 
 /// The keys a focused row answers to; false for any other, which is left to the browser.
@@ -350,30 +635,41 @@ fn RowAction(
     }
 }
 
+/// The window's lines, keyed by what they show, then a line saying why there are none.
 #[component]
-pub(super) fn GridRows(grid: Grid, page: QueuePage, columns: usize) -> impl IntoView {
-    if page.lines.is_empty() {
-        return view! {
-            <tbody>
-                <tr>
-                    <td colspan="100" class="muted">
-                        "No rows here."
-                    </td>
-                </tr>
-            </tbody>
-        }
-        .into_any();
-    }
+pub(super) fn GridRows(grid: Grid, columns: usize) -> impl IntoView {
+    let lines = move || {
+        grid.page
+            .with(|p| p.as_ref().map(|p| p.lines.clone()).unwrap_or_default())
+    };
+    let note = move || {
+        grid.page.with(|p| match p {
+            Err(error) => Some(error.to_string()),
+            Ok(p) if p.lines.is_empty() => Some("No rows here.".to_string()),
+            Ok(_) => None,
+        })
+    };
     view! {
         <tbody>
-            {page
-                .lines
-                .into_iter()
-                .map(|line| view! { <GridRow grid line columns /> })
-                .collect_view()}
+            <For
+                each=lines
+                key=line_key
+                children=move |line| view! { <GridRow grid line columns /> }
+            />
+            {move || {
+                note()
+                    .map(|note| {
+                        view! {
+                            <tr>
+                                <td colspan="100" class="muted">
+                                    {note}
+                                </td>
+                            </tr>
+                        }
+                    })
+            }}
         </tbody>
     }
-    .into_any()
 }
 
 #[component]

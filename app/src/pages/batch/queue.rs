@@ -1,6 +1,7 @@
 //! The results grid of a batch's page: status, review and sample filters, the search of the key
-//! columns, one line per row with its answers and its review, keyset paging, and the open row,
-//! all named in the address so a reload or a shared link shows the same.
+//! columns, one line per row with its answers and its review in a window that scrolls through
+//! the batch by keyset, jumps to the first, the last or any row, and the open row. The filters
+//! and the open row are named in the address, so a reload or a shared link shows the same.
 
 use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
@@ -8,20 +9,12 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::hooks::use_query_map;
 
 use super::drill_down::DrillDown;
-use super::grid::{Grid, GridRows, Mode};
+use super::grid::{Asked, Grid, GridRows, Landing, Mode};
 use super::live::Progress;
+use super::window::{self, Cursor, Edges};
 use crate::api::batch::{BatchFacts, QueuePage, REVIEW_FILTERS, fetch_queue_page};
 use crate::components::refresh::{fetch_in_browser_when, refetch_when};
-use crate::components::table_region::TableRegion;
 use crate::error::AppError;
-
-/// Where the table is: first page, after a row, or before a row.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Cursor {
-    Start,
-    After(i64),
-    Before(i64),
-}
 
 /// The status filters of the queue table, as the address names them.
 const STATUS_FILTERS: [&str; 6] = [
@@ -177,6 +170,10 @@ pub(super) fn QueueTable(
     // A trial grows when its remaining rows are added.
     let total = Memo::new(move |_| live.with(|p| p.total_rows));
     let running = Memo::new(move |_| live.with(|p| p.counts.running));
+    let edges = Edges {
+        earlier: false,
+        later: initial.has_more,
+    };
     let page: RwSignal<Result<QueuePage, AppError>> = RwSignal::new(Ok(initial));
     let editors = facts.with_value(|f| f.editors.clone());
     let enum_field = editors
@@ -187,6 +184,9 @@ pub(super) fn QueueTable(
         id,
         page,
         cursor,
+        edges: RwSignal::new(edges),
+        moving: StoredValue::new(false),
+        region: NodeRef::new(),
         selected,
         mode: RwSignal::new(Mode::Browse),
         drafts: RwSignal::new(Vec::new()),
@@ -196,6 +196,8 @@ pub(super) fn QueueTable(
         reviews_saved,
         landing: RwSignal::new(None),
         held: StoredValue::new(None),
+        // What the server rendered: every row (a filter named in the address is fetched next).
+        filters: StoredValue::new(("all".into(), "all".into(), false, String::new())),
         editors: StoredValue::new(editors),
         can_edit: super::can_edit(),
     };
@@ -224,13 +226,26 @@ pub(super) fn QueueTable(
                 sheet_applied.get(),
             )
         },
-        move |(status, review, sample, search, cursor, _, _, _)| {
+        move |(status, review, sample, search, cursor, _, _, _): (
+            String,
+            String,
+            bool,
+            String,
+            Cursor,
+            i64,
+            i64,
+            u64,
+        )| {
             let (after, before) = match cursor {
                 Cursor::Start => (None, None),
                 Cursor::After(i) => (Some(i), None),
                 Cursor::Before(i) => (None, Some(i)),
             };
-            fetch_queue_page(
+            let asked = Asked {
+                cursor,
+                filters: (status.clone(), review.clone(), sample, search.clone()),
+            };
+            let answer = fetch_queue_page(
                 id,
                 Some(status),
                 Some(review),
@@ -238,9 +253,10 @@ pub(super) fn QueueTable(
                 search,
                 after,
                 before,
-            )
+            );
+            async move { (asked, answer.await) }
         },
-        move |answer| grid.show(answer),
+        move |(asked, answer)| grid.show(asked, answer),
     );
     let (key_names, shown_names, field_names) = facts.with_value(|f| {
         let names = |positions: &[usize]| {
@@ -303,7 +319,14 @@ pub(super) fn QueueTable(
                     })}
             </div>
             {keys_hint}
-            <TableRegion label="Rows of the batch">
+            <div
+                class="table-wrap table-wrap--grid"
+                tabindex="0"
+                role="region"
+                aria-label="Rows of the batch"
+                node_ref=grid.region
+                on:scroll=move |_| grid.follow_scroll()
+            >
                 <table class="table queue__table">
                     <thead>
                         <tr>
@@ -333,22 +356,10 @@ pub(super) fn QueueTable(
                             </th>
                         </tr>
                     </thead>
-                    {move || match page.get() {
-                        Err(error) => {
-                            view! {
-                                <tbody>
-                                    <tr>
-                                        <td colspan="100">{error.to_string()}</td>
-                                    </tr>
-                                </tbody>
-                            }
-                                .into_any()
-                        }
-                        Ok(page) => view! { <GridRows grid page columns /> }.into_any(),
-                    }}
+                    <GridRows grid columns />
                 </table>
-            </TableRegion>
-            <QueuePaging page cursor />
+            </div>
+            <WindowBar grid />
         </section>
         {move || {
             selected.get().map(|row| view! { <DrillDown id row total selected finished grid /> })
@@ -476,51 +487,83 @@ fn ReviewKeys(enum_field: Option<(String, usize)>) -> impl IntoView {
     }
 }
 
-/// Previous and Next, from the first and last row shown (keyset paging).
+/// Which rows the window holds, and the jumps: to the first row, to the last, to any row.
 #[component]
-fn QueuePaging(
-    page: RwSignal<Result<QueuePage, AppError>>,
-    cursor: RwSignal<Cursor>,
-) -> impl IntoView {
+fn WindowBar(grid: Grid) -> impl IntoView {
+    let span = move || {
+        grid.page.with(|p| {
+            let lines = p.as_ref().map(|p| p.lines.as_slice()).unwrap_or_default();
+            match (lines.first(), lines.last()) {
+                (Some(first), Some(last)) if lines.len() > 1 => format!(
+                    "Rows {}–{} · {} shown",
+                    first.row_index + 1,
+                    last.row_index + 1,
+                    lines.len()
+                ),
+                (Some(only), _) => format!("Row {}", only.row_index + 1),
+                _ => String::new(),
+            }
+        })
+    };
+    let target = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let go = move || {
+        let text = target.get_untracked();
+        match text.trim().replace([',', '_', ' '], "").parse::<i64>() {
+            Ok(row) if row >= 1 => {
+                problem.set(None);
+                grid.jump(window::starting_at(row - 1), Landing::After(row - 2, 1));
+            }
+            _ => problem.set(Some(format!(
+                "\"{}\" is not a row number: rows count from 1.",
+                text.trim()
+            ))),
+        }
+    };
     view! {
-        <div class="queue__paging">
+        <div class="queue__paging" data-testid="window-bar">
+            <span class="muted small" data-testid="window-span">
+                {span}
+            </span>
+            <form
+                class="queue__goto"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    go();
+                }
+            >
+                <label class="small" for="goto-row">
+                    "Go to row"
+                </label>
+                <input
+                    id="goto-row"
+                    class="input input--sm"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    aria-invalid=move || problem.get().is_some().to_string()
+                    aria-describedby="goto-problem"
+                    prop:value=move || target.get()
+                    on:input=move |ev| target.set(event_target_value(&ev))
+                />
+                <span id="goto-problem" class="field__error" role="alert">
+                    {move || problem.get()}
+                </span>
+            </form>
             <button
                 type="button"
                 class="btn btn--ghost btn--sm"
-                disabled=move || cursor.get() == Cursor::Start
-                on:click=move |_| {
-                    let first = page
-                        .with(|p| {
-                            p.as_ref().ok().and_then(|p| p.lines.first().map(|l| l.row_index))
-                        });
-                    cursor.set(first.map_or(Cursor::Start, Cursor::Before));
-                }
+                disabled=move || !grid.edges.get().earlier
+                on:click=move |_| grid.jump(Cursor::Start, Landing::First)
             >
-                "← Previous"
+                "⇤ First row"
             </button>
             <button
                 type="button"
                 class="btn btn--ghost btn--sm"
-                disabled=move || {
-                    !page
-                        .with(|p| {
-                            p.as_ref()
-                                .is_ok_and(|p| {
-                                    p.has_more || matches!(cursor.get(), Cursor::Before(_))
-                                })
-                        })
-                }
-                on:click=move |_| {
-                    let last = page
-                        .with(|p| {
-                            p.as_ref().ok().and_then(|p| p.lines.last().map(|l| l.row_index))
-                        });
-                    if let Some(last) = last {
-                        cursor.set(Cursor::After(last));
-                    }
-                }
+                disabled=move || !grid.edges.get().later
+                on:click=move |_| grid.jump(window::END, Landing::Last)
             >
-                "Next →"
+                "Last row ⇥"
             </button>
         </div>
     }
