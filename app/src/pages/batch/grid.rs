@@ -75,6 +75,10 @@ pub(super) struct Grid {
     pub moving: StoredValue<bool>,
     /// The region the grid scrolls in.
     pub region: NodeRef<leptos::html::Div>,
+    /// The row that has the keyboard, kept while its line is drawn again or moved.
+    pub current: StoredValue<Option<i64>>,
+    /// A new window is being drawn: a row losing the focus now did not lose it to the user.
+    pub redrawing: StoredValue<bool>,
     pub selected: RwSignal<Option<i64>>,
     pub mode: RwSignal<Mode>,
     /// The fixing row's drafts, one per field.
@@ -137,7 +141,10 @@ pub(super) fn line_key(line: &QueueLine) -> (i64, u64) {
     line.latency_ms.hash(&mut hasher);
     line.answers.hash(&mut hasher);
     line.model_answers.hash(&mut hasher);
-    line.answer.as_ref().map(|a| a.to_string()).hash(&mut hasher);
+    line.answer
+        .as_ref()
+        .map(|a| a.to_string())
+        .hash(&mut hasher);
     line.review.hash(&mut hasher);
     line.model_changed.hash(&mut hasher);
     line.error.hash(&mut hasher);
@@ -172,7 +179,11 @@ impl Grid {
         if let Ok(new) = &page {
             let edges = self.page.with_untracked(|old| {
                 let old = old.as_ref().map(|p| p.lines.as_slice()).unwrap_or_default();
-                let known = if refiltered { Edges::OPEN } else { self.edges.get_untracked() };
+                let known = if refiltered {
+                    Edges::OPEN
+                } else {
+                    self.edges.get_untracked()
+                };
                 known.after_fetch(asked.cursor, if refiltered { &[] } else { old }, new)
             });
             self.edges.set(edges);
@@ -191,18 +202,21 @@ impl Grid {
             .as_ref()
             .ok()
             .and_then(|p| p.lines.first().map(|l| l.row_index));
+        self.redrawing.set_value(true);
         self.page.set(page);
         self.moving.set_value(false);
         #[cfg(feature = "hydrate")]
         self.keep_in_place(kept, first, 8);
+        #[cfg(not(feature = "hydrate"))]
+        self.redrawing.set_value(false);
     }
 
     /// Moves the window a step on, if rows come after it and no move is on its way.
     pub fn forward(&self) {
         if self.edges.get_untracked().later {
-            let next = self.page.with_untracked(|p| {
-                p.as_ref().ok().and_then(|p| window::forward(&p.lines))
-            });
+            let next = self
+                .page
+                .with_untracked(|p| p.as_ref().ok().and_then(|p| window::forward(&p.lines)));
             self.move_to(next);
         }
     }
@@ -210,9 +224,9 @@ impl Grid {
     /// Moves the window a step back, if rows come before it and no move is on its way.
     pub fn backward(&self) {
         if self.edges.get_untracked().earlier {
-            let next = self.page.with_untracked(|p| {
-                p.as_ref().ok().and_then(|p| window::backward(&p.lines))
-            });
+            let next = self
+                .page
+                .with_untracked(|p| p.as_ref().ok().and_then(|p| window::backward(&p.lines)));
             self.move_to(next);
         }
     }
@@ -246,7 +260,13 @@ impl Grid {
             Ok(p) => {
                 let at = p.lines.iter().position(|l| l.row_index == row);
                 let neighbour = at
-                    .and_then(|i| if forward { i.checked_add(1) } else { i.checked_sub(1) })
+                    .and_then(|i| {
+                        if forward {
+                            i.checked_add(1)
+                        } else {
+                            i.checked_sub(1)
+                        }
+                    })
                     .and_then(|i| p.lines.get(i).map(|l| (i, l.row_index)));
                 (neighbour, p.lines.len())
             }
@@ -286,11 +306,7 @@ impl Grid {
             match landing {
                 Landing::First => lines.first(),
                 Landing::Last => lines.last(),
-                Landing::After(row, n) => lines
-                    .iter()
-                    .filter(|l| l.row_index > row)
-                    .take(n)
-                    .last(),
+                Landing::After(row, n) => lines.iter().filter(|l| l.row_index > row).take(n).last(),
                 Landing::Before(row, n) => lines
                     .iter()
                     .rev()
@@ -326,7 +342,7 @@ impl Grid {
         }
     }
 
-    /// The row at the top of the screen (where it is) and the focused row, before a redraw.
+    /// The row at the top of the screen (where it is), before a redraw.
     #[cfg(feature = "hydrate")]
     fn screen(&self) -> Screen {
         use wasm_bindgen::JsCast;
@@ -339,13 +355,10 @@ impl Grid {
                 .get_attribute("data-row")
                 .and_then(|r| r.parse::<i64>().ok())
         };
-        screen.focused = document()
-            .active_element()
-            .filter(|e| e.class_list().contains("queue__row"))
-            .and_then(|e| row_of(&e));
-        // The rows under the sticky header are out of sight: the screen starts below it.
+        // The rows under the header are out of sight: the screen starts below its cells, which
+        // stick (the thead box itself scrolls away with the table).
         let top = region
-            .query_selector("thead")
+            .query_selector("thead th")
             .ok()
             .flatten()
             .map_or_else(
@@ -367,14 +380,14 @@ impl Grid {
     }
 
     /// Once the new window is drawn (its first row is), scrolls the region so the row that was
-    /// at the top of the screen is there again, gives the focus back to the row that had it, and
-    /// moves on again if the screen is still near an end.
+    /// at the top of the screen is there again, and moves on again if the screen is still near
+    /// an end.
     #[cfg(feature = "hydrate")]
     fn keep_in_place(&self, kept: Screen, first: Option<i64>, tries: u8) {
         let grid = *self;
         request_animation_frame(move || {
-            use wasm_bindgen::JsCast;
             let Some(region) = grid.region.get_untracked() else {
+                grid.redrawing.set_value(false);
                 return;
             };
             let find = |row: i64| {
@@ -401,19 +414,37 @@ impl Grid {
                     region.set_scroll_top(region.scroll_top() + moved.round() as i32);
                 }
             }
-            let lost = document()
-                .active_element()
-                .is_none_or(|e| e.tag_name() == "BODY");
-            if let Some(row) = kept.focused.filter(|_| lost)
-                && grid.landing.get_untracked().is_none()
-                && let Some(tr) = find(row).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                let options = web_sys::FocusOptions::new();
-                options.set_prevent_scroll(true);
-                let _ = tr.focus_with_options(&options);
-            }
+            grid.redrawing.set_value(false);
+            grid.give_back_focus();
             grid.follow_scroll();
         });
+    }
+
+    /// Gives the focus back to the row that had the keyboard, if a redraw took it away (moving a
+    /// focused line in the page drops its focus): called as soon as the lines change, before
+    /// the next key is handled, so no key is lost.
+    #[cfg(feature = "hydrate")]
+    pub fn give_back_focus(&self) {
+        use wasm_bindgen::JsCast;
+        let lost = document()
+            .active_element()
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if !lost
+            || self.landing.get_untracked().is_some()
+            || self.mode.get_untracked() != Mode::Browse
+        {
+            return;
+        }
+        let Some(row) = self.current.get_value() else {
+            return;
+        };
+        if let Ok(Some(tr)) = document().query_selector(&format!("tr[data-row=\"{row}\"]"))
+            && let Ok(tr) = tr.dyn_into::<web_sys::HtmlElement>()
+        {
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = tr.focus_with_options(&options);
+        }
     }
 
     pub fn start_fix(&self, row: i64) {
@@ -564,12 +595,11 @@ impl Grid {
     }
 }
 
-/// The row at the top of the grid's screen (its index and where it was) and the focused row.
+/// The row at the top of the grid's screen: its index and where it was.
 #[cfg(feature = "hydrate")]
 #[derive(Debug, Clone, Copy, Default)]
 struct Screen {
     top: Option<(i64, f64)>,
-    focused: Option<i64>,
 }
 
 /// The keys a focused row answers to; false for any other, which is left to the browser.
@@ -649,8 +679,15 @@ pub(super) fn GridRows(grid: Grid, columns: usize) -> impl IntoView {
             Ok(_) => None,
         })
     };
+    let body = NodeRef::<leptos::html::Tbody>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(body) = body.get() {
+            watch_lines(grid, &body);
+        }
+    });
     view! {
-        <tbody>
+        <tbody node_ref=body>
             <For
                 each=lines
                 key=line_key
@@ -669,6 +706,26 @@ pub(super) fn GridRows(grid: Grid, columns: usize) -> impl IntoView {
                     })
             }}
         </tbody>
+    }
+}
+
+/// Gives the focus back after every change to the grid's lines: a mutation observer's callback
+/// runs right after the change, before the browser handles another key.
+#[cfg(feature = "hydrate")]
+fn watch_lines(grid: Grid, body: &web_sys::HtmlTableSectionElement) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let callback = Closure::<dyn FnMut()>::new(move || grid.give_back_focus());
+    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    let options = web_sys::MutationObserverInit::new();
+    options.set_child_list(true);
+    if observer.observe_with_options(body, &options).is_ok() {
+        // The callback lives as long as the page's grid; the observer stops with it.
+        callback.forget();
+        let observer = send_wrapper::SendWrapper::new(observer);
+        on_cleanup(move || observer.disconnect());
     }
 }
 
@@ -794,6 +851,12 @@ fn GridRow(grid: Grid, line: QueueLine, columns: usize) -> impl IntoView {
             data-row=row
             data-testid="queue-row"
             data-review=line.review.clone().unwrap_or_default()
+            on:focus=move |_| grid.current.set_value(Some(row))
+            on:blur=move |_| {
+                if !grid.redrawing.get_value() {
+                    grid.current.set_value(None);
+                }
+            }
             on:click=move |_| {
                 if !fixing() {
                     grid.selected.set(Some(row))

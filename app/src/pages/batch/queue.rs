@@ -187,6 +187,8 @@ pub(super) fn QueueTable(
         edges: RwSignal::new(edges),
         moving: StoredValue::new(false),
         region: NodeRef::new(),
+        current: StoredValue::new(None),
+        redrawing: StoredValue::new(false),
         selected,
         mode: RwSignal::new(Mode::Browse),
         drafts: RwSignal::new(Vec::new()),

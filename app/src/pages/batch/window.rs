@@ -155,30 +155,66 @@ mod tests {
     #[test]
     fn each_fetch_knows_its_own_side_and_learns_the_other_from_the_rows_it_dropped() {
         let start = Edges::default().after_fetch(Cursor::Start, &[], &page(0..150, true));
-        assert_eq!(start, Edges { earlier: false, later: true });
+        assert_eq!(
+            start,
+            Edges {
+                earlier: false,
+                later: true
+            }
+        );
 
         // On by a step: the 50 rows dropped are before the window now.
         let on = start.after_fetch(Cursor::After(49), &lines(0..150), &page(50..200, true));
-        assert_eq!(on, Edges { earlier: true, later: true });
+        assert_eq!(
+            on,
+            Edges {
+                earlier: true,
+                later: true
+            }
+        );
 
         // At the end: nothing more after it.
         let end = on.after_fetch(Cursor::After(99), &lines(50..200), &page(100..220, false));
-        assert_eq!(end, Edges { earlier: true, later: false });
+        assert_eq!(
+            end,
+            Edges {
+                earlier: true,
+                later: false
+            }
+        );
 
         // Back from the end: the rows dropped from its tail are after it.
         let back = end.after_fetch(Cursor::Before(200), &lines(100..220), &page(50..200, true));
-        assert_eq!(back, Edges { earlier: true, later: true });
+        assert_eq!(
+            back,
+            Edges {
+                earlier: true,
+                later: true
+            }
+        );
     }
 
     #[test]
     fn a_step_that_finds_nothing_new_settles_the_edge_for_good() {
         // A jump to row 10 of a filter that matches 30 rows: both ends open at first.
         let jumped = Edges::OPEN.after_fetch(Cursor::After(9), &[], &page(10..40, false));
-        assert_eq!(jumped, Edges { earlier: true, later: false });
+        assert_eq!(
+            jumped,
+            Edges {
+                earlier: true,
+                later: false
+            }
+        );
         // Back finds the rows before row 10: none; the later side stays closed, since the
         // window dropped nothing.
         let back = jumped.after_fetch(Cursor::Before(40), &lines(10..40), &page(10..40, false));
-        assert_eq!(back, Edges { earlier: false, later: false });
+        assert_eq!(
+            back,
+            Edges {
+                earlier: false,
+                later: false
+            }
+        );
         // A live refresh of the same window learns nothing new either way.
         let again = back.after_fetch(Cursor::Before(40), &lines(10..40), &page(10..40, false));
         assert_eq!(again, back);
@@ -187,14 +223,32 @@ mod tests {
     #[test]
     fn the_window_at_the_end_has_nothing_after_it() {
         let end = Edges::OPEN.after_fetch(END, &lines(0..150), &page(999_850..1_000_000, true));
-        assert_eq!(end, Edges { earlier: true, later: false });
+        assert_eq!(
+            end,
+            Edges {
+                earlier: true,
+                later: false
+            }
+        );
         let first = Edges::OPEN.after_fetch(Cursor::Start, &lines(500..650), &page(0..150, true));
-        assert_eq!(first, Edges { earlier: false, later: true });
+        assert_eq!(
+            first,
+            Edges {
+                earlier: false,
+                later: true
+            }
+        );
     }
 
     #[test]
     fn an_empty_answer_keeps_the_rows_it_lost_on_their_side() {
         let empty = Edges::default().after_fetch(Cursor::After(5), &lines(0..10), &page([], false));
-        assert_eq!(empty, Edges { earlier: true, later: false });
+        assert_eq!(
+            empty,
+            Edges {
+                earlier: true,
+                later: false
+            }
+        );
     }
 }
