@@ -9,6 +9,7 @@ use crate::startup::AppState;
 pub mod account;
 pub mod api_error;
 pub mod batches;
+pub mod comparisons;
 pub mod datasets;
 pub mod events;
 pub mod export;
@@ -72,6 +73,7 @@ pub fn all() -> Routes {
         .merge(team::router())
         .merge(datasets::router())
         .merge(batches::router())
+        .merge(comparisons::router())
         .merge(export::router())
         .merge(events::router())
         .merge(providers::router())

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database.
 
 mod batches;
+mod comparisons;
 mod crash;
 mod csrf;
 mod datasets;

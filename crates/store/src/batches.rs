@@ -449,6 +449,11 @@ pub async fn delete_batch(db: &Database, owner: &str, batch_id: i64) -> Result<b
             .bind(batch_id)
             .execute(&mut *tx)
             .await?;
+        // The comparison it was a run of stays, with its other runs.
+        sqlx::query("DELETE FROM comparison_runs WHERE batch_id = $1")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM batches WHERE id = $1")
             .bind(batch_id)
             .execute(&mut *tx)

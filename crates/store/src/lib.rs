@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod batch_view;
 pub mod batches;
 pub mod chart_cache;
+pub mod comparisons;
 mod database;
 pub mod datasets;
 pub mod drafts;

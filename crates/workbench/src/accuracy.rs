@@ -172,7 +172,7 @@ pub fn gold_value(kind: &FieldType, cell: &str) -> Option<Value> {
 }
 
 /// A value as the confusion matrix names it.
-fn label(value: Option<&Value>) -> String {
+pub(crate) fn label(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "(none)".to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -180,8 +180,14 @@ fn label(value: Option<&Value>) -> String {
     }
 }
 
-/// Whether the model's value counts as right against the reviewed one.
-fn same(kind: &FieldType, model: Option<&Value>, reviewed: Option<&Value>, tolerance: f64) -> bool {
+/// Whether the model's value counts as right against the reviewed one (numbers within
+/// `tolerance`; a missing value equals only another).
+pub(crate) fn same(
+    kind: &FieldType,
+    model: Option<&Value>,
+    reviewed: Option<&Value>,
+    tolerance: f64,
+) -> bool {
     match (kind, model, reviewed) {
         (FieldType::Number | FieldType::Integer, Some(a), Some(b)) => {
             match (a.as_f64(), b.as_f64()) {

@@ -125,6 +125,8 @@ impl BatchAction {
 }
 
 #[cfg(feature = "server")]
+pub(crate) use server::check_limits;
+#[cfg(feature = "server")]
 pub use server::{BatchRecord, StartBatch};
 
 #[cfg(feature = "server")]
@@ -203,7 +205,7 @@ mod server {
     }
 
     /// The limits the wizard's steps enforce when they save, which a recipe sent whole keeps too.
-    fn check_limits(recipe: &Recipe) -> Result<()> {
+    pub(crate) fn check_limits(recipe: &Recipe) -> Result<()> {
         let fields = recipe.schema.fields.len();
         if fields > MAX_FIELDS {
             return Err(Error::invalid(
@@ -327,39 +329,7 @@ mod server {
                 )
                 .with_details(json!({ "columns": columns })));
             }
-            let blockers = self.blockers(actor, &recipe);
-            if let Some(first) = blockers.first() {
-                return Err(Error::invalid(
-                    "invalid_recipe",
-                    format!("The batch was not started: {}", first.message),
-                )
-                .with_details(
-                    json!({ "field": blocker_field(first.step), "blockers": blockers }),
-                ));
-            }
-            let settings = &recipe.settings;
-            let (Some(provider), Some(model)) = (
-                self.catalog.provider(&settings.provider),
-                self.catalog.model(&settings.provider, &settings.model),
-            ) else {
-                // `blockers` has said so already; this keeps the two lookups honest.
-                return Err(Error::invalid(
-                    "invalid_recipe",
-                    format!(
-                        "The model \"{}\" of provider \"{}\" is not configured on this server.",
-                        settings.model, settings.provider
-                    ),
-                ));
-            };
-            let config = BatchConfig {
-                json_schema: recipe.schema.to_json_schema(),
-                dataset_name: dataset.name.clone(),
-                columns,
-                provider_label: provider.label.clone(),
-                model_label: model.label.clone(),
-                rates: model_rates(provider, model),
-                recipe,
-            };
+            let config = self.frozen_config(actor, dataset.name.clone(), columns, recipe)?;
             let first_rows = config
                 .recipe
                 .settings
@@ -390,6 +360,50 @@ mod server {
             )
             .await;
             Ok(id)
+        }
+
+        /// What a batch runs with, frozen: `recipe` checked for every blocker and the model
+        /// being configured here, with the model's labels and rates as they are now.
+        pub(crate) fn frozen_config(
+            &self,
+            actor: &Actor,
+            dataset_name: String,
+            columns: Vec<String>,
+            recipe: Recipe,
+        ) -> Result<BatchConfig> {
+            let blockers = self.blockers(actor, &recipe);
+            if let Some(first) = blockers.first() {
+                return Err(Error::invalid(
+                    "invalid_recipe",
+                    format!("The batch was not started: {}", first.message),
+                )
+                .with_details(
+                    json!({ "field": blocker_field(first.step), "blockers": blockers }),
+                ));
+            }
+            let settings = &recipe.settings;
+            let (Some(provider), Some(model)) = (
+                self.catalog.provider(&settings.provider),
+                self.catalog.model(&settings.provider, &settings.model),
+            ) else {
+                // `blockers` has said so already; this keeps the two lookups honest.
+                return Err(Error::invalid(
+                    "invalid_recipe",
+                    format!(
+                        "The model \"{}\" of provider \"{}\" is not configured on this server.",
+                        settings.model, settings.provider
+                    ),
+                ));
+            };
+            Ok(BatchConfig {
+                json_schema: recipe.schema.to_json_schema(),
+                dataset_name,
+                columns,
+                provider_label: provider.label.clone(),
+                model_label: model.label.clone(),
+                rates: model_rates(provider, model),
+                recipe,
+            })
         }
 
         /// Does `action` to the batch `id`: a conflict when it does not apply to the batch in
