@@ -213,6 +213,8 @@ struct RowsParams {
     sample: Option<String>,
     /// Text searched (case-insensitively) in the batch's key columns.
     q: Option<String>,
+    /// A comparison's id: only the rows its runs disagree on, with every run's answer.
+    disagree: Option<i64>,
     after: Option<i64>,
     limit: Option<u32>,
 }
@@ -257,16 +259,33 @@ async fn rows(
         )
         .with_details(json!({ "parameter": "limit" })));
     }
+    let sample = flag("sample", params.sample.as_deref(), false)?;
+    let search = params.q.unwrap_or_default();
+    if let Some(comparison) = params.disagree {
+        if status.is_some() || review.is_some() || sample || !search.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "disagree lists every row the runs disagree on: it takes after and limit, not \
+                 status, review, sample or q",
+            )
+            .with_details(json!({ "parameter": "disagree" })));
+        }
+        let page = workbench
+            .disagreements(&actor, id, comparison, params.after, limit)
+            .await?;
+        return Ok(Json(page).into_response());
+    }
     let query = QueueQuery {
         status,
         review,
-        sample: flag("sample", params.sample.as_deref(), false)?,
-        search: params.q.unwrap_or_default(),
+        sample,
+        search,
         after: params.after,
         before: None,
         limit,
     };
-    Ok(Json(workbench.rows_page(&actor, id, query).await?))
+    Ok(Json(workbench.rows_page(&actor, id, query).await?).into_response())
 }
 
 async fn row(
@@ -375,9 +394,9 @@ async fn apply_review_sheet(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AccuracyParams {
+pub(crate) struct AccuracyParams {
     /// Numbers within this of each other count as equal (default 0: exactly).
-    tolerance: Option<f64>,
+    pub(crate) tolerance: Option<f64>,
 }
 
 /// Per answer field, how often the model was right on the rows people reviewed, with a 95%
@@ -392,8 +411,8 @@ async fn accuracy(
     Ok(Json(workbench.accuracy(&actor, id, tolerance).await?))
 }
 
-/// The number-tolerance parameter the accuracy reads take: 0 or more.
-fn tolerance(params: &AccuracyParams) -> Result<f64, ApiError> {
+/// The number-tolerance parameter the accuracy and agreement reads take: 0 or more.
+pub(crate) fn tolerance(params: &AccuracyParams) -> Result<f64, ApiError> {
     let tolerance = params.tolerance.unwrap_or(0.0);
     if !tolerance.is_finite() || tolerance < 0.0 {
         return Err(ApiError::new(

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::auth::CurrentActor;
 use crate::routes::api_error::{ApiError, json_errors};
-use crate::routes::extract::{ApiJson, ApiPath, RequestBody, UnknownField, check_keys};
+use crate::routes::batches::{AccuracyParams, tolerance};
+use crate::routes::extract::{ApiJson, ApiPath, ApiQuery, RequestBody, UnknownField, check_keys};
 
 pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()
@@ -44,12 +45,14 @@ async fn compare(
     ))
 }
 
-/// `GET /api/comparisons/{id}`: the runs and, per field, `agreement`, `kappa`, `confusion` and
-/// `rows_compared`.
+/// `GET /api/comparisons/{id}?tolerance=`: the runs and, per field, `agreement`, `kappa`,
+/// `confusion` and `rows_compared` (numbers within `tolerance` agree; default 0).
 async fn show(
     State(workbench): State<Workbench>,
     CurrentActor(actor): CurrentActor,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<AccuracyParams>,
 ) -> Result<Json<ComparisonView>, ApiError> {
-    Ok(Json(workbench.comparison(&actor, id).await?))
+    let tolerance = tolerance(&params)?;
+    Ok(Json(workbench.comparison(&actor, id, tolerance).await?))
 }

@@ -97,6 +97,10 @@ async fn two_prompts_over_200_rows_agree_field_by_field_as_their_answers_say() {
         .collect();
     assert_eq!(runs, [base, run]);
     assert_eq!(view["runs"][1]["prompt_changed"], true);
+    assert_eq!(
+        view["runs"][1]["name"],
+        "compare · temperature 0.2, another prompt"
+    );
     assert_eq!(view["runs"][0]["prompt_changed"], false);
     assert_eq!(view["rows_compared"], 200);
 
@@ -171,6 +175,80 @@ async fn two_prompts_over_200_rows_agree_field_by_field_as_their_answers_say() {
         score.get("kappa").is_none() && score.get("confusion").is_none(),
         "{score}"
     );
+    // Within a tolerance, more of them agree.
+    let within = app
+        .get_json(&format!("/api/comparisons/{comparison}?tolerance=1000000"))
+        .await;
+    assert_eq!(within["tolerance"], 1_000_000.0);
+    assert_eq!(within["fields"][1]["agreed"], 200, "{within}");
+    assert_eq!(within["fields"][0]["agreed"], agreed);
+    let bad = app
+        .get(&format!("/api/comparisons/{comparison}?tolerance=-1"))
+        .await;
+    assert_eq!(bad.status().as_u16(), 400);
+
+    // The disagreements, 30 a page: every row where a field differs, once, in order, with both
+    // runs' answers side by side and the fields that differ.
+    let expected: Vec<i64> = a
+        .iter()
+        .filter(|(row, answer)| *answer != &b[*row])
+        .map(|(row, _)| *row)
+        .collect();
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let path = match after {
+            None => format!("/api/batches/{base}/rows?disagree={comparison}&limit=30"),
+            Some(after) => {
+                format!("/api/batches/{base}/rows?disagree={comparison}&limit=30&after={after}")
+            }
+        };
+        let page = app.get_json(&path).await;
+        let rows = page["rows"].as_array().expect("rows").clone();
+        assert!(rows.len() <= 30);
+        for row in &rows {
+            let index = row["row_index"].as_i64().expect("row");
+            assert_eq!(row["runs"][0]["batch_id"], base);
+            assert_eq!(row["runs"][0]["result"], a[&index]);
+            assert_eq!(row["runs"][1]["result"], b[&index]);
+            let differ: Vec<&str> = ["sentiment", "score"]
+                .into_iter()
+                .filter(|f| a[&index][f] != b[&index][f])
+                .collect();
+            assert_eq!(row["fields"], json!(differ), "{row}");
+            listed.push(index);
+        }
+        match page["next_after"].as_i64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, expected);
+    let refused = app
+        .get(&format!(
+            "/api/batches/{base}/rows?disagree={comparison}&status=failed"
+        ))
+        .await;
+    assert_eq!(refused.status().as_u16(), 400);
+    assert_eq!(
+        app.get(&format!("/api/batches/{base}/rows?disagree=987654"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+
+    // Taking the other run's answer for a disagreement is a review of the row.
+    let first = expected[0];
+    let (status, reviewed) = app
+        .post_json(
+            &format!("/api/batches/{base}/rows/{first}/review"),
+            &json!({ "decision": "fix", "answer": b[&first] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{reviewed}");
+    assert_eq!(reviewed["review"]["decision"], "fix");
+    assert_eq!(reviewed["review"]["answer"], b[&first]);
 }
 
 #[tokio::test]

@@ -192,6 +192,8 @@ pub use rowbench_store::batch_view::ReviewFilter;
 #[cfg(feature = "server")]
 pub use rowbench_store::queue::RowStatus;
 #[cfg(feature = "server")]
+pub(crate) use server::key_columns;
+#[cfg(feature = "server")]
 pub use server::{AnswerCount, Bin, ChartData, FieldChart, QueueQuery, RowAnswer, RowsPage};
 
 #[cfg(feature = "server")]
@@ -284,7 +286,7 @@ mod server {
     }
 
     /// Positions of the key columns, which the queue's search looks in.
-    fn key_columns(config: &BatchConfig) -> Vec<usize> {
+    pub(crate) fn key_columns(config: &BatchConfig) -> Vec<usize> {
         config
             .recipe
             .mapping

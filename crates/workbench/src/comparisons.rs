@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 
 pub use crate::agreement::{FieldAgreement, PairCell};
 
+#[cfg(feature = "server")]
+pub use server::{Disagreement, DisagreementsPage};
+
 /// The largest sample a comparison may draw.
 pub const MAX_COMPARE_SAMPLE: i64 = 100_000;
 
@@ -94,6 +97,13 @@ pub struct ComparisonView {
     pub fields: Vec<FieldAgreement>,
 }
 
+/// One run's answer to a row the runs disagree on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAnswer {
+    pub batch_id: i64,
+    pub result: Option<Value>,
+}
+
 /// The settings the API lets a comparison change.
 const OVERRIDABLE: [&str; 5] = [
     "provider",
@@ -128,6 +138,37 @@ pub fn sample_rows(rows: &[i64], size: usize, seed: u64) -> Vec<i64> {
     picked
 }
 
+/// What a comparison run changes from its base, as its name says it: "another prompt,
+/// temperature 0.2", or "the same recipe again".
+#[cfg(feature = "server")]
+fn what_changed(base: &rowbench_recipe::BatchConfig, run: &rowbench_recipe::BatchConfig) -> String {
+    let (was, now) = (&base.recipe.settings, &run.recipe.settings);
+    let mut changes = Vec::new();
+    if was.provider != now.provider || was.model != now.model {
+        changes.push(run.model_label.clone());
+    }
+    if was.temperature != now.temperature {
+        changes.push(match now.temperature {
+            Some(t) => format!("temperature {t}"),
+            None => "the model's own temperature".to_string(),
+        });
+    }
+    if was.max_tokens != now.max_tokens {
+        changes.push(match now.max_tokens {
+            Some(n) => format!("at most {n} tokens"),
+            None => "no token limit".to_string(),
+        });
+    }
+    if base.recipe.prompt != run.recipe.prompt {
+        changes.push("another prompt".to_string());
+    }
+    if changes.is_empty() {
+        "the same recipe again".to_string()
+    } else {
+        changes.join(", ")
+    }
+}
+
 #[cfg(feature = "server")]
 mod server {
     use rowbench_recipe::{BatchConfig, RunSettings};
@@ -136,15 +177,37 @@ mod server {
 
     use super::{
         CompareRequest, CompareRows, CompareStarted, ComparisonRun, ComparisonView,
-        MAX_COMPARE_SAMPLE, OVERRIDABLE, sample_rows,
+        MAX_COMPARE_SAMPLE, OVERRIDABLE, sample_rows, what_changed,
     };
-    use crate::agreement::AgreementTally;
+    use rowbench_store::batch_view::{QueueFilter, QueueRow, queue_page};
+    use serde::Serialize;
+
+    use super::RunAnswer;
+    use crate::agreement::{AgreementTally, values_agree};
     use crate::audit::Action;
     use crate::error::{Error, Result};
     use crate::{Actor, Workbench};
 
     /// Rows read at once to measure the agreement.
     const CHUNK: u32 = 2_000;
+
+    /// A row the runs of a comparison disagree on.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct Disagreement {
+        #[serde(flatten)]
+        pub row: QueueRow,
+        /// Each run's answer, in the comparison's order.
+        pub runs: Vec<RunAnswer>,
+        /// The fields whose values differ.
+        pub fields: Vec<String>,
+    }
+
+    /// A page of `GET /api/batches/{id}/rows?disagree=`.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct DisagreementsPage {
+        pub rows: Vec<Disagreement>,
+        pub next_after: Option<i64>,
+    }
 
     impl Workbench {
         /// Starts a run of batch `id`'s rows with `request`'s changes, linked to it as a
@@ -228,7 +291,11 @@ mod server {
                 base.config.columns.clone(),
                 recipe,
             )?;
-            let name = format!("{} · {}", base.summary.name, config.model_label);
+            let name = format!(
+                "{} · {}",
+                base.summary.name,
+                what_changed(&base.config, &config)
+            );
             let config = serde_json::to_value(&config)
                 .map_err(|e| Error::internal("freezing a comparison run's configuration", &e))?;
             let started_by = self.actor_name(actor).await;
@@ -260,9 +327,131 @@ mod server {
             })
         }
 
+        /// Up to `limit` rows of batch `id` after row `after` on which the runs of comparison
+        /// `comparison` disagree in some field, each with every run's answer and the fields
+        /// they differ in; where the next page starts (`None` after the last).
+        pub async fn disagreements(
+            &self,
+            actor: &Actor,
+            id: i64,
+            comparison: i64,
+            after: Option<i64>,
+            limit: u32,
+        ) -> Result<DisagreementsPage> {
+            let found = comparisons::find(&self.db, actor.owner(), comparison)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("Comparison {comparison}")))?;
+            let batch = self.stored_batch(actor, id).await?;
+            if !found.runs.contains(&id) {
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    format!("Batch {id} is not a run of comparison {comparison}."),
+                )
+                .with_details(json!({ "parameter": "disagree" })));
+            }
+            let fields = batch.config.recipe.schema.fields.clone();
+            let mut sizes = Vec::with_capacity(found.runs.len());
+            for &run in &found.runs {
+                sizes.push(self.stored_batch(actor, run).await?.summary.total_rows);
+            }
+            let driver = sizes
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, n)| **n)
+                .map_or(0, |(i, _)| i);
+            let mut rows = Vec::new();
+            let mut cursor = after.unwrap_or(-1);
+            let mut exhausted = false;
+            while rows.len() < limit as usize {
+                let page = comparisons::compared_rows(&self.db, &found.runs, driver, cursor, CHUNK)
+                    .await?;
+                let Some(last) = page.last() else {
+                    exhausted = true;
+                    break;
+                };
+                let last = last.0;
+                for (row, answers) in page.iter() {
+                    if answers.iter().any(Option::is_none) {
+                        continue;
+                    }
+                    let differ: Vec<String> = fields
+                        .iter()
+                        .filter(|f| {
+                            let values: Vec<Option<&Value>> = answers
+                                .iter()
+                                .map(|a| a.as_ref().and_then(|a| a.get(&f.name)))
+                                .map(|v| v.filter(|v| !v.is_null()))
+                                .collect();
+                            !values_agree(&f.kind, &values, 0.0)
+                        })
+                        .map(|f| f.name.clone())
+                        .collect();
+                    if !differ.is_empty() {
+                        rows.push((*row, answers.clone(), differ));
+                        if rows.len() == limit as usize {
+                            cursor = *row;
+                            break;
+                        }
+                    }
+                    cursor = *row;
+                }
+                if page.len() < CHUNK as usize && cursor == last {
+                    exhausted = true;
+                    break;
+                }
+            }
+            let keys = crate::batch_page::key_columns(&batch.config);
+            let mut lines = Vec::with_capacity(rows.len());
+            for (row, answers, differ) in rows {
+                let filter = QueueFilter {
+                    status: None,
+                    review: None,
+                    sample: false,
+                    search: Some((&keys, "")),
+                    after: Some(row - 1),
+                    before: None,
+                    limit: 1,
+                };
+                let Some(mut found_rows) = queue_page(&self.db, actor.owner(), id, filter).await?
+                else {
+                    return Err(Error::not_found(format!("Batch {id}")));
+                };
+                let Some(line) = found_rows.pop().filter(|r| r.row_index == row) else {
+                    continue;
+                };
+                lines.push(Disagreement {
+                    row: line,
+                    runs: found
+                        .runs
+                        .iter()
+                        .zip(answers)
+                        .map(|(&batch_id, result)| RunAnswer { batch_id, result })
+                        .collect(),
+                    fields: differ,
+                });
+            }
+            let next_after = (!exhausted).then_some(cursor);
+            Ok(DisagreementsPage {
+                rows: lines,
+                next_after,
+            })
+        }
+
         /// The comparison `id`: its runs and their agreement per field, over the rows every run
-        /// answered.
-        pub async fn comparison(&self, actor: &Actor, id: i64) -> Result<ComparisonView> {
+        /// answered (numbers within `tolerance` of each other agree).
+        pub async fn comparison(
+            &self,
+            actor: &Actor,
+            id: i64,
+            tolerance: f64,
+        ) -> Result<ComparisonView> {
+            if !tolerance.is_finite() || tolerance < 0.0 {
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    "tolerance must be a number of 0 or more.",
+                )
+                .with_details(json!({ "parameter": "tolerance" })));
+            }
             let comparison = comparisons::find(&self.db, actor.owner(), id)
                 .await?
                 .ok_or_else(|| Error::not_found(format!("Comparison {id}")))?;
@@ -287,7 +476,6 @@ mod server {
                 });
                 configs.push(stored.config);
             }
-            let tolerance = 0.0;
             let fields = configs
                 .first()
                 .map(|c| c.recipe.schema.fields.clone())
