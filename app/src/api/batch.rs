@@ -12,6 +12,10 @@ pub use rowbench_workbench::batch_page::{
     QueuePage, REVIEW_FILTERS, RowDrill, Trial, answer_text, cut,
 };
 pub use rowbench_workbench::batches::BatchView;
+pub use rowbench_workbench::comparisons::{
+    AllRows, CompareRequest, CompareRows, CompareScreen, CompareStarted, ComparisonView,
+    PromptOverride,
+};
 pub use rowbench_workbench::export::FormulaCount;
 pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE, QUEUE_WINDOW};
 pub use rowbench_workbench::reruns::{
@@ -146,6 +150,27 @@ pub async fn rerun_batch_rows(id: i64, request: RerunRequest) -> Result<RerunRep
     let workbench = crate::server::workbench()?;
     Ok(workbench
         .rerun(&crate::server::actor()?, id, request)
+        .await?)
+}
+
+/// The models batch `id` can be compared with, and its comparison so far.
+#[server(prefix = "/rpc", endpoint = "compare_screen")]
+pub async fn load_compare_screen(id: i64) -> Result<CompareScreen, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .compare_screen(&crate::server::actor()?, id)
+        .await?)
+}
+
+/// Starts a run of batch `id`'s rows with `request`'s changes, linked to it as a comparison.
+#[server(prefix = "/rpc", endpoint = "compare", input = Json)]
+pub async fn start_comparison(
+    id: i64,
+    request: CompareRequest,
+) -> Result<CompareStarted, AppError> {
+    let workbench = crate::server::workbench()?;
+    Ok(workbench
+        .compare(&crate::server::actor()?, id, request)
         .await?)
 }
 

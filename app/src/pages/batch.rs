@@ -4,6 +4,7 @@
 
 mod accuracy;
 mod charts;
+mod compare;
 mod controls;
 mod delete;
 mod drill_down;
@@ -25,6 +26,7 @@ use leptos_router::hooks::use_params_map;
 
 use self::accuracy::AccuracyPanel;
 use self::charts::Charts;
+use self::compare::ComparePanel;
 pub use self::delete::DeleteBatch;
 use self::header::BatchHeader;
 use self::live::Progress;
@@ -158,6 +160,7 @@ fn BatchScreen(id: i64, data: BatchScreenData) -> impl IntoView {
         <SamplePanel id finished reviews_saved sheet_applied filters strata_fields />
         {can_edit.then(|| view! { <ReviewSheet id sheet_applied /> })}
         {can_edit.then(|| view! { <RerunPanel id live generation columns=example_columns /> })}
+        <ComparePanel id can_edit />
         <QueueTable id live finished facts initial=queue reviews_saved sheet_applied filters />
     }
 }

@@ -104,7 +104,20 @@ pub struct RunAnswer {
     pub result: Option<Value>,
 }
 
+/// What the batch page's "Compare with…" panel shows: the models the actor may run, the batch's
+/// own, and its comparison so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareScreen {
+    pub choices: Vec<crate::wizard::ProviderChoice>,
+    pub provider: String,
+    pub model: String,
+    pub temperature: Option<f32>,
+    pub system: String,
+    pub comparison: Option<ComparisonView>,
+}
+
 /// The settings the API lets a comparison change.
+#[cfg(feature = "server")]
 const OVERRIDABLE: [&str; 5] = [
     "provider",
     "model",
@@ -324,6 +337,24 @@ mod server {
                 comparison_id: started.comparison_id,
                 batch_id: started.batch_id,
                 rows: started.rows,
+            })
+        }
+
+        /// The batch page's comparison panel for batch `id`.
+        pub async fn compare_screen(&self, actor: &Actor, id: i64) -> Result<super::CompareScreen> {
+            let batch = self.stored_batch(actor, id).await?;
+            let comparison = match comparisons::comparison_of(&self.db, id).await? {
+                Some(comparison) => Some(self.comparison(actor, comparison, 0.0).await?),
+                None => None,
+            };
+            let recipe = batch.config.recipe;
+            Ok(super::CompareScreen {
+                choices: self.choices(actor),
+                provider: recipe.settings.provider,
+                model: recipe.settings.model,
+                temperature: recipe.settings.temperature,
+                system: recipe.prompt.system,
+                comparison,
             })
         }
 
