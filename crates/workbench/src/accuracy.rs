@@ -481,7 +481,7 @@ pub fn accuracy(fields: &[SchemaField], rows: &[Judged], tolerance: f64) -> Batc
 #[cfg(feature = "server")]
 pub use server::AccuracyCache;
 #[cfg(feature = "server")]
-pub(crate) use server::JudgedReader;
+pub(crate) use server::{JudgedReader, check_tolerance};
 
 #[cfg(feature = "server")]
 mod server {
@@ -492,6 +492,18 @@ mod server {
     use crate::error::{Error, Result};
     use crate::workbench::Workbench;
 
+    /// A number tolerance as the accuracy and agreement reads take it: 0 or more.
+    pub(crate) fn check_tolerance(tolerance: f64) -> Result<()> {
+        if !tolerance.is_finite() || tolerance < 0.0 {
+            return Err(Error::invalid(
+                "invalid_parameter",
+                "tolerance must be a number of 0 or more.",
+            )
+            .with_details(serde_json::json!({ "parameter": "tolerance" })));
+        }
+        Ok(())
+    }
+
     impl Workbench {
         /// Batch `id`'s accuracy per field over its reviewed rows; numbers within `tolerance`
         /// count as equal.
@@ -501,13 +513,7 @@ mod server {
             id: i64,
             tolerance: f64,
         ) -> Result<BatchAccuracy> {
-            if !tolerance.is_finite() || tolerance < 0.0 {
-                return Err(Error::invalid(
-                    "invalid_parameter",
-                    "tolerance must be a number of 0 or more.",
-                )
-                .with_details(serde_json::json!({ "parameter": "tolerance" })));
-            }
+            check_tolerance(tolerance)?;
             let batch = self.stored_batch(actor, id).await?;
             let Some(source) = stored::judged_source(&self.db, id).await? else {
                 return Err(Error::not_found(format!("Batch {id}")));

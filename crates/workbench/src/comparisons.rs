@@ -476,13 +476,7 @@ mod server {
             id: i64,
             tolerance: f64,
         ) -> Result<ComparisonView> {
-            if !tolerance.is_finite() || tolerance < 0.0 {
-                return Err(Error::invalid(
-                    "invalid_parameter",
-                    "tolerance must be a number of 0 or more.",
-                )
-                .with_details(json!({ "parameter": "tolerance" })));
-            }
+            crate::accuracy::check_tolerance(tolerance)?;
             let comparison = comparisons::find(&self.db, actor.owner(), id)
                 .await?
                 .ok_or_else(|| Error::not_found(format!("Comparison {id}")))?;
