@@ -43,6 +43,14 @@ test("a comparison started from a finished batch with another system prompt fill
   await expect(row.getByTestId("kappa")).toHaveText(sentiment.kappa === undefined ? "–" : sentiment.kappa.toFixed(2));
   await expect(panel.getByRole("link", { name: "compare-page · temperature 0.3, another prompt" })).toHaveAttribute("href", `/batches/${run}`);
 
+  // What the same calls would cost on other models, from the tokens recorded.
+  const costs = await (await request.get(`/api/batches/${batch}/costs`)).json();
+  await panel.getByText(/^What these \d+ calls would cost elsewhere/).click();
+  const lines = panel.getByTestId("cost-row");
+  await expect(lines).toHaveCount(costs.models.length);
+  await expect(lines.first()).toContainText(`${costs.models[0].label} (${costs.models[0].provider})`);
+  await expect(lines.filter({ hasText: "GPT-4o mini (openai)" })).toContainText("not set up here");
+
   for (const id of [run, batch]) {
     expect((await request.delete(`/api/batches/${id}`)).status()).toBe(204);
   }

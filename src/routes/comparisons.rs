@@ -1,5 +1,6 @@
 //! The comparisons API: start a run of a batch's rows with another model, provider, prompt or
-//! temperature, and read how far a comparison's runs agree, field by field. Each handler parses
+//! temperature, read how far a comparison's runs agree, field by field, and what the batch would
+//! cost on other models. Each handler parses
 //! the request, calls one use case of `rowbench_workbench` and answers its model as JSON.
 
 use axum::Json;
@@ -9,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use rowbench_workbench::Workbench;
 use rowbench_workbench::comparisons::{CompareRequest, ComparisonView};
+use rowbench_workbench::costs::CostsElsewhere;
 use serde_json::Value;
 
 use crate::auth::CurrentActor;
@@ -20,6 +22,7 @@ pub fn router() -> crate::routes::Routes {
     crate::routes::Routes::new()
         .route("/api/batches/{id}/compare", post(compare))
         .route("/api/comparisons/{id}", get(show))
+        .route("/api/batches/{id}/costs", get(costs))
         .wrap(|r| r.layer(axum::middleware::from_fn(json_errors)))
 }
 
@@ -55,4 +58,14 @@ async fn show(
 ) -> Result<Json<ComparisonView>, ApiError> {
     let tolerance = tolerance(&params)?;
     Ok(Json(workbench.comparison(&actor, id, tolerance).await?))
+}
+
+/// `GET /api/batches/{id}/costs`: the batch's recorded tokens priced on every model with a known
+/// price, cheapest first, with the batch-API price where the provider has one.
+async fn costs(
+    State(workbench): State<Workbench>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CostsElsewhere>, ApiError> {
+    Ok(Json(workbench.costs_elsewhere(&actor, id).await?))
 }

@@ -361,3 +361,65 @@ async fn a_comparison_that_cannot_start_says_which_field_is_wrong_and_starts_not
     let list = app.get_json("/api/batches").await;
     assert_eq!(list["batches"].as_array().map(Vec::len), Some(1), "{list}");
 }
+
+#[tokio::test]
+async fn the_tokens_a_batch_recorded_are_priced_on_every_known_model_with_no_call() {
+    let app = spawn_app().await;
+    let base = finished_batch(&app, 20).await;
+    let batch = app.get_json(&format!("/api/batches/{base}")).await;
+    let (input, output) = (
+        batch["totals"]["input_tokens"].as_i64().expect("input"),
+        batch["totals"]["output_tokens"].as_i64().expect("output"),
+    );
+    assert!(input > 0 && output > 0, "{batch}");
+    let calls = batch["totals"]["calls"].clone();
+
+    let costs = app.get_json(&format!("/api/batches/{base}/costs")).await;
+    assert_eq!(
+        (
+            costs["input_tokens"].as_i64(),
+            costs["output_tokens"].as_i64()
+        ),
+        (Some(input), Some(output))
+    );
+    // Priced, not called: no call was added.
+    let after = app.get_json(&format!("/api/batches/{base}")).await;
+    assert_eq!(after["totals"]["calls"], calls);
+
+    let models = costs["models"].as_array().expect("models");
+    let find = |provider: &str, model: &str| {
+        models
+            .iter()
+            .find(|m| m["provider"] == provider && m["model"] == model)
+            .unwrap_or_else(|| panic!("{provider}/{model} in {costs}"))
+    };
+    let mini = find("openai", "gpt-4o-mini");
+    let expected = (input as f64 * 0.15 + output as f64 * 0.60) / 1e6;
+    assert!(
+        (mini["cost_usd"].as_f64().expect("cost") - expected).abs() < 1e-12,
+        "{mini}"
+    );
+    assert!((mini["batch_cost_usd"].as_f64().expect("batch") - expected / 2.0).abs() < 1e-12);
+    assert_eq!(
+        mini["configured"], false,
+        "only the demo is configured in tests"
+    );
+    // A local model has no batch API; the offline demo is not an alternative.
+    let local = models
+        .iter()
+        .find(|m| m["provider"] == "ollama")
+        .expect("a local model");
+    assert!(local["batch_cost_usd"].is_null(), "{local}");
+    assert!(models.iter().all(|m| m["provider"] != "demo"));
+    // Cheapest first.
+    let prices: Vec<f64> = models
+        .iter()
+        .map(|m| m["cost_usd"].as_f64().expect("cost"))
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
+    assert!(
+        models
+            .iter()
+            .any(|m| m["provider"] == "anthropic" && m["batch_cost_usd"].is_number())
+    );
+}

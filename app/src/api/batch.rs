@@ -16,6 +16,7 @@ pub use rowbench_workbench::comparisons::{
     AllRows, CompareRequest, CompareRows, CompareScreen, CompareStarted, ComparisonView,
     PromptOverride,
 };
+pub use rowbench_workbench::costs::{CostsElsewhere, ModelCost};
 pub use rowbench_workbench::export::FormulaCount;
 pub use rowbench_workbench::limits::{CELL_CHARS, QUEUE_PAGE, QUEUE_WINDOW};
 pub use rowbench_workbench::reruns::{

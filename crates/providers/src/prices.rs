@@ -151,6 +151,18 @@ pub fn builtin_models(provider_id: &str) -> Vec<ModelInfo> {
         .collect()
 }
 
+/// Every model of the table as `(provider id, model)`, the demo and local models included.
+pub fn listed() -> impl Iterator<Item = (&'static str, ModelInfo)> {
+    TABLE.iter().map(|row| (row.provider, info(row)))
+}
+
+/// The share of the standard price a built-in provider's batch API charges (its answers within
+/// a day): half, for OpenAI's Batch API, Anthropic's Message Batches and Gemini's Batch Mode.
+/// `None` for any other provider id.
+pub fn batch_share(provider_id: &str) -> Option<f64> {
+    matches!(provider_id, "openai" | "anthropic" | "gemini").then_some(0.5)
+}
+
 /// A model from the table by its id, whichever provider lists it.
 pub fn lookup(model_id: &str) -> Option<ModelInfo> {
     TABLE.iter().find(|row| row.id == model_id).map(info)

@@ -114,6 +114,8 @@ pub struct CompareScreen {
     pub temperature: Option<f32>,
     pub system: String,
     pub comparison: Option<ComparisonView>,
+    /// The batch's recorded tokens priced on other models.
+    pub costs: crate::costs::CostsElsewhere,
 }
 
 /// The settings the API lets a comparison change.
@@ -348,7 +350,9 @@ mod server {
                 None => None,
             };
             let recipe = batch.config.recipe;
+            let costs = self.costs_elsewhere(actor, id).await?;
             Ok(super::CompareScreen {
+                costs,
                 choices: self.choices(actor),
                 provider: recipe.settings.provider,
                 model: recipe.settings.model,

@@ -42,6 +42,7 @@ pub mod audit;
 pub mod batch_page;
 pub mod batches;
 pub mod comparisons;
+pub mod costs;
 pub mod datasets;
 pub mod error;
 pub mod export;

@@ -8,10 +8,21 @@ use serde_json::{Map, Value};
 
 use super::accuracy::ProblemLine;
 use crate::api::batch::{
-    AllRows, CompareRequest, CompareRows, CompareScreen, ComparisonView, PromptOverride,
-    load_compare_screen, start_comparison,
+    AllRows, CompareRequest, CompareRows, CompareScreen, ComparisonView, CostsElsewhere,
+    PromptOverride, load_compare_screen, start_comparison,
 };
 use crate::error::AppError;
+
+/// Dollars as the panel shows them: cents below a thousand, whole dollars above.
+fn dollars(usd: f64) -> String {
+    if usd >= 1000.0 {
+        format!("${}", human_count(usd.round() as u64))
+    } else if usd >= 0.01 || usd == 0.0 {
+        format!("${usd:.2}")
+    } else {
+        "under $0.01".to_string()
+    }
+}
 
 /// A share as the panel shows it: "52%".
 fn percent(share: Option<f64>) -> String {
@@ -317,6 +328,14 @@ pub(super) fn ComparePanel(
                     })
                     .map(|comparison| view! { <Agreement comparison /> })
             }}
+            {move || {
+                screen
+                    .with(|s| match s {
+                        Some(Ok(s)) if s.costs.calls > 0 => Some(s.costs.clone()),
+                        _ => None,
+                    })
+                    .map(|costs| view! { <Elsewhere costs /> })
+            }}
         </section>
     }
 }
@@ -414,6 +433,69 @@ fn Agreement(comparison: ComparisonView) -> impl IntoView {
     }
 }
 
+/// What the batch's calls would have cost on other models, cheapest first.
+#[component]
+fn Elsewhere(costs: CostsElsewhere) -> impl IntoView {
+    let summary = format!(
+        "What these {} calls would cost elsewhere ({} tokens in, {} out)",
+        human_count(u64::try_from(costs.calls).unwrap_or(0)),
+        human_count(u64::try_from(costs.input_tokens).unwrap_or(0)),
+        human_count(u64::try_from(costs.output_tokens).unwrap_or(0)),
+    );
+    let rows = costs
+        .models
+        .into_iter()
+        .map(|m| {
+            let name = format!("{} ({})", m.label, m.provider);
+            let batch = m
+                .batch_cost_usd
+                .map_or_else(|| "no batch API".to_string(), dollars);
+            view! {
+                <tr data-testid="cost-row" class:is-selected=m.this_batch>
+                    <td>
+                        {name}
+                        {m
+                            .this_batch
+                            .then(|| view! { <span class="muted small">" · this batch"</span> })}
+                        {(!m.configured)
+                            .then(|| {
+                                view! { <span class="muted small">" · not set up here"</span> }
+                            })}
+                    </td>
+                    <td class="num" data-testid="cost">
+                        {dollars(m.cost_usd)}
+                    </td>
+                    <td class="num muted">{batch}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="compare__costs" data-testid="costs">
+            <summary class="small">{summary}</summary>
+            <p class="small muted">
+                "The tokens this batch's calls recorded, at each model's list price; no call is made. Another model's tokenizer counts the same text somewhat differently. Batch APIs answer within a day, at half the price."
+            </p>
+            <div class="table-wrap compare__table">
+                <table class="table" aria-label="Cost on other models">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Model"</th>
+                            <th scope="col" class="num">
+                                "Cost"
+                            </th>
+                            <th scope="col" class="num">
+                                "In batch mode"
+                            </th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </details>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +508,13 @@ mod tests {
             temperature: None,
             system: "Classify.".into(),
             comparison: None,
+            costs: CostsElsewhere {
+                calls: 0,
+                input_tokens: 0,
+                output_tokens: 0,
+                cost_usd: 0.0,
+                models: Vec::new(),
+            },
         }
     }
 
@@ -460,6 +549,14 @@ mod tests {
                 seed: 1
             }
         );
+    }
+
+    #[test]
+    fn dollars_read_as_cents_or_whole_dollars() {
+        assert_eq!(dollars(0.0), "$0.00");
+        assert_eq!(dollars(0.004), "under $0.01");
+        assert_eq!(dollars(12.345), "$12.35");
+        assert_eq!(dollars(25_400.4), "$25,400");
     }
 
     #[test]
