@@ -190,12 +190,12 @@ impl FewShots {
     }
 }
 
-/// A fixed shuffle key for an example shown to a row (SplitMix64's finaliser): the same on every
-/// machine and build, unlike the standard library's hasher.
-fn mix(row: i64, example: i64) -> u64 {
-    let mut z = (row as u64)
+/// A fixed shuffle key for `b` under `a` (SplitMix64's finaliser): an example shown to a row, a
+/// row drawn by a seed. The same on every machine and build, unlike the standard library's hasher.
+pub fn mix(a: i64, b: i64) -> u64 {
+    let mut z = (a as u64)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(example as u64)
+        .wrapping_add(b as u64)
         .wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

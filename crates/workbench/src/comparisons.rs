@@ -128,22 +128,14 @@ const OVERRIDABLE: [&str; 5] = [
     "concurrency",
 ];
 
-/// A fixed mix of a row and a seed (SplitMix64's finaliser): the sample's order, the same on
-/// every machine and engine.
-fn sample_key(row: i64, seed: u64) -> u64 {
-    let mut z = (row as u64)
-        .wrapping_add(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// `size` of `rows` drawn by `seed`: the rows with the smallest keys, so the draw does not depend
 /// on the order the rows come in, and a smaller sample with the same seed is part of a larger
 /// one. In row order.
 pub fn sample_rows(rows: &[i64], size: usize, seed: u64) -> Vec<i64> {
-    let mut keyed: Vec<(u64, i64)> = rows.iter().map(|&r| (sample_key(r, seed), r)).collect();
+    let mut keyed: Vec<(u64, i64)> = rows
+        .iter()
+        .map(|&r| (rowbench_recipe::few_shot::mix(seed as i64, r), r))
+        .collect();
     if size < keyed.len() {
         keyed.select_nth_unstable(size);
         keyed.truncate(size);
